@@ -1,0 +1,225 @@
+/*
+ * src/testing/check.h - the one test harness of straw's C tests (header only).
+ *
+ * A test file defines cases with CASE(name) { ... } and lists them in
+ *
+ *     CHECK_MAIN(case_a, case_b, ...)
+ *
+ * Running the binary runs every case in order, or only those named on the
+ * command line.  A failed CHECK prints the expression and both values and
+ * ends the case; the binary exits 1 if any case failed.  Each case runs in
+ * the test's own process; multi-process tests fork or re-run the binary
+ * (check_self_path()) and must reap what they start.
+ */
+#ifndef STRAW_CHECK_H
+#define STRAW_CHECK_H
+
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <straw/err.h>
+
+typedef void (*check_case_fn)(void);
+
+static jmp_buf check_jmp_;
+static int check_failed_;
+static const char *check_case_name_;
+
+#define CASE(name) static void name(void)
+
+static inline void
+check_fail_(const char *file, int line)
+{
+	fprintf(stderr, "  at %s:%d in %s\n", file, line, check_case_name_);
+	check_failed_ = 1;
+	longjmp(check_jmp_, 1);
+}
+
+/* A condition. */
+#define CHECK(cond)                                                  \
+	do {                                                         \
+		if (!(cond)) {                                       \
+			fprintf(stderr, "FAIL: CHECK(%s)\n", #cond); \
+			check_fail_(__FILE__, __LINE__);             \
+		}                                                    \
+	} while (0)
+
+/* Two signed integers. */
+#define CHECK_EQ(a, b)                                                        \
+	do {                                                                  \
+		long long a_ = (long long)(a), b_ = (long long)(b);           \
+		if (a_ != b_) {                                               \
+			fprintf(stderr, "FAIL: %s == %s: %lld != %lld\n", #a, \
+			        #b, a_, b_);                                  \
+			check_fail_(__FILE__, __LINE__);                      \
+		}                                                             \
+	} while (0)
+
+/* Two unsigned 64-bit integers. */
+#define CHECK_EQ_U(a, b)                                                      \
+	do {                                                                  \
+		unsigned long long a_ = (unsigned long long)(a);              \
+		unsigned long long b_ = (unsigned long long)(b);              \
+		if (a_ != b_) {                                               \
+			fprintf(stderr, "FAIL: %s == %s: %llu != %llu\n", #a, \
+			        #b, a_, b_);                                  \
+			check_fail_(__FILE__, __LINE__);                      \
+		}                                                             \
+	} while (0)
+
+/* A straw return code against the expected one, printed by name. */
+#define CHECK_RC(a, b)                                                        \
+	do {                                                                  \
+		int a_ = (int)(a), b_ = (int)(b);                             \
+		if (a_ != b_) {                                               \
+			fprintf(stderr,                                       \
+			        "FAIL: %s == %s: %s (%d) != %s (%d)\n", #a,   \
+			        #b, straw_errname(a_), a_, straw_errname(b_), \
+			        b_);                                          \
+			check_fail_(__FILE__, __LINE__);                      \
+		}                                                             \
+	} while (0)
+
+/* A call that must succeed (return >= 0). */
+#define CHECK_OK(a)                                                  \
+	do {                                                         \
+		long long a_ = (long long)(a);                       \
+		if (a_ < 0) {                                        \
+			fprintf(stderr, "FAIL: %s: %s (%lld)\n", #a, \
+			        straw_strerror((int)a_), a_);        \
+			check_fail_(__FILE__, __LINE__);             \
+		}                                                    \
+	} while (0)
+
+/* Two NUL-terminated strings. */
+#define CHECK_STR(a, b)                                                      \
+	do {                                                                 \
+		const char *a_ = (a), *b_ = (b);                             \
+		if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0) {       \
+			fprintf(stderr,                                      \
+			        "FAIL: %s == %s:\n  \"%s\"\n  \"%s\"\n", #a, \
+			        #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
+			check_fail_(__FILE__, __LINE__);                     \
+		}                                                            \
+	} while (0)
+
+static inline void
+check_hexdump_(const char *label, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t i;
+
+	fprintf(stderr, "  %s (%zu bytes): ", label, n);
+	for (i = 0; i < n && i < 256; i++)
+		fprintf(stderr, "%02X", s[i]);
+	fprintf(stderr, "%s\n", n > 256 ? "..." : "");
+}
+
+/* Two byte ranges. */
+#define CHECK_MEM(a, alen, b, blen)                                      \
+	do {                                                             \
+		size_t al_ = (alen), bl_ = (blen);                       \
+		if (al_ != bl_ || (al_ && memcmp((a), (b), al_) != 0)) { \
+			fprintf(stderr, "FAIL: %s == %s\n", #a, #b);     \
+			check_hexdump_(#a, (a), al_);                    \
+			check_hexdump_(#b, (b), bl_);                    \
+			check_fail_(__FILE__, __LINE__);                 \
+		}                                                        \
+	} while (0)
+
+/* The path of the running test binary, to re-run it as a helper process. */
+static inline const char *
+check_self_path(void)
+{
+	static char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	if (n < 0)
+		return NULL;
+	path[n] = '\0';
+	return path;
+}
+
+/*
+ * Waits for child pid for at most timeout_ms; kills it with SIGKILL past
+ * that.  Returns its wait status, or -1 if it had to be killed.
+ */
+static inline int
+check_wait_child(pid_t pid, int timeout_ms)
+{
+	struct timespec ts = {0, 1000000};
+	int status, waited = 0;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (waited >= timeout_ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		nanosleep(&ts, NULL); /* polling a child's exit, not a sync */
+		waited++;
+	}
+}
+
+static inline int
+check_run_(const char *name, check_case_fn fn, int argc, char **argv)
+{
+	int i, selected = argc <= 1;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			selected = 1;
+	if (!selected)
+		return 0;
+	check_case_name_ = name;
+	check_failed_ = 0;
+	fprintf(stderr, "-- %s\n", name);
+	if (setjmp(check_jmp_) == 0)
+		fn();
+	fprintf(stderr, "%s %s\n", check_failed_ ? "FAILED" : "ok", name);
+	return check_failed_;
+}
+
+/* Defines main() running the listed cases; see the top of this file. */
+#define CHECK_MAIN(...)                                                    \
+	int main(int argc, char **argv)                                    \
+	{                                                                  \
+		check_case_fn fns_[] = {__VA_ARGS__};                      \
+		const char *names_ = #__VA_ARGS__;                         \
+		int failed = 0, total = 0;                                 \
+		size_t i_;                                                 \
+		char name_[128];                                           \
+		const char *p_ = names_;                                   \
+		setvbuf(stdout, NULL, _IONBF, 0);                          \
+		for (i_ = 0; i_ < sizeof(fns_) / sizeof(fns_[0]); i_++) {  \
+			size_t n_ = 0;                                     \
+			while (*p_ == ' ' || *p_ == ',' || *p_ == '\n' ||  \
+			       *p_ == '\t')                                \
+				p_++;                                      \
+			while (p_[n_] && p_[n_] != ',' && p_[n_] != ' ' && \
+			       n_ < sizeof(name_) - 1)                     \
+				n_++;                                      \
+			memcpy(name_, p_, n_);                             \
+			name_[n_] = '\0';                                  \
+			p_ += n_;                                          \
+			failed += check_run_(name_, fns_[i_], argc, argv); \
+			total++;                                           \
+		}                                                          \
+		fprintf(stderr, "%d cases, %d failed\n", total, failed);   \
+		return failed ? 1 : 0;                                     \
+	}
+
+#endif /* STRAW_CHECK_H */
