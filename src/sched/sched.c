@@ -573,8 +573,11 @@ strawi_sched_run(struct strawi_sched *s)
 			deadline = s->heap[0].deadline;
 		else
 			deadline = STRAWI_FOREVER;
+		if (deadline != 0)
+			strawi_stack_trim(s); /* about to sleep */
 		strawi_reactor_poll(s, deadline);
 	}
+	strawi_stack_trim(s);
 	atomic_store(&s->stop, 0);
 	strawi_tls_sched = NULL;
 	s->running = 0;

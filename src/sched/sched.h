@@ -129,11 +129,12 @@ enum strawi_coro_state {
 
 /* Guard pages below coroutine stacks (strawi_sched_config.guard). */
 enum strawi_guard_mode {
-	STRAWI_GUARD_AUTO = 0, /* guard pages while the kernel's map budget
-	                          (vm.max_map_count) allows, then unguarded
+	STRAWI_GUARD_AUTO = 0, /* guard pages (without limit on Linux >=
+	                          6.13; on older kernels while the map budget,
+	                          vm.max_map_count, allows), then unguarded
 	                          stacks checked at switches; the default */
 	STRAWI_GUARD_ON = 1,   /* always; spawn fails with -ENOMEM past the
-	                          budget */
+	                          budget on older kernels */
 	STRAWI_GUARD_OFF = 2,  /* never (sp check at switches only) */
 };
 
@@ -149,8 +150,9 @@ struct strawi_sched_config {
 	                         rounded up to a power of two >= 16 KiB);
 	                         0: STRAWI_STACK_DEFAULT */
 	int guard;         /* enum strawi_guard_mode */
-	size_t pool_hot;   /* stacks kept ready without madvise per size
-	                         class; 0: 256 */
+	size_t pool_hot;   /* stacks per size class kept resident for
+	                      reuse; more are trimmed with madvise when the
+	                      scheduler sleeps or returns; 0: 256 */
 	/*
 	 * Called once in every coroutine that ends, in that coroutine, just
 	 * before its stack goes back to the pool: after its entry returned,

@@ -93,9 +93,11 @@ struct strawi_sched {
 	/* stacks */
 	size_t page;                                          /* page size */
 	struct strawi_stack_pool pools[STRAWI_STACK_CLASSES]; /* by class */
-	struct strawi_slab *slabs; /* every mapping */
-	uint64_t stacks_mapped;    /* stacks in slabs */
-	uint64_t stacks_guarded;   /* of those, guarded */
+	struct strawi_slab *slabs;  /* every mapping */
+	uint64_t stacks_mapped;     /* stacks in slabs */
+	uint64_t stacks_guarded;    /* of those, guarded */
+	uint64_t stacks_mprotected; /* of those, by mprotect */
+	int stacks_excess;          /* a hot list is longer than pool_hot */
 
 	/* crash isolation */
 	void *altstack;       /* sigaltstack of the owner */
@@ -127,6 +129,8 @@ size_t strawi_stack_class_size(int cls);
 struct strawi_coro *strawi_stack_get(struct strawi_sched *s, int cls);
 void strawi_stack_put(struct strawi_sched *s, struct strawi_coro *c);
 void strawi_stack_free_all(struct strawi_sched *s);
+/* Moves hot stacks past cfg.pool_hot to the cold lists (madvise). */
+void strawi_stack_trim(struct strawi_sched *s);
 /* Lowest usable byte and the usable bytes of c's stack. */
 static inline char *
 strawi_stack_lo(const struct strawi_sched *s, const struct strawi_coro *c)
