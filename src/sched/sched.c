@@ -351,6 +351,27 @@ strawi_park(int64_t deadline)
 }
 
 void
+strawi_sleep_until(int64_t deadline)
+{
+	struct strawi_sched *s = strawi_tls_sched;
+	struct strawi_coro *c = s->current;
+	int woken;
+
+	STRAWI_ASSERT(c != NULL);
+	woken = c->wake_pending;
+	c->wake_pending = 0;
+	while (deadline == STRAWI_FOREVER || strawi_now_ns() < deadline) {
+		int rc = strawi_park_internal(c, deadline);
+
+		if (rc == 0)
+			woken = 1;
+		else if (rc == -ENOMEM) /* no room for the timer: poll */
+			strawi_yield();
+	}
+	c->wake_pending = (uint8_t)woken;
+}
+
+void
 strawi_coro_wake(struct strawi_coro *c)
 {
 	if (c->state == STRAWI_CORO_PARKED && c->wait_fd < 0) {
@@ -614,6 +635,12 @@ strawi_sched_release(struct strawi_sched *s)
 {
 	STRAWI_ASSERT(s->holds > 0);
 	s->holds--;
+}
+
+struct strawi_coro *
+strawi_sched_first(const struct strawi_sched *s)
+{
+	return s->all;
 }
 
 void

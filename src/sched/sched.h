@@ -279,6 +279,12 @@ void strawi_yield(void);
 int strawi_park(int64_t deadline);
 
 /*
+ * Sleeps until the deadline whatever wakes come meanwhile; a wake is kept
+ * for the next strawi_park (it is not lost).  Coroutine only.
+ */
+void strawi_sleep_until(int64_t deadline);
+
+/*
  * Makes c runnable if it is parked, or leaves it a pending wake otherwise
  * (see strawi_park).  Never switches.  Owner thread (coroutine or
  * callback).
@@ -385,6 +391,18 @@ void strawi_sched_free(struct strawi_sched *s);
  * in posting order per posting thread.  Any thread; never blocks.
  */
 void strawi_sched_post(struct strawi_sched *s, struct strawi_task *t);
+
+/*
+ * The live coroutines of s, for introspection (`straw ps`): the first, then
+ * strawi_coro_next() until NULL; unspecified order.  Do not spawn or end
+ * coroutines while walking.  Owner thread.
+ */
+struct strawi_coro *strawi_sched_first(const struct strawi_sched *s);
+static inline struct strawi_coro *
+strawi_coro_next(const struct strawi_coro *c)
+{
+	return c->all_next;
+}
 
 /* Copies the counters.  Owner thread. */
 void strawi_sched_stats(const struct strawi_sched *s,

@@ -465,9 +465,52 @@ CASE(timers_fire_in_deadline_order)
 	strawi_sched_free(S);
 }
 
-CHECK_MAIN(spawn_runs_in_order_and_ends, yield_round_robin, park_and_wake,
-           park_timeout, park_poll_does_not_switch, wake_before_park_is_kept,
-           kill_parked, kill_before_first_run, exit_called, stop_and_run_again,
-           run_from_coroutine_is_refused, free_kills_the_living,
-           hold_keeps_running, stacks_are_pooled,
+static struct strawi_coro *sleeper_c;
+
+static void
+sleeper(void *arg)
+{
+	int64_t t0 = strawi_now_ns();
+
+	(void)arg;
+	sleeper_c = strawi_coro_self();
+	strawi_sleep_until(t0 + 10 * 1000000);
+	park_elapsed = strawi_now_ns() - t0;
+	park_rc = strawi_park(0); /* the wake that came while asleep */
+	order[norder++] = strawi_park(0);
+}
+
+static void
+sleep_waker(void *arg)
+{
+	struct strawi_coro *c;
+	int n = 0;
+
+	(void)arg;
+	for (c = strawi_sched_first(S); c != NULL; c = strawi_coro_next(c))
+		n++;
+	order[norder++] = n;
+	strawi_coro_wake(sleeper_c);
+	strawi_coro_wake(sleeper_c);
+}
+
+CASE(sleep_keeps_wakes)
+{
+	new_sched();
+	CHECK_OK(strawi_coro_spawn(S, sleeper, NULL, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, sleep_waker, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK(park_elapsed >= 10 * 1000000);
+	CHECK_EQ(norder, 2);
+	CHECK_EQ(order[0], 2); /* two live coroutines */
+	CHECK_RC(park_rc, 0);
+	CHECK_RC(order[1], STRAW_ETIMEOUT); /* one permit only */
+	strawi_sched_free(S);
+}
+
+CHECK_MAIN(sleep_keeps_wakes, spawn_runs_in_order_and_ends, yield_round_robin,
+           park_and_wake, park_timeout, park_poll_does_not_switch,
+           wake_before_park_is_kept, kill_parked, kill_before_first_run,
+           exit_called, stop_and_run_again, run_from_coroutine_is_refused,
+           free_kills_the_living, hold_keeps_running, stacks_are_pooled,
            idle_coroutine_touches_one_page, timers_fire_in_deadline_order)
