@@ -62,7 +62,9 @@ struct strawi_sched {
 	struct strawi_coro *rq_head;    /* run queue (FIFO) */
 	struct strawi_coro *rq_tail;
 	struct strawi_coro *all;  /* live coroutines (doubly linked) */
-	struct strawi_coro *dead; /* ended, stack not yet released */
+	struct strawi_coro *prev; /* switched out, not yet settled */
+	int prev_dead;            /* prev ended: release its stack */
+	int budget;               /* runs left before the next poll */
 	uint64_t next_id;         /* next coroutine id */
 	int running;              /* inside strawi_sched_run */
 	int stopped;              /* last run ended by stop */
