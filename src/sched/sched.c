@@ -486,7 +486,7 @@ strawi_coro_kill(struct strawi_coro *c, intptr_t code, void *data)
 	struct strawi_sched *s = c->sched;
 
 	if (c == s->current || c->state == STRAWI_CORO_EXITING ||
-	    c->state == STRAWI_CORO_DEAD)
+	    c->state == STRAWI_CORO_DEAD || c->in_on_exit)
 		return -EINVAL;
 	if (c->kill_pending)
 		return 0;

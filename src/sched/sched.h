@@ -316,7 +316,8 @@ __attribute__((noreturn)) void strawi_coro_exit(intptr_t code, void *data);
  * STRAWI_EXIT_KILLED and code/data as given, running on_exit.  Its frames
  * are discarded (no cleanup runs in them).  A second kill of the same
  * coroutine before it ran is ignored.  Returns 0, or -EINVAL for the
- * running coroutine or one already exiting.  Owner thread.
+ * running coroutine or one already ending (in on_exit, parked there or
+ * not).  Owner thread.
  */
 int strawi_coro_kill(struct strawi_coro *c, intptr_t code, void *data);
 

@@ -508,9 +508,60 @@ CASE(sleep_keeps_wakes)
 	strawi_sched_free(S);
 }
 
-CHECK_MAIN(sleep_keeps_wakes, spawn_runs_in_order_and_ends, yield_round_robin,
-           park_and_wake, park_timeout, park_poll_does_not_switch,
-           wake_before_park_is_kept, kill_parked, kill_before_first_run,
-           exit_called, stop_and_run_again, run_from_coroutine_is_refused,
-           free_kills_the_living, hold_keeps_running, stacks_are_pooled,
+/* on_exit may park; the coroutine cannot be killed meanwhile. */
+static int hook_steps;
+static struct strawi_coro *hooked;
+
+static void
+parking_hook(struct strawi_coro *c, const struct strawi_exit_info *e)
+{
+	(void)e;
+	if (strawi_coro_user(c) == NULL)
+		return;
+	hook_steps++;
+	CHECK_EQ(strawi_coro_state(c), STRAWI_CORO_EXITING);
+	CHECK_RC(strawi_park(strawi_now_ns() + 2000000), STRAW_ETIMEOUT);
+	CHECK_EQ(strawi_coro_state(c), STRAWI_CORO_EXITING);
+	hook_steps++;
+}
+
+static void
+marked(void *arg)
+{
+	(void)arg;
+	hooked = strawi_coro_self();
+	strawi_coro_set_user(hooked, &hook_steps);
+}
+
+static void
+kill_hooked(void *arg)
+{
+	(void)arg;
+	strawi_yield(); /* marked() ends and parks in its hook */
+	order[norder++] = strawi_coro_kill(hooked, 1, NULL);
+}
+
+CASE(on_exit_may_park)
+{
+	struct strawi_sched_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.on_exit = parking_hook;
+	norder = 0;
+	CHECK_OK(strawi_sched_new(&cfg, &S));
+	CHECK_OK(strawi_coro_spawn(S, marked, NULL, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, kill_hooked, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(hook_steps, 2);
+	CHECK_EQ(norder, 1);
+	CHECK_RC(order[0], -EINVAL);
+	strawi_sched_free(S);
+}
+
+CHECK_MAIN(sleep_keeps_wakes, on_exit_may_park, spawn_runs_in_order_and_ends,
+           yield_round_robin, park_and_wake, park_timeout,
+           park_poll_does_not_switch, wake_before_park_is_kept, kill_parked,
+           kill_before_first_run, exit_called, stop_and_run_again,
+           run_from_coroutine_is_refused, free_kills_the_living,
+           hold_keeps_running, stacks_are_pooled,
            idle_coroutine_touches_one_page, timers_fire_in_deadline_order)
