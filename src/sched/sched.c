@@ -697,6 +697,18 @@ strawi_sched_release(struct strawi_sched *s)
 	s->holds--;
 }
 
+void
+strawi_sched_set_user(struct strawi_sched *s, void *user)
+{
+	s->user = user;
+}
+
+void *
+strawi_sched_user(const struct strawi_sched *s)
+{
+	return s->user;
+}
+
 struct strawi_coro *
 strawi_sched_first(const struct strawi_sched *s)
 {

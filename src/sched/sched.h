@@ -405,6 +405,11 @@ strawi_coro_next(const struct strawi_coro *c)
 	return c->all_next;
 }
 
+/* A pointer for the layer above (its container state); NULL at first.
+ * Owner thread. */
+void strawi_sched_set_user(struct strawi_sched *s, void *user);
+void *strawi_sched_user(const struct strawi_sched *s);
+
 /* Copies the counters.  Owner thread. */
 void strawi_sched_stats(const struct strawi_sched *s,
                         struct strawi_sched_stats *out);

@@ -57,6 +57,7 @@ struct strawi_fd_slot {
 
 struct strawi_sched {
 	struct strawi_sched_config cfg; /* copied at creation */
+	void *user;                     /* strawi_sched_set_user */
 	void *main_sp;                  /* the scheduler context, when out */
 	struct strawi_coro *current;    /* running coroutine or NULL */
 	struct strawi_coro *rq_head;    /* run queue (FIFO) */

@@ -47,7 +47,11 @@ CASE(spawn_runs_in_order_and_ends)
 	int i;
 
 	new_sched();
+	CHECK(strawi_sched_user(S) == NULL);
+	strawi_sched_set_user(S, &norder);
+	CHECK(strawi_sched_user(S) == &norder);
 	CHECK(strawi_coro_self() == NULL);
+	CHECK(strawi_sched_self() == NULL);
 	for (i = 0; i < 5; i++)
 		CHECK_OK(strawi_coro_spawn(S, note, (void *)(intptr_t)i, 0,
 		                           NULL));
