@@ -526,7 +526,11 @@ strawi_sched_post(struct strawi_sched *s, struct strawi_task *t)
 	do {
 		atomic_store_explicit(&t->next, old, memory_order_relaxed);
 	} while (!atomic_compare_exchange_weak(&s->remote, &old, t));
-	if (old == NULL) {
+	/* Only a sleeping scheduler needs the eventfd: one awake drains the
+	 * queue before it sleeps.  Both sides are sequentially consistent:
+	 * either this load sees `sleeping`, or the scheduler's check after
+	 * setting it sees this post. */
+	if (old == NULL && atomic_load(&s->sleeping)) {
 		uint64_t one = 1;
 		ssize_t n;
 
@@ -587,6 +591,7 @@ strawi_sched_new(const struct strawi_sched_config *config,
 	s->epfd = -1;
 	s->efd = -1;
 	atomic_init(&s->stop, 0);
+	atomic_init(&s->sleeping, 0);
 	atomic_init(&s->remote, NULL);
 	rc = strawi_fault_install();
 	if (rc == 0)
@@ -654,9 +659,14 @@ strawi_sched_run(struct strawi_sched *s)
 			deadline = s->heap[0].deadline;
 		else
 			deadline = STRAWI_FOREVER;
-		if (deadline != 0)
-			strawi_stack_trim(s); /* about to sleep */
+		if (deadline != 0) {
+			strawi_stack_trim(s);
+			atomic_store(&s->sleeping, 1);
+			if (atomic_load(&s->remote) != NULL)
+				deadline = 0; /* posted meanwhile: no sleep */
+		}
 		strawi_reactor_poll(s, deadline);
+		atomic_store_explicit(&s->sleeping, 0, memory_order_relaxed);
 	}
 	strawi_stack_trim(s);
 	atomic_store(&s->stop, 0);

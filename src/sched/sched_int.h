@@ -69,6 +69,7 @@ struct strawi_sched {
 	uint64_t next_id;         /* next coroutine id */
 	int running;              /* inside strawi_sched_run */
 	int stopped;              /* last run ended by stop */
+	atomic_int sleeping;      /* in epoll_wait with a timeout */
 	atomic_int stop;          /* stop requested */
 	unsigned holds;           /* strawi_sched_hold count */
 	int shutting_down;        /* inside strawi_sched_free */
