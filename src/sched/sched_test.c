@@ -562,10 +562,57 @@ CASE(on_exit_may_park)
 	strawi_sched_free(S);
 }
 
-CHECK_MAIN(sleep_keeps_wakes, on_exit_may_park, spawn_runs_in_order_and_ends,
-           yield_round_robin, park_and_wake, park_timeout,
-           park_poll_does_not_switch, wake_before_park_is_kept, kill_parked,
-           kill_before_first_run, exit_called, stop_and_run_again,
+/* Many coroutines parked at once, then all woken; every stack guarded
+ * (by default) and each idle one resident in one page. */
+enum { MANY = 20000 };
+static struct strawi_coro *many[MANY];
+static long many_done;
+
+static void
+many_parker(void *arg)
+{
+	(void)arg;
+	CHECK_RC(strawi_park(STRAWI_FOREVER), 0);
+	many_done++;
+}
+
+static void
+many_waker(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < MANY; i++)
+		strawi_coro_wake(many[i]);
+}
+
+CASE(many_parked_coroutines)
+{
+	struct strawi_sched_stats st;
+	int i;
+
+	new_sched();
+	many_done = 0;
+	for (i = 0; i < MANY; i++)
+		CHECK_OK(strawi_coro_spawn(S, many_parker, NULL, 0, &many[i]));
+	strawi_sched_stop(S);
+	CHECK_RC(strawi_sched_run(S), 0); /* stopped: nobody ran yet */
+	CHECK_OK(strawi_coro_spawn(S, many_waker, NULL, 0, NULL));
+	/* Only the waker is left runnable once all have parked. */
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(many_done, MANY);
+	strawi_sched_stats(S, &st);
+	CHECK_EQ(st.live, 0);
+	CHECK_EQ(st.exited, MANY + 1);
+	CHECK(st.stacks_mapped >= MANY);
+	CHECK(st.stacks_guarded > 0);
+	strawi_sched_free(S);
+}
+
+CHECK_MAIN(sleep_keeps_wakes, many_parked_coroutines, on_exit_may_park,
+           spawn_runs_in_order_and_ends, yield_round_robin, park_and_wake,
+           park_timeout, park_poll_does_not_switch, wake_before_park_is_kept,
+           kill_parked, kill_before_first_run, exit_called, stop_and_run_again,
            run_from_coroutine_is_refused, free_kills_the_living,
            hold_keeps_running, stacks_are_pooled,
            idle_coroutine_touches_one_page, timers_fire_in_deadline_order)
