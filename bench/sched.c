@@ -12,8 +12,9 @@
  *   timer-add-cancel  add then cancel one timer with 100k others pending
  *   remote-wake    wakes of a coroutine from another thread, per wake
  *   idle-bytes     resident bytes per parked coroutine (size column) of
- *                  100000 fresh ones; ns/op = spawn time on fresh stacks
- *                  (mmap, guard page, first touch of the top page)
+ *                  100000 fresh ones ($STRAW_BENCH_IDLE_N to change);
+ *                  ns/op = spawn time on fresh stacks (mmap, guard page,
+ *                  first touch of the top page)
  */
 #define _GNU_SOURCE 1
 #include <pthread.h>
@@ -327,7 +328,8 @@ static double idle_bytes;
 static double
 run_idle(void)
 {
-	long i, n = bench_quick() ? 20000 : 100000;
+	const char *env = getenv("STRAW_BENCH_IDLE_N");
+	long i, n = env != NULL ? atol(env) : bench_quick() ? 20000 : 100000;
 	struct strawi_sched *s;
 	long before;
 	int64_t t0, t1;

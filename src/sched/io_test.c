@@ -411,8 +411,33 @@ CASE(public_calls_outside_coroutines)
 	CHECK_RC(straw_wait_fd(-1, POLLIN, 0), -EBADF);
 }
 
-CHECK_MAIN(pipe_between_coroutines, timeouts_zero_and_finite,
-           infinite_wait_then_data, one_waiter_per_direction,
-           reader_and_writer_on_one_socket, accept_and_connect,
-           kill_while_waiting_on_fd, regular_file_is_ready,
+/* One coroutine waiting for both directions hears both. */
+static void
+both_ways(void *arg)
+{
+	(void)arg;
+	rc_seen[0] = strawi_wait_fd(sv[0], EPOLLIN | EPOLLOUT, STRAWI_FOREVER);
+	CHECK_EQ(write(sv[1], "b", 1), 1);
+	rc_seen[1] = strawi_wait_fd(sv[0], EPOLLIN | EPOLLOUT, STRAWI_FOREVER);
+	rc_seen[2] = strawi_wait_fd(sv[0], EPOLLIN, STRAWI_FOREVER);
+}
+
+CASE(wait_for_both_directions)
+{
+	CHECK_OK(strawi_sched_new(NULL, &S));
+	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	CHECK_OK(strawi_coro_spawn(S, both_ways, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(rc_seen[0], EPOLLOUT);
+	CHECK_EQ(rc_seen[1], EPOLLIN | EPOLLOUT);
+	CHECK_EQ(rc_seen[2], EPOLLIN);
+	close(sv[0]);
+	close(sv[1]);
+	strawi_sched_free(S);
+}
+
+CHECK_MAIN(wait_for_both_directions, pipe_between_coroutines,
+           timeouts_zero_and_finite, infinite_wait_then_data,
+           one_waiter_per_direction, reader_and_writer_on_one_socket,
+           accept_and_connect, kill_while_waiting_on_fd, regular_file_is_ready,
            public_calls_outside_coroutines)
