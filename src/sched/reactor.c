@@ -228,6 +228,27 @@ fd_event(struct strawi_sched *s, int fd, uint32_t seq, uint32_t revents)
 	}
 }
 
+int
+strawi_close(int fd)
+{
+	struct strawi_sched *s = strawi_tls_sched;
+
+	if (s != NULL && fd >= 0 && fd < s->nfds) {
+		struct strawi_fd_slot *slot = &s->fds[fd];
+		struct strawi_coro *c;
+
+		while ((c = slot->rd != NULL ? slot->rd : slot->wr) != NULL) {
+			strawi_reactor_unwait(s, c);
+			c->park_result = EPOLLERR | EPOLLHUP;
+			strawi_coro_make_runnable(s, c);
+		}
+		slot->seq++; /* events of the old registration are stale */
+	}
+	if (close(fd) < 0 && errno != EINTR)
+		return -errno;
+	return 0;
+}
+
 /* poll(2) for a thread without a running scheduler, or a deadline now. */
 static int
 wait_fd_blocking(int fd, uint32_t events, int64_t deadline)

@@ -472,6 +472,15 @@ int strawi_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 int strawi_connect(int fd, const struct sockaddr *addr, socklen_t len,
                    int64_t deadline);
 
+/*
+ * Closes fd after waking the coroutines of this thread's scheduler that
+ * wait on it (their strawi_wait_fd returns EPOLLERR | EPOLLHUP, so their
+ * read or write then fails with -EBADF instead of waiting for an fd that
+ * is gone).  Returns 0 or -errno from close(2).  Any thread; only the
+ * calling thread's scheduler is told.
+ */
+int strawi_close(int fd);
+
 #ifdef __cplusplus
 }
 #endif
