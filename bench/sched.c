@@ -4,11 +4,13 @@
  *   ctx-switch     one strawi_ctx_switch (straw) vs swapcontext (ucontext)
  *   yield          one strawi_yield between two coroutines (switch there
  *                  and back through the scheduler)
- *   park-wake-rtt  round trip: A wakes B and parks, B wakes A and parks
+ *   park-wake-rtt  round trip: A wakes B and parks, B wakes A and parks;
+ *                  peer pthread: two threads, mutex + condition variables
  *   spawn-exit     a coroutine spawns children that run and end when it
  *                  yields; straw: 100 children per yield, straw-burst:
  *                  10000 per yield (past the hot pool of 256 stacks: the
- *                  excess is trimmed with madvise when the run ends)
+ *                  excess is trimmed with madvise when the run ends);
+ *                  peer pthread: pthread_create + pthread_join
  *   timer-add-cancel  add then cancel one timer with 100k others pending
  *   remote-wake    wakes of a coroutine from another thread, per wake
  *   idle-bytes     resident bytes per parked coroutine (size column) of
@@ -171,6 +173,54 @@ run_park_wake(void)
 	return (double)(bench_now_ns() - t0) / (double)iters;
 }
 
+/* Peer: two threads handing a token back and forth with a mutex and
+ * condition variables, the same round trip between OS threads. */
+static pthread_mutex_t pt_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pt_cv = PTHREAD_COND_INITIALIZER;
+static int pt_turn;
+static long pt_iters;
+
+static void *
+pt_pong(void *arg)
+{
+	long i;
+
+	(void)arg;
+	pthread_mutex_lock(&pt_mu);
+	for (i = 0; i < pt_iters; i++) {
+		while (pt_turn != 1)
+			pthread_cond_wait(&pt_cv, &pt_mu);
+		pt_turn = 0;
+		pthread_cond_broadcast(&pt_cv);
+	}
+	pthread_mutex_unlock(&pt_mu);
+	return NULL;
+}
+
+static double
+run_pthread_rtt(void)
+{
+	pthread_t th;
+	int64_t t0;
+	long i;
+
+	pt_iters = iters / 20;
+	pt_turn = 0;
+	pthread_create(&th, NULL, pt_pong, NULL);
+	t0 = bench_now_ns();
+	pthread_mutex_lock(&pt_mu);
+	for (i = 0; i < pt_iters; i++) {
+		pt_turn = 1;
+		pthread_cond_broadcast(&pt_cv);
+		while (pt_turn != 0)
+			pthread_cond_wait(&pt_cv, &pt_mu);
+	}
+	pthread_mutex_unlock(&pt_mu);
+	t0 = bench_now_ns() - t0;
+	pthread_join(th, NULL);
+	return (double)t0 / (double)pt_iters;
+}
+
 /* ---- spawn -------------------------------------------------------------- */
 
 static void
@@ -210,6 +260,27 @@ run_spawn(void)
 	t0 = bench_now_ns();
 	strawi_sched_run(S);
 	return (double)(bench_now_ns() - t0) / (double)spawn_total;
+}
+
+/* Peer: a thread created and joined. */
+static void *
+pt_nothing(void *arg)
+{
+	return arg;
+}
+
+static double
+run_pthread_spawn(void)
+{
+	long i, n = iters / 200;
+	int64_t t0 = bench_now_ns();
+	pthread_t th;
+
+	for (i = 0; i < n; i++) {
+		pthread_create(&th, NULL, pt_nothing, NULL);
+		pthread_join(th, NULL);
+	}
+	return (double)(bench_now_ns() - t0) / (double)n;
 }
 
 /* ---- timers ------------------------------------------------------------- */
@@ -377,10 +448,12 @@ main(void)
 	report("ctx-switch", "ucontext", 0, median_of(run_ucontext));
 	report("yield", "straw", 0, median_of(run_yield));
 	report("park-wake-rtt", "straw", 0, median_of(run_park_wake));
+	report("park-wake-rtt", "pthread", 0, median_of(run_pthread_rtt));
 	spawn_batch = 100; /* stacks come back hot from the pool */
 	report("spawn-exit", "straw", 0, median_of(run_spawn));
 	spawn_batch = 10000; /* past the hot pool */
 	report("spawn-exit", "straw-burst", 0, median_of(run_spawn));
+	report("spawn-exit", "pthread", 0, median_of(run_pthread_spawn));
 	report("timer-add-cancel", "straw", 0, median_of(run_timers));
 	report("remote-wake", "straw", 0, median_of(run_remote));
 	n = bench_runs() > 3 ? 3 : bench_runs();
