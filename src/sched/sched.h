@@ -5,11 +5,12 @@
  * directly.
  *
  * Threads.  A scheduler belongs to the thread that called
- * strawi_sched_init() on it: that thread (its "owner") runs it, and every
+ * strawi_sched_new() for it: that thread (its "owner") runs it, and every
  * call below is for the owner thread only (from a coroutine or from a
  * callback the scheduler runs) unless its comment says "any thread".  The
- * calls for any thread are strawi_sched_post(), strawi_coro_wake_remote()
- * and strawi_sched_stop().
+ * calls for any thread are strawi_sched_post(), strawi_coro_wake_remote(),
+ * strawi_sched_stop(), strawi_timer_init(), strawi_close() and, outside
+ * coroutines (where they block in poll(2)), the I/O calls.
  *
  * Contexts.  Code runs either in a coroutine (on the coroutine's own stack)
  * or in the scheduler context (on the owner thread's stack: the loop
@@ -112,7 +113,8 @@ enum strawi_exit_reason {
 /* How a coroutine ended; passed to on_exit. */
 struct strawi_exit_info {
 	int reason;    /* enum strawi_exit_reason */
-	int signo;     /* the signal for OVERFLOW, FAULT, ABORT; else 0 */
+	int signo;     /* the signal for FAULT, ABORT and an OVERFLOW into the
+	                  guard page; else 0 */
 	void *addr;    /* faulting address for OVERFLOW and FAULT; else NULL */
 	intptr_t code; /* from strawi_coro_exit()/strawi_coro_kill(); else 0 */
 	void *data; /* from strawi_coro_exit()/strawi_coro_kill(); else NULL */
@@ -146,9 +148,10 @@ typedef void (*strawi_coro_fn)(void *arg);
  * default.
  */
 struct strawi_sched_config {
-	size_t stack_size; /* default usable stack per coroutine (bytes,
-	                         rounded up to a power of two >= 16 KiB);
-	                         0: STRAWI_STACK_DEFAULT */
+	size_t stack_size; /* default stack per coroutine (bytes, rounded
+	                      up to a power of two >= 16 KiB, of which the
+	                      top 256 hold the struct strawi_coro; the guard
+	                      page comes on top); 0: STRAWI_STACK_DEFAULT */
 	int guard;         /* enum strawi_guard_mode */
 	size_t pool_hot;   /* stacks per size class kept resident for
 	                      reuse; more are trimmed with madvise when the
@@ -188,7 +191,7 @@ struct strawi_coro {
 	char *stack_base;               /* start of the mapping (guard) */
 	struct strawi_coro *pool_next;  /* stack pool link when dead */
 	uint32_t stack_class;           /* size class of the mapping */
-	uint8_t guarded;                /* the lowest page is PROT_NONE */
+	uint8_t guarded;                /* the lowest page is a guard page */
 	uint64_t id;                    /* serial per scheduler, from 1 */
 	uint64_t switches;              /* times switched in */
 	int state;                      /* enum strawi_coro_state */

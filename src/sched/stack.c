@@ -121,7 +121,7 @@ int
 strawi_stack_class(size_t stack_size, size_t page)
 {
 	int cls = 0;
-	size_t need = stack_size + CORO_SPACE;
+	size_t need = stack_size; /* the struct comes out of it */
 
 	(void)page;
 	while (cls < STRAWI_STACK_CLASSES - 1 &&
