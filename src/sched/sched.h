@@ -271,7 +271,8 @@ void strawi_yield(void);
 /*
  * Blocks the running coroutine until strawi_coro_wake() (or a remote wake)
  * or the deadline.  Returns 0 when woken, STRAW_ETIMEOUT when the deadline
- * passed first.  A wake that came while the coroutine was not parked is
+ * passed first, -ENOMEM (without blocking) when the timer heap could not
+ * grow for the deadline.  A wake that came while the coroutine was not parked is
  * kept (one, like a permit) and makes the next park return 0 at once, so a
  * check-then-park sequence cannot lose a wake; a park may also return 0
  * spuriously: callers re-check their condition.  A deadline <= now returns
