@@ -1,6 +1,6 @@
 /*
  * src/sched/fault.c - crash isolation.  A fault (SIGSEGV, SIGBUS, SIGILL,
- * SIGFPE raised by the kernel) or an abort() in a running coroutine ends
+ * SIGFPE, SIGTRAP raised by the kernel) or an abort() in a running coroutine ends
  * that coroutine and leaves the thread running.
  *
  * The handler runs on the scheduler thread's alternate signal stack (the
@@ -29,7 +29,9 @@
 #include <sanitizer/asan_interface.h>
 #endif
 
-static const int fault_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+/* SIGTRAP: __builtin_trap() raises it on aarch64 (SIGILL on x86-64). */
+static const int fault_signals[] = {SIGSEGV, SIGBUS,  SIGILL,
+                                    SIGFPE,  SIGTRAP, SIGABRT};
 static struct sigaction old_actions[NSIG];
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static int install_rc;

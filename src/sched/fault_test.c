@@ -247,7 +247,56 @@ CASE(fault_outside_coroutines_is_fatal)
 #endif
 }
 
-CHECK_MAIN(guard_page_overflow_ends_only_that_coroutine,
+static void
+trapper(void *arg)
+{
+	(void)arg;
+	__builtin_trap();
+}
+
+static volatile int zero;
+
+/* An integer division by zero, in assembly so that UBSan does not catch
+ * it first.  Only x86-64 traps on it. */
+static void
+divider(void *arg)
+{
+#if defined(__x86_64__)
+	int q, d = zero;
+
+	__asm__ volatile("cltd\n\tidivl %2" : "=a"(q) : "a"(7), "r"(d) : "edx");
+	*(volatile int *)arg = q;
+#else
+	*(volatile int *)arg = 0;
+#endif
+}
+
+CASE(trap_and_division_end_coroutines)
+{
+	int out = 0;
+
+	new_sched(STRAWI_GUARD_AUTO);
+	CHECK_OK(strawi_coro_spawn(S, trapper, NULL, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, divider, &out, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, after, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(after_runs, 1);
+	CHECK_EQ(nexits, 3);
+	CHECK_EQ(exits[0].reason, STRAWI_EXIT_FAULT);
+#if defined(__x86_64__)
+	CHECK_EQ(exits[0].signo, SIGILL);
+	CHECK_EQ(exits[1].reason, STRAWI_EXIT_FAULT);
+	CHECK_EQ(exits[1].signo, SIGFPE);
+#else
+	CHECK_EQ(exits[0].signo, SIGTRAP);
+	CHECK_EQ(exits[1].reason, STRAWI_EXIT_RETURN);
+	CHECK_EQ(out, 0);
+#endif
+	strawi_sched_free(S);
+}
+
+CHECK_MAIN(trap_and_division_end_coroutines,
+           guard_page_overflow_ends_only_that_coroutine,
            segfault_ends_coroutine, abort_ends_coroutine,
            fault_in_on_exit_is_not_reentered, unguarded_overflow_seen_at_switch,
            fault_outside_coroutines_is_fatal)

@@ -105,7 +105,7 @@ enum strawi_exit_reason {
 	STRAWI_EXIT_CALLED = 1,   /* it called strawi_coro_exit() */
 	STRAWI_EXIT_KILLED = 2,   /* strawi_coro_kill() */
 	STRAWI_EXIT_OVERFLOW = 3, /* stack overflow: guard page or sp check */
-	STRAWI_EXIT_FAULT = 4,    /* SIGSEGV/SIGBUS/SIGILL/SIGFPE elsewhere */
+	STRAWI_EXIT_FAULT = 4,    /* SIGSEGV/BUS/ILL/FPE/TRAP elsewhere */
 	STRAWI_EXIT_ABORT = 5,    /* abort() (SIGABRT raised by the thread) */
 	STRAWI_EXIT_SHUTDOWN = 6, /* still alive at strawi_sched_free() */
 };
