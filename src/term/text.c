@@ -71,8 +71,9 @@ strawi_float_text(double v, char *out)
 	double a = v < 0 ? -v : v;
 
 	if (v == 0) {
-		memcpy(out, signbit(v) ? "-0.0" : "0.0", 5);
-		return strlen(out);
+		const char *z = signbit(v) ? "-0.0" : "0.0";
+		memcpy(out, z, strlen(z) + 1);
+		return strlen(z);
 	}
 	/* The fewest significant digits that read back to v. */
 	for (prec = 1; prec <= 17; prec++) {
@@ -457,7 +458,7 @@ print_port(struct printer *pr, const straw_erl_port *port)
 static void
 print_ref(struct printer *pr, const straw_erl_ref *ref)
 {
-	char tmp[32];
+	char tmp[64];
 	uint32_t i;
 
 	snprintf(tmp, sizeof(tmp), "erlang:binary_to_term(<<131,90,0,%u,",
