@@ -279,6 +279,7 @@ put_quoted_cp(struct printer *pr, uint32_t c, char q)
 	put(pr, u, tl_utf8_encode(c, u));
 }
 
+/* Words erl_scan reserves in OTP 25 or 27 (maybe, else), and query. */
 static const char *const reserved[] = {
         "after", "and", "andalso", "band",  "begin",   "bnot",  "bor",
         "bsl",   "bsr", "bxor",    "case",  "catch",   "cond",  "div",

@@ -274,12 +274,13 @@ lex_quoted(struct tl_lexer *lx, struct tl_token *t, uint8_t quote)
 	return 0;
 }
 
+/* erl_scan's reserved words in OTP 25.  `maybe` and `else` (reserved
+ * from OTP 27) and `query` are read as atoms; the printer quotes them. */
 static const char *const reserved_words[] = {
-        "after", "and", "andalso", "band",  "begin",   "bnot",  "bor",
-        "bsl",   "bsr", "bxor",    "case",  "catch",   "cond",  "div",
-        "else",  "end", "fun",     "if",    "let",     "maybe", "not",
-        "of",    "or",  "orelse",  "query", "receive", "rem",   "try",
-        "when",  "xor", NULL,
+        "after",  "and",     "andalso", "band", "begin", "bnot", "bor",
+        "bsl",    "bsr",     "bxor",    "case", "catch", "cond", "div",
+        "end",    "fun",     "if",      "let",  "not",   "of",   "or",
+        "orelse", "receive", "rem",     "try",  "when",  "xor",  NULL,
 };
 
 static int
