@@ -121,7 +121,11 @@ typedef struct straw_erl_pid {
 	uint32_t creation; /* node incarnation */
 } straw_erl_pid;
 
-/* An Erlang port: NEW_PORT_EXT, or V4_PORT_EXT for ids past 32 bits. */
+/* The largest port id OTP 25 writes as NEW_PORT_EXT; larger ones are
+ * written as V4_PORT_EXT. */
+#define STRAW_PORT_MAX_V3_ID 0xFFFFFFFULL
+
+/* An Erlang port: NEW_PORT_EXT, or V4_PORT_EXT past STRAW_PORT_MAX_V3_ID. */
 typedef struct straw_erl_port {
 	char node[256];    /* node name, NUL-terminated UTF-8 */
 	uint64_t id;       /* port number */

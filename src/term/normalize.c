@@ -229,7 +229,7 @@ put_ident(struct norm *n, const uint8_t *p, int *rc)
 			cre = p[q + 4];
 			q += 5;
 		}
-		if (id > UINT32_MAX) {
+		if (id > STRAW_PORT_MAX_V3_ID) {
 			n->out->data[at] = ETF_V4_PORT;
 			etf_put64(h, id);
 			etf_put32(h + 8, cre);
