@@ -160,12 +160,16 @@ print_bignum(struct printer *pr, int negative, const uint8_t *mag, size_t n)
 		n--;
 	if (n <= 8) {
 		uint64_t v = 0;
-		size_t i;
+		size_t i, o = sizeof(tmp);
 		for (i = n; i > 0; i--)
 			v = v << 8 | mag[i - 1];
-		snprintf(tmp, sizeof(tmp), "%s%llu", negative && v ? "-" : "",
-		         (unsigned long long)v);
-		puts_(pr, tmp);
+		do {
+			tmp[--o] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v != 0);
+		if (negative && !(o == sizeof(tmp) - 1 && tmp[o] == '0'))
+			tmp[--o] = '-';
+		put(pr, tmp + o, sizeof(tmp) - o);
 		return;
 	}
 	if (negative)
@@ -301,8 +305,11 @@ strawi_atom_needs_quotes(const char *s, size_t n)
 		      (c >= '0' && c <= '9') || c == '_' || c == '@'))
 			return 1;
 	}
+	if (n < 2 || n > 7) /* reserved words have 2..7 letters */
+		return 0;
 	for (i = 0; reserved[i] != NULL; i++)
-		if (strlen(reserved[i]) == n && memcmp(reserved[i], s, n) == 0)
+		if (reserved[i][0] == s[0] && strncmp(reserved[i], s, n) == 0 &&
+		    reserved[i][n] == '\0')
 			return 1;
 	return 0;
 }
