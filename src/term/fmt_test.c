@@ -441,15 +441,15 @@ CASE(match_errors)
 	                          "12345678901234567890}"),
 	         STRAW_EFORMAT);
 	CHECK_EQ(i, 7);
-	/* Nesting: 64 levels (63 tuples around `_`) are fine, 65 not. */
-	for (k = 0; k < 64; k++) {
+	/* Nesting: 32 levels (31 tuples around `_`) are fine, 33 not. */
+	for (k = 0; k < 32; k++) {
 		deep[k] = '{';
-		deep[65 + k] = '}';
+		deep[33 + k] = '}';
 	}
-	deep[64] = '_';
-	deep[129] = '\0';
+	deep[32] = '_';
+	deep[65] = '\0';
 	CHECK_RC(straw_term_match(t, len, deep), STRAW_EFORMAT);
-	deep[128] = '\0';
+	deep[64] = '\0';
 	CHECK_EQ(straw_term_match(t, len, deep + 1), 0);
 	/* More than STRAW_MATCH_MAX_CAPTURES directives. */
 	{

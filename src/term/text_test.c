@@ -500,6 +500,17 @@ CASE(deep_nesting)
 	                                  &off),
 	         STRAW_EDEPTH);
 	CHECK_EQ(off, 1000);
+	free(text);
+	/* 2,000,000 levels: refused at the default depth, with the offset of
+	 * the first bracket past it. */
+	depth = 2000000;
+	text = malloc(2 * depth);
+	memset(text, '[', depth);
+	memset(text + depth, ']', depth);
+	b.len = 0;
+	CHECK_RC(straw_term_from_text(text, 2 * depth, &b, &off), STRAW_EDEPTH);
+	CHECK_EQ(off, STRAW_TERM_DEFAULT_MAX_DEPTH);
+	CHECK_EQ(b.len, 0);
 	lim.max_depth = 0;
 	lim.max_size = 100;
 	CHECK_RC(straw_term_from_text_lim("<<0:1000>>", 10, &lim, &b, &off),
