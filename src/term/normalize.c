@@ -56,6 +56,8 @@ put_int(struct norm *n, int neg, const uint8_t *mag, size_t len)
 
 	while (len > 0 && mag[len - 1] == 0)
 		len--;
+	if (len == 0)
+		neg = 0; /* -0 is 0 */
 	if (len <= 4) {
 		uint64_t m = 0;
 		for (size_t i = len; i > 0; i--)
