@@ -428,4 +428,9 @@ STRAW_API int straw_term_from_text(const char *text, size_t len, straw_buf *out,
 #ifdef __cplusplus
 }
 #endif
+
+/* The text form and the format directives in full, with the variants that
+ * take limits or a va_list. */
+#include <straw/term_text.h>
+
 #endif /* STRAW_TERM_H */
