@@ -1074,37 +1074,6 @@ push_pair_offset(struct tp_parser *p)
 	return rc;
 }
 
-/*
- * Compares two encoded terms (bodies) in Erlang's term order via the
- * public calls, which want the version byte: the keys are copied after one.
- * Returns <0, 0, >0; *equal gets =:=.
- */
-static int
-key_cmp(struct tp_parser *p, const uint8_t *a, size_t alen, const uint8_t *b,
-        size_t blen, int *equal)
-{
-	uint8_t *s;
-	int c;
-
-	p->scratch.len = 0;
-	if (straw_buf_reserve(&p->scratch, alen + blen + 2) != 0) {
-		/* No memory: order by bytes (keeps determinism). */
-		size_t n = alen < blen ? alen : blen;
-		c = memcmp(a, b, n);
-		*equal = c == 0 && alen == blen;
-		return c != 0 ? c : (alen > blen) - (alen < blen);
-	}
-	s = p->scratch.data;
-	s[0] = STRAW_ETF_VERSION;
-	memcpy(s + 1, a, alen);
-	s[alen + 1] = STRAW_ETF_VERSION;
-	memcpy(s + alen + 2, b, blen);
-	c = straw_term_compare(s, alen + 1, s + alen + 1, blen + 1);
-	*equal =
-	        c == 0 && straw_term_equal(s, alen + 1, s + alen + 1, blen + 1);
-	return c;
-}
-
 /* Pair i of the map starting at pair offset index base, in out. */
 struct pair_span {
 	size_t key, value, end; /* offsets in out */
@@ -1122,96 +1091,100 @@ pair_at(struct tp_parser *p, size_t base, uint32_t i, uint32_t n)
 	return s;
 }
 
+/* A key in canonical form, for sorting: its bytes in p->scratch. */
+struct canon_key {
+	size_t at;  /* offset in p->scratch of the version byte */
+	size_t len; /* bytes from there */
+};
+
 /*
- * Closes a map: removes duplicate keys (first key kept, last value wins,
- * as Erlang's map construction does) and patches the pair count.  Sorting
- * into map-key order is left to straw_term_normalize.
+ * Closes a map: removes duplicate keys (the first key is kept with the
+ * last value, as Erlang's map construction does) and patches the pair
+ * count.  Keys are compared exactly (=:=) in their canonical form, after
+ * a stable sort in map-key order, so any number of keys costs
+ * O(n log n) comparisons.  The final order is left to
+ * straw_term_normalize, which runs on the whole term.
  */
 static int
 close_map(struct tp_parser *p, struct tp_frame *f)
 {
 	uint32_t n = f->count, i, j, kept = 0;
-	size_t base = f->pairs_at;
+	size_t base = f->pairs_at, width;
 	uint32_t *idx = NULL, *tmp = NULL, *value_of = NULL;
+	struct canon_key *keys = NULL;
+	straw_buf one = STRAW_BUF_INIT, canon = STRAW_BUF_INIT;
 	uint8_t *drop = NULL;
-	int rc = 0, dups = 0;
-	size_t width;
+	int rc = 0, dups = 0, c;
 
 	if (n < 2)
 		goto patch;
 	idx = straw_malloc(sizeof(uint32_t) * n * 3);
+	keys = straw_malloc(sizeof(*keys) * n);
 	drop = straw_calloc(n, 1);
-	if (idx == NULL || drop == NULL) {
+	if (idx == NULL || keys == NULL || drop == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	tmp = idx + n;
 	value_of = tmp + n;
+	/* Canonical keys, one after the other in scratch. */
+	p->scratch.len = 0;
 	for (i = 0; i < n; i++) {
+		struct pair_span x = pair_at(p, base, i, n);
+		uint8_t v = STRAW_ETF_VERSION;
+		one.len = 0;
+		if ((rc = straw_buf_append(&one, &v, 1)) != 0 ||
+		    (rc = straw_buf_append(&one, p->out->data + x.key,
+		                           x.value - x.key)) != 0 ||
+		    (rc = straw_term_normalize(one.data, one.len, NULL, &canon,
+		                               NULL)) != 0)
+			goto out;
+		keys[i].at = p->scratch.len;
+		keys[i].len = canon.len;
+		if ((rc = straw_buf_append(&p->scratch, canon.data,
+		                           canon.len)) != 0)
+			goto out;
 		idx[i] = i;
 		value_of[i] = i;
 	}
-	/* Bottom-up merge sort of pair indexes by key (stable). */
+	/* Bottom-up merge sort of pair indexes by exact key order (stable:
+	 * equal keys stay in text order). */
 	for (width = 1; width < n; width *= 2) {
 		size_t lo;
 		for (lo = 0; lo < n; lo += 2 * width) {
 			size_t mid = lo + width < n ? lo + width : n;
 			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-			size_t a = lo, b = mid, k = lo;
-			while (a < mid && b < hi) {
-				struct pair_span x =
-				        pair_at(p, base, idx[a], n);
-				struct pair_span y =
-				        pair_at(p, base, idx[b], n);
-				int eq;
-				int c = key_cmp(p, p->out->data + x.key,
-				                x.value - x.key,
-				                p->out->data + y.key,
-				                y.value - y.key, &eq);
-				tmp[k++] = c <= 0 ? idx[a++] : idx[b++];
+			size_t x = lo, y = mid, k = lo;
+			while (x < mid && y < hi) {
+				if ((rc = strawi_cmp_canon(
+				             p->scratch.data + keys[idx[x]].at,
+				             1,
+				             p->scratch.data + keys[idx[y]].at,
+				             1, 1, &c)) != 0)
+					goto out;
+				tmp[k++] = c <= 0 ? idx[x++] : idx[y++];
 			}
-			while (a < mid)
-				tmp[k++] = idx[a++];
-			while (b < hi)
-				tmp[k++] = idx[b++];
+			while (x < mid)
+				tmp[k++] = idx[x++];
+			while (y < hi)
+				tmp[k++] = idx[y++];
 		}
 		memcpy(idx, tmp, sizeof(uint32_t) * n);
 	}
-	/* Runs of keys that compare equal; within one, =:= groups. */
+	/* Runs of equal keys: the first (earliest) keeps its place and takes
+	 * the value of the last. */
 	for (i = 0; i < n; i = j) {
-		uint32_t a;
 		for (j = i + 1; j < n; j++) {
-			struct pair_span x = pair_at(p, base, idx[i], n);
-			struct pair_span y = pair_at(p, base, idx[j], n);
-			int eq;
-			if (key_cmp(p, p->out->data + x.key, x.value - x.key,
-			            p->out->data + y.key, y.value - y.key,
-			            &eq) != 0)
+			if ((rc = strawi_cmp_canon(
+			             p->scratch.data + keys[idx[i]].at, 1,
+			             p->scratch.data + keys[idx[j]].at, 1, 1,
+			             &c)) != 0)
+				goto out;
+			if (c != 0)
 				break;
-		}
-		for (a = i; a < j; a++) {
-			uint32_t b;
-			if (drop[idx[a]])
-				continue;
-			for (b = a + 1; b < j; b++) {
-				struct pair_span x, y;
-				int eq;
-				if (drop[idx[b]])
-					continue;
-				x = pair_at(p, base, idx[a], n);
-				y = pair_at(p, base, idx[b], n);
-				key_cmp(p, p->out->data + x.key,
-				        x.value - x.key, p->out->data + y.key,
-				        y.value - y.key, &eq);
-				if (!eq)
-					continue;
-				/* Stable sort: idx[a] is the earlier pair. */
-				drop[idx[b]] = 1;
-				value_of[idx[a]] = idx[b] > value_of[idx[a]]
-				                           ? idx[b]
-				                           : value_of[idx[a]];
-				dups = 1;
-			}
+			drop[idx[j]] = 1;
+			value_of[idx[i]] = idx[j];
+			dups = 1;
 		}
 	}
 	if (dups) {
@@ -1245,7 +1218,10 @@ patch:
 	p->pairs.len = base * sizeof(size_t);
 out:
 	straw_free(idx);
+	straw_free(keys);
 	straw_free(drop);
+	straw_buf_fini(&one);
+	straw_buf_fini(&canon);
 	if (rc != 0)
 		p->err_at = p->tok.start;
 	return rc;

@@ -314,6 +314,13 @@ CASE(parse_exact)
 	         "8374000000027701616101"
 	         "6D000000016B6C000000017701786A"},
 	        {"#{a => 1, a => 2}", "8374000000017701616102"},
+	        {"#{0.0 => a, -0.0 => b}",
+	         "837400000001460000000000000000770162"},
+	        {"#{1 => a, 1.0 => b, 1 => c}",
+	         "8374000000026101770163463FF0000000000000770162"},
+	        {"#{[1.0,1] => x, [1,1.0] => y, [1.0,1] => z}",
+	         "8374000000026C000000026101463FF00000000000006A7701796C000000"
+	         "02463FF000000000000061016A77017A"},
 	        {"#{b => 2, a => 1, c => 3}",
 	         "8374000000037701616101770162610277016361"
 	         "03"},
@@ -711,5 +718,36 @@ CASE(vectors)
 	CHECK_EQ(literal, 46);
 }
 
+/* Many keys that are == but not =:= (every list of 1 and 1.0): the
+ * duplicate check stays O(n log n); the repeated key takes its last value. */
+CASE(map_many_equal_keys)
+{
+	straw_buf text = STRAW_BUF_INIT, b = STRAW_BUF_INIT, t = STRAW_BUF_INIT;
+	unsigned i, k, n = 1u << 13;
+
+	CHECK_OK(straw_buf_puts(&text, "#{"));
+	for (i = 0; i < n; i++) {
+		CHECK_OK(straw_buf_puts(&text, "["));
+		for (k = 0; k < 13; k++)
+			CHECK_OK(straw_buf_puts(&text,
+			                        (i >> k) & 1 ? "1.0," : "1,"));
+		text.len--;
+		CHECK_OK(straw_buf_printf(&text, "] => %u,", i));
+	}
+	CHECK_OK(straw_buf_puts(&text, "[1,1,1,1,1,1,1,1,1,1,1,1,1] => last}"));
+	CHECK_OK(straw_term_from_text((char *)text.data, text.len, &b, NULL));
+	CHECK_EQ(b.data[1], 't');
+	CHECK_EQ(b.data[2] << 24 | b.data[3] << 16 | b.data[4] << 8 | b.data[5],
+	         n);
+	CHECK_OK(straw_term_to_text(b.data, b.len, &t));
+	CHECK(t.len > 20 &&
+	      memcmp(t.data, "#{[1,1,1,1,1,1,1,1,1,1,1,1,1] => last,", 38) ==
+	              0);
+	straw_buf_fini(&text);
+	straw_buf_fini(&b);
+	straw_buf_fini(&t);
+}
+
 CHECK_MAIN(print_exact, print_errors, parse_exact, parse_errors, atom_length,
-           parse_appends, deep_nesting, bignums, float_shortest, vectors)
+           parse_appends, deep_nesting, bignums, float_shortest,
+           map_many_equal_keys, vectors)
