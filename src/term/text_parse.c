@@ -452,49 +452,104 @@ bw_bit(struct tp_bitwriter *w, int bit)
 	return 0;
 }
 
-/* One whole byte at a byte boundary. */
+/* Eight bits at any bit offset. */
 static int
 bw_byte(struct tp_bitwriter *w, uint8_t byte)
 {
+	unsigned shift = (unsigned)(w->bits & 7);
+	uint8_t two[2];
 	int rc;
 
 	if (w->buf == NULL) {
-		if (w->bits + 8 > w->cmp_bits || w->cmp[w->bits >> 3] != byte)
+		size_t i = (size_t)(w->bits >> 3);
+		uint8_t have;
+		if (w->bits + 8 > w->cmp_bits) {
 			w->mismatch = 1;
+		} else {
+			have = (uint8_t)(w->cmp[i] << shift);
+			if (shift != 0)
+				have |= (uint8_t)(w->cmp[i + 1] >> (8 - shift));
+			if (have != byte)
+				w->mismatch = 1;
+		}
 		w->bits += 8;
 		return 0;
 	}
-	if ((rc = straw_buf_append(w->buf, &byte, 1)) != 0)
-		return rc;
+	if (shift == 0) {
+		if ((rc = straw_buf_append(w->buf, &byte, 1)) != 0)
+			return rc;
+	} else {
+		w->buf->data[w->buf->len - 1] |= (uint8_t)(byte >> shift);
+		two[0] = (uint8_t)(byte << (8 - shift));
+		if ((rc = straw_buf_append(w->buf, two, 1)) != 0)
+			return rc;
+	}
 	w->bits += 8;
 	return 0;
 }
 
-/* Writes the low `size` bits of a two's complement integer given by sign
+/*
+ * Writes the low `size` bits of a two's complement integer given by sign
  * and little-endian magnitude m[0..n), most significant bit first.  For
- * negative values m holds |v| - 1 and the bits are inverted. */
+ * negative values m holds |v| - 1 and the bits are inverted.  The output
+ * is bounded by w->max_bits (STRAW_ETOOBIG past it); comparing stops
+ * at the first difference.  Costs O(size / 8).
+ */
 static int
 bw_int(struct tp_bitwriter *w, int negative, const uint8_t *m, size_t n,
        uint64_t size)
 {
-	uint64_t i;
+	uint64_t i, b;
 	int rc;
 
-	if ((w->bits & 7) == 0 && (size & 7) == 0) {
-		/* Whole bytes: the common case, written a byte at a time. */
-		for (i = size / 8; i > 0; i--) {
-			uint8_t byte = i - 1 < n ? m[i - 1] : 0;
-			if (negative)
-				byte = (uint8_t)~byte;
-			if ((rc = bw_byte(w, byte)) != 0)
-				return rc;
-		}
+	if (w->buf == NULL && (w->mismatch || w->bits + size > w->cmp_bits)) {
+		w->mismatch = 1;
+		w->bits += size;
 		return 0;
 	}
-	for (i = size; i > 0; i--) {
-		uint64_t b = i - 1;
-		int bit = (b >> 3) < n ? (m[b >> 3] >> (b & 7)) & 1 : 0;
+	if (w->buf != NULL && w->bits + size > w->max_bits)
+		return STRAW_ETOOBIG;
+	/* The top size % 8 bits one at a time, then whole bytes. */
+	for (b = size; (b & 7) != 0; b--) {
+		uint64_t k = b - 1;
+		int bit = (k >> 3) < n ? (m[k >> 3] >> (k & 7)) & 1 : 0;
 		if ((rc = bw_bit(w, bit ^ (negative != 0))) != 0)
+			return rc;
+	}
+	i = b / 8;
+	if (i > n + 1) {
+		/* Sign bytes above the magnitude: one, then the rest in bulk
+		 * (after one byte the fill is byte-aligned to itself). */
+		uint8_t fill = negative ? 0xFF : 0;
+		uint64_t count = i - n - 1;
+		if ((rc = bw_byte(w, fill)) != 0)
+			return rc;
+		if (w->buf == NULL) {
+			for (; count > 0 && !w->mismatch; count--)
+				if ((rc = bw_byte(w, fill)) != 0)
+					return rc;
+			w->bits += 8 * count;
+		} else {
+			if ((rc = straw_buf_reserve(w->buf, (size_t)count)) !=
+			    0)
+				return rc;
+			if ((w->bits & 7) != 0) /* completes the partial byte */
+				w->buf->data[w->buf->len - 1] |=
+				        (uint8_t)(fill >> (w->bits & 7));
+			memset(w->buf->data + w->buf->len, fill, (size_t)count);
+			w->buf->len += (size_t)count;
+			w->bits += 8 * count;
+			if ((w->bits & 7) != 0) /* the last byte is partial */
+				w->buf->data[w->buf->len - 1] &=
+				        (uint8_t)(0xFF << (8 - (w->bits & 7)));
+		}
+		i = n;
+	}
+	for (; i > 0; i--) {
+		uint8_t byte = i - 1 < n ? m[i - 1] : 0;
+		if (negative)
+			byte = (uint8_t)~byte;
+		if ((rc = bw_byte(w, byte)) != 0)
 			return rc;
 	}
 	return 0;
@@ -723,6 +778,16 @@ write_segment(struct tp_parser *p, struct tp_bitwriter *w,
 	return bw_int(w, v->negative, v->mag, v->n, size);
 }
 
+/* A segment's failure: syntax errors carry their offset, others (no
+ * memory, too big) get the segment's. */
+static int
+seg_error(struct tp_parser *p, const struct segment *sg, int rc)
+{
+	if (rc != STRAW_ESYNTAX)
+		p->err_at = sg->at;
+	return rc;
+}
+
 /* Reads `:Size` and `/Types` after a value; p->la is the next token. */
 static int
 parse_seg_spec(struct tp_parser *p, struct segment *sg)
@@ -806,7 +871,8 @@ tp_parse_binary(struct tp_parser *p, struct tp_bitwriter *w)
 						if ((rc = write_segment(
 						             p, w, &sg, &v)) !=
 						    0)
-							return rc;
+							return seg_error(p, &sg,
+							                 rc);
 					}
 					if (cur.start >= last.start)
 						break;
@@ -857,7 +923,7 @@ tp_parse_binary(struct tp_parser *p, struct tp_bitwriter *w)
 			    sg.type == SEG_INTEGER)
 				sg.type = SEG_FLOAT;
 			if ((rc = write_segment(p, w, &sg, &v)) != 0)
-				return rc;
+				return seg_error(p, &sg, rc);
 		}
 		if ((rc = tp_next(p)) != 0)
 			return rc;
@@ -868,12 +934,20 @@ tp_parse_binary(struct tp_parser *p, struct tp_bitwriter *w)
 	}
 }
 
+/* The most bits a binary literal may have: max_size bytes. */
+static uint64_t
+max_bits(const struct tp_parser *p)
+{
+	return p->max_size > UINT64_MAX / 8 ? UINT64_MAX
+	                                    : 8 * (uint64_t)p->max_size;
+}
+
 /* A binary literal as a term: BINARY_EXT or BIT_BINARY_EXT. */
 static int
 emit_binary(struct tp_parser *p)
 {
 	straw_buf bits = STRAW_BUF_INIT;
-	struct tp_bitwriter w = {.buf = &bits};
+	struct tp_bitwriter w = {.buf = &bits, .max_bits = max_bits(p)};
 	uint8_t h[6];
 	uint64_t nbytes;
 	int rc;
@@ -910,7 +984,7 @@ static int
 emit_binary_to_term(struct tp_parser *p, size_t at)
 {
 	straw_buf bits = STRAW_BUF_INIT, flat = STRAW_BUF_INIT;
-	struct tp_bitwriter w = {.buf = &bits};
+	struct tp_bitwriter w = {.buf = &bits, .max_bits = max_bits(p)};
 	straw_term_limits lim = {0, p->max_size, p->max_size};
 	const uint8_t *t;
 	size_t tlen, off;

@@ -304,6 +304,14 @@ CASE(parse_exact)
 	        {"<<16#0102030405060708090A:80>>",
 	         "836D0000000A0102030405060708090A"},
 	        {"<<-2:72>>", "836D00000009FFFFFFFFFFFFFFFFFE"},
+	        {"<<1:3, -1:30>>", "834D00000005013FFFFFFF80"},
+	        {"<<5:3, -2:70>>", "834D0000000A01BFFFFFFFFFFFFFFFFF00"},
+	        {"<<1:1, 0:40, -1:20>>", "834D000000080580000000007FFFF8"},
+	        {"<<3:2, -1:100, 1:1>>",
+	         "834D0000000D07FFFFFFFFFFFFFFFFFFFFFFFFFE"},
+	        {"<<-3:66>>", "834D0000000902FFFFFFFFFFFFFFFF40"},
+	        {"<<1:3, 16#123456789ABCDEF012:80>>",
+	         "834D0000000B032002468ACF13579BDE0240"},
 	        {"<<65/utf16, 16#1F600/utf32-little>>",
 	         "836D00000006004100F60100"},
 	        {"#{}", "837400000000"},
@@ -522,6 +530,23 @@ CASE(deep_nesting)
 	lim.max_size = 100;
 	CHECK_RC(straw_term_from_text_lim("<<0:1000>>", 10, &lim, &b, &off),
 	         STRAW_ETOOBIG);
+	CHECK_EQ(off, 2);
+	/* Big segments cost their size in bytes, not in bits: 100 segments
+	 * of 2^27 bits (16 MiB each) stop at max_size quickly. */
+	{
+		straw_buf big = STRAW_BUF_INIT;
+		int k;
+		straw_term_limits lim2 = {0, 64 << 20, 0};
+		CHECK_OK(straw_buf_puts(&big, "<<\"ab\":3"));
+		for (k = 0; k < 100; k++)
+			CHECK_OK(straw_buf_puts(&big, ", -1:134217728"));
+		CHECK_OK(straw_buf_puts(&big, ">>"));
+		CHECK_RC(straw_term_from_text_lim((char *)big.data, big.len,
+		                                  &lim2, &b, &off),
+		         STRAW_ETOOBIG);
+		CHECK_EQ(off, 8 + 3 * 14 + 2); /* the 4th reaches 64 MiB */
+		straw_buf_fini(&big);
+	}
 	memset(text, 'a', 62);
 	text[0] = text[61] = '"';
 	CHECK_RC(straw_term_from_text_lim(text, 62, &lim, &b, &off),
