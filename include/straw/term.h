@@ -706,11 +706,16 @@ inline int
 straw_cursor_atom_is(straw_cursor *c, const char *name)
 {
 	if (STRAW_CURSOR_AT_(c, 'w', 2)) {
-		size_t n = c->buf[c->pos + 1];
+		const uint8_t *a = c->buf + c->pos + 2;
+		size_t n = c->buf[c->pos + 1], i;
 		if (c->len - c->pos - 2 < n)
 			return STRAW_ETRUNC;
-		if (__builtin_strlen(name) != n ||
-		    __builtin_memcmp(c->buf + c->pos + 2, name, n) != 0)
+		/* Stops at the first difference or at name's NUL, which no
+		 * byte of a matching atom can be. */
+		for (i = 0; i < n; i++)
+			if (a[i] != (uint8_t)name[i] || name[i] == '\0')
+				return 0;
+		if (name[n] != '\0')
 			return 0;
 		c->pos += 2 + n;
 		return 1;
