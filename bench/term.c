@@ -77,7 +77,7 @@ straw_decode(const uint8_t *buf, size_t len, const struct shape *s)
 		    straw_cursor_binary(&c, &d, &dl) != 0 ||
 		    (arity == 4 && straw_cursor_double(&c, &f) != 0))
 			abort();
-		sum += (uint64_t)v + dl + (uint64_t)f + d[0];
+		sum += (uint64_t)v + dl + (uint64_t)(int64_t)f + d[0];
 	}
 	if (straw_cursor_nil(&c) != 0 || !straw_cursor_at_end(&c))
 		abort();
@@ -125,7 +125,7 @@ ei_decode(const char *buf, const struct shape *s)
 		    ei_decode_bitstring(buf, &idx, &d, &bitoff, &bits) != 0 ||
 		    (arity == 4 && ei_decode_double(buf, &idx, &f) != 0))
 			abort();
-		sum += (uint64_t)v + bits / 8 + (uint64_t)f + (uint8_t)d[0];
+		sum += (uint64_t)v + bits / 8 + (uint64_t)(int64_t)f + (uint8_t)d[0];
 	}
 	if (ei_decode_list_header(buf, &idx, &n) != 0 || n != 0)
 		abort();
