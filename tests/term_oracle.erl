@@ -109,7 +109,7 @@ bigmap(_) ->
 
 %% Random terms, nested up to 4 levels; a few big ones.
 top() ->
-    case rand:uniform(200) of
+    case rand:uniform(400) of
         1 -> lists:duplicate(65535 + rand:uniform(2) - 1, $s);
         2 -> lists:seq(1, 70000 + rand:uniform(10));
         _ -> term(4)
