@@ -421,14 +421,27 @@ match_atom(struct matcher *m, straw_cursor *c)
 		want = m->p.lx.text + t->start;
 		n = t->end - t->start;
 	}
-	if ((rc = straw_cursor_term(c, &raw, &rn)) != 0)
-		return rc;
-	if (raw[0] == ETF_SMALL_ATOM_UTF8 || raw[0] == ETF_ATOM_UTF8) {
-		hdr = raw[0] == ETF_SMALL_ATOM_UTF8 ? 2 : 3;
-		if (rn - hdr != n || memcmp(raw + hdr, want, n) != 0)
+	/* UTF-8 atoms compared where they lie (the cursor's position is a
+	 * public field; the type check above bounds the header). */
+	raw = c->buf + c->pos;
+	if (raw[0] == ETF_SMALL_ATOM_UTF8 && c->len - c->pos >= 2) {
+		hdr = 2;
+		rn = raw[1];
+	} else if (raw[0] == ETF_ATOM_UTF8 && c->len - c->pos >= 3) {
+		hdr = 3;
+		rn = etf_get16(raw + 1);
+	} else {
+		hdr = 0;
+		rn = 0;
+	}
+	if (hdr != 0 && c->len - c->pos - hdr >= rn) {
+		if (rn != n || memcmp(raw + hdr, want, n) != 0)
 			m->failed = 1;
+		c->pos += hdr + rn;
 		return 0;
 	}
+	if ((rc = straw_cursor_term(c, &raw, &rn)) != 0)
+		return rc;
 	/* Latin-1 atom: read its UTF-8 form from a copy of the cursor. */
 	{
 		straw_cursor s;

@@ -277,28 +277,31 @@ lex_quoted(struct tl_lexer *lx, struct tl_token *t, uint8_t quote)
 	return 0;
 }
 
-/* erl_scan's reserved words in OTP 25.  `maybe` and `else` (reserved
- * from OTP 27) and `query` are read as atoms; the printer quotes them. */
-static const char *const reserved_words[] = {
-        "after",  "and",     "andalso", "band", "begin", "bnot", "bor",
-        "bsl",    "bsr",     "bxor",    "case", "catch", "cond", "div",
-        "end",    "fun",     "if",      "let",  "not",   "of",   "or",
-        "orelse", "receive", "rem",     "try",  "when",  "xor",  NULL,
+/*
+ * erl_scan's reserved words in OTP 25, by length.  `maybe` and `else`
+ * (reserved from OTP 27) and `query` are read as atoms; the printer quotes
+ * them.
+ */
+static const char *const reserved_by_len[8] = {
+        NULL,
+        NULL,
+        "if of or ",
+        "and bor bsl bsr div end fun let not rem try xor ",
+        "band bnot bxor case cond when ",
+        "after begin catch ",
+        "orelse ",
+        "andalso receive ",
 };
 
 static int
 keyword_of(const char *s, size_t n)
 {
-	size_t i;
+	const char *w;
 
-	/* Reserved words are 2..7 lower-case letters: most atoms are out
-	 * at the first test. */
 	if (n < 2 || n > 7)
 		return TLK_NONE;
-	for (i = 0; reserved_words[i] != NULL; i++)
-		if (reserved_words[i][0] == s[0] &&
-		    strncmp(reserved_words[i], s, n) == 0 &&
-		    reserved_words[i][n] == '\0')
+	for (w = reserved_by_len[n]; *w != '\0'; w += n + 1)
+		if (w[0] == s[0] && memcmp(w, s, n) == 0)
 			return n == 3 && memcmp(s, "fun", 3) == 0
 			               ? TLK_FUN
 			               : TLK_RESERVED;
@@ -455,24 +458,38 @@ tl_next(struct tl_lexer *lx, struct tl_token *t)
 	int rc;
 
 	skip_blank(lx);
-	memset(t, 0, sizeof(*t));
+	t->keyword = TLK_NONE;
+	t->quoted = 0;
+	t->big = 0;
+	t->ival = 0;
 	t->start = lx->pos;
 	if (lx->pos >= lx->len) {
 		t->kind = TL_EOF;
 		t->end = lx->pos;
 		return 0;
 	}
-	c = peek_cp(lx, lx->pos, &n);
-	if (n == 0)
+	if ((uint8_t)s[lx->pos] < 0x80) {
+		c = (uint8_t)s[lx->pos];
+		n = 1;
+	} else if ((c = peek_cp(lx, lx->pos, &n)), n == 0) {
 		return lex_error(lx, lx->pos);
+	}
 	if (is_digit((int)c))
 		return lex_number(lx, t);
 	if (is_atom_start(c) || is_var_start(c)) {
 		t->kind = is_atom_start(c) ? TL_ATOM : TL_VAR;
-		do {
+		for (;;) {
 			lx->pos += n;
-			c = peek_cp(lx, lx->pos, &n);
-		} while (n > 0 && is_name_char(c));
+			if (lx->pos < lx->len &&
+			    (uint8_t)s[lx->pos] < 0x80) { /* ASCII: inline */
+				n = 1;
+				c = (uint8_t)s[lx->pos];
+			} else {
+				c = peek_cp(lx, lx->pos, &n);
+			}
+			if (n == 0 || !is_name_char(c))
+				break;
+		}
 		t->end = lx->pos;
 		if (t->kind == TL_ATOM) {
 			if (t->end - t->start > TL_ATOM_MAX_CHARS &&
