@@ -10,7 +10,8 @@
  *     normalized bytes).
  *
  * The input, with ~ replaced, is also used as a match pattern against the
- * parsed term: any result is fine, but never a crash.
+ * parsed term: any result is fine, but never a crash; and, when it holds
+ * no ~, as a format for straw_build_fmt, which must build the same bytes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pat[size] = '\0';
 			rc = straw_term_match(a.data, a.len, pat);
 			must(rc == 0 || rc == 1 || rc == STRAW_EFORMAT);
+			/* Without ~ or NUL the input is also a format: it
+			 * builds the same canonical bytes. */
+			if (memchr(data, '~', size) == NULL &&
+			    memchr(data, '\0', size) == NULL) {
+				straw_builder b;
+				straw_builder_init(&b);
+				rc = straw_build_fmt(&b, pat);
+				must(rc == 0 && b.buf.len == a.len &&
+				     memcmp(b.buf.data, a.data, a.len) == 0);
+				straw_builder_fini(&b);
+			}
 			free(pat);
 		}
 	} else {

@@ -146,6 +146,7 @@ build_directive(struct tp_parser *p, const struct tl_token *t)
 			return -EINVAL;
 		if ((rc = straw_term_check_body(d, n, NULL, &off)) != 0)
 			return rc;
+		p->noncanon = 1; /* any encoding */
 		return tp_emit(p, d, n);
 	}
 	case 'p': {
@@ -166,6 +167,7 @@ build_directive(struct tp_parser *p, const struct tl_token *t)
 		        va_arg(ctx->ap, const straw_erl_port *);
 		if (port == NULL)
 			return -EINVAL;
+		p->noncanon = 1; /* OTP's choice of NEW_PORT or V4_PORT */
 		h[0] = port->id > UINT32_MAX ? ETF_V4_PORT : ETF_NEW_PORT;
 		if ((rc = tp_emit(p, h, 1)) != 0 ||
 		    (rc = emit_node(p, port->node)) != 0)
@@ -218,6 +220,7 @@ straw_build_vfmt(straw_builder *b, const char *fmt, va_list ap)
 {
 	straw_buf raw = STRAW_BUF_INIT, canon = STRAW_BUF_INIT;
 	uint8_t version = STRAW_ETF_VERSION;
+	size_t start = b->buf.len;
 	struct build_ctx ctx;
 	struct tp_parser p;
 	int rc;
@@ -226,28 +229,36 @@ straw_build_vfmt(straw_builder *b, const char *fmt, va_list ap)
 		return b->err;
 	if (fmt == NULL)
 		return b->err = STRAW_EFORMAT;
+	/* The term goes straight after the builder's bytes, containers in
+	 * their smallest form; only maps of several keys, ~t and ports, or
+	 * embedded binary_to_term need straw_term_normalize. */
 	va_copy(ctx.ap, ap);
-	tp_init(&p, fmt, strlen(fmt), 1, NULL, &raw);
+	tp_init(&p, fmt, strlen(fmt), 1, NULL, &b->buf);
 	p.directive = build_directive_hook;
 	p.ctx = &ctx;
-	if ((rc = straw_buf_append(&raw, &version, 1)) != 0)
-		goto out;
+	p.canonical = 1;
 	rc = tp_parse(&p);
 	if (rc == STRAW_ESYNTAX)
 		rc = STRAW_EFORMAT;
-	if (rc != 0)
+	if (rc != 0 || !p.noncanon)
 		goto out;
-	if ((rc = straw_term_normalize(raw.data, raw.len, NULL, &canon,
+	if ((rc = straw_buf_append(&raw, &version, 1)) != 0 ||
+	    (rc = straw_buf_append(&raw, b->buf.data + start,
+	                           b->buf.len - start)) != 0 ||
+	    (rc = straw_term_normalize(raw.data, raw.len, NULL, &canon,
 	                               NULL)) != 0)
 		goto out;
+	b->buf.len = start;
 	rc = straw_buf_append(&b->buf, canon.data + 1, canon.len - 1);
 out:
 	va_end(ctx.ap);
 	tp_fini(&p);
 	straw_buf_fini(&raw);
 	straw_buf_fini(&canon);
-	if (rc != 0)
+	if (rc != 0) {
+		b->buf.len = start;
 		b->err = rc;
+	}
 	return rc;
 }
 

@@ -131,6 +131,105 @@ CASE(build_literals)
 	}
 }
 
+/* Builds text as a format and checks the bytes equal the text parser's
+ * (which always normalizes). */
+static void
+check_same_as_parser(const char *text, size_t len)
+{
+	straw_buf want = STRAW_BUF_INIT;
+	straw_builder b;
+	char *fmt = malloc(len + 1);
+
+	memcpy(fmt, text, len);
+	fmt[len] = '\0';
+	CHECK_OK(straw_term_from_text(text, len, &want, NULL));
+	straw_builder_init(&b);
+	CHECK_OK(straw_build_fmt(&b, fmt));
+	if (b.buf.len != want.len || memcmp(b.buf.data, want.data, want.len))
+		fprintf(stderr, "  format %.200s\n", fmt);
+	CHECK_MEM(b.buf.data, b.buf.len, want.data, want.len);
+	straw_builder_fini(&b);
+	straw_buf_fini(&want);
+	free(fmt);
+}
+
+/* Containers shrunk as they close give canonical bytes without
+ * normalizing: compared with the parser on tricky shapes and on every
+ * literal line of the OTP vectors. */
+CASE(build_canonical_shapes)
+{
+	static const char *const texts[] = {
+	        "{[1,2],{3,[4]}}",
+	        "[[1,2],[3|4]]",
+	        "[1,2|[]]",
+	        "[[]]",
+	        "{[]}",
+	        "[\"ab\", \"cd\"]",
+	        "[1, 256]",
+	        "[1, -1]",
+	        "[a, 1]",
+	        "[1 | 2]",
+	        "[1 | \"a\"]",
+	        "#{a => [1,2]}",
+	        "[#{b => 1, a => 2}]",
+	        "{{{}}}",
+	        "[{1}, [2], \"3\"]",
+	        "<<1,2:3>>",
+	        "{-1, 255, 256}",
+	        "[0, 255]",
+	        "\"日本\"",
+	        "[$a, 1000]",
+	};
+	straw_buf big = STRAW_BUF_INIT;
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0, i;
+	ssize_t n;
+	int literal = 0;
+
+	for (i = 0; i < TU_LEN(texts); i++)
+		check_same_as_parser(texts[i], strlen(texts[i]));
+	/* 256- and 255-element tuples, a 65535- and a 65536-byte list. */
+	CHECK_OK(straw_buf_puts(&big, "{0"));
+	for (i = 1; i < 256; i++)
+		CHECK_OK(straw_buf_puts(&big, ",1"));
+	CHECK_OK(straw_buf_puts(&big, "}"));
+	check_same_as_parser((char *)big.data, big.len);
+	big.len = 0;
+	CHECK_OK(straw_buf_puts(&big, "{0"));
+	for (i = 1; i < 255; i++)
+		CHECK_OK(straw_buf_puts(&big, ",1"));
+	CHECK_OK(straw_buf_puts(&big, "}"));
+	check_same_as_parser((char *)big.data, big.len);
+	big.len = 0;
+	CHECK_OK(straw_buf_puts(&big, "[7"));
+	for (i = 1; i < 65535; i++)
+		CHECK_OK(straw_buf_puts(&big, ",7"));
+	CHECK_OK(straw_buf_puts(&big, "]"));
+	check_same_as_parser((char *)big.data, big.len);
+	big.len--;
+	CHECK_OK(straw_buf_puts(&big, ",7]"));
+	check_same_as_parser((char *)big.data, big.len);
+	straw_buf_fini(&big);
+	f = fopen(STRAW_SOURCE_DIR "/tests/data/otp25-vectors.txt", "r");
+	CHECK(f != NULL);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		char *tab = strchr(line, '\t');
+		straw_buf probe = STRAW_BUF_INIT;
+		if (line[0] == '%' || tab == NULL)
+			continue;
+		if (straw_term_from_text(line, (size_t)(tab - line), &probe,
+		                         NULL) == 0) {
+			check_same_as_parser(line, (size_t)(tab - line));
+			literal++;
+		}
+		straw_buf_fini(&probe);
+	}
+	free(line);
+	fclose(f);
+	CHECK_EQ(literal, 46);
+}
+
 /* Inside a term being built: the format writes one term at the end. */
 CASE(build_nested)
 {
@@ -521,6 +620,7 @@ CASE(match_no_alloc)
 	straw_free(t);
 }
 
-CHECK_MAIN(build_basic, build_directives, build_literals, build_nested,
-           build_errors, match_basic, match_captures, match_literals,
-           match_lists_and_maps, match_errors, match_no_alloc)
+CHECK_MAIN(build_basic, build_directives, build_literals,
+           build_canonical_shapes, build_nested, build_errors, match_basic,
+           match_captures, match_literals, match_lists_and_maps, match_errors,
+           match_no_alloc)

@@ -6,4 +6,6 @@ if(STRAW_TESTS)
 	target_compile_definitions(term_text_test PRIVATE
 		STRAW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 	straw_test(term_fmt_test fmt_test.c)
+	target_compile_definitions(term_fmt_test PRIVATE
+		STRAW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endif()

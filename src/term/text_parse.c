@@ -403,6 +403,50 @@ emit_string_run(struct tp_parser *p, uint32_t *count)
 	}
 }
 
+/*
+ * In canonical mode (format strings, which are short), containers are
+ * rewritten to their smallest form when they close, so that most results
+ * need no straw_term_normalize afterwards.  A proper LIST_EXT at hdr whose
+ * elements are all SMALL_INTEGER_EXT, at most 65535 of them, becomes a
+ * STRING_EXT, in place.  Costs O(elements) once per list.
+ */
+static void
+shrink_list(struct tp_parser *p, size_t hdr)
+{
+	uint8_t *d = p->out->data;
+	uint32_t n = etf_get32(d + hdr + 1), i;
+	size_t pos = hdr + 5;
+
+	if (!p->canonical || n > 0xFFFF)
+		return;
+	for (i = 0; i < n; i++, pos += 2)
+		if (d[pos] != ETF_SMALL_INTEGER)
+			return;
+	if (d[pos] != ETF_NIL || pos + 1 != p->out->len)
+		return;
+	d[hdr] = ETF_STRING;
+	etf_put16(d + hdr + 1, (uint16_t)n);
+	for (i = 0; i < n; i++)
+		d[hdr + 3 + i] = d[hdr + 6 + 2 * i];
+	p->out->len = hdr + 3 + n;
+}
+
+/* A LARGE_TUPLE_EXT at hdr of fewer than 256 elements becomes a
+ * SMALL_TUPLE_EXT (canonical mode only: moves the body). */
+static void
+shrink_tuple(struct tp_parser *p, size_t hdr)
+{
+	uint8_t *d = p->out->data;
+	uint32_t n = etf_get32(d + hdr + 1);
+
+	if (!p->canonical || n > 255)
+		return;
+	d[hdr] = ETF_SMALL_TUPLE;
+	d[hdr + 1] = (uint8_t)n;
+	memmove(d + hdr + 2, d + hdr + 5, p->out->len - hdr - 5);
+	p->out->len -= 3;
+}
+
 /* A string value: [] or a LIST_EXT of its characters. */
 static int
 emit_string(struct tp_parser *p)
@@ -420,7 +464,10 @@ emit_string(struct tp_parser *p)
 		return tp_emit(p, &nil, 1);
 	}
 	etf_put32(p->out->data + at + 1, count);
-	return tp_emit(p, &nil, 1);
+	if ((rc = tp_emit(p, &nil, 1)) != 0)
+		return rc;
+	shrink_list(p, at);
+	return 0;
 }
 
 /* ---- binaries ---- */
@@ -1024,6 +1071,7 @@ emit_binary_to_term(struct tp_parser *p, size_t at)
 	case ETF_REFERENCE:
 	case ETF_NEW_FUN:
 	case ETF_EXPORT:
+		p->noncanon = 1; /* any encoding of them */
 		rc = tp_emit(p, t + 1, tlen - 1);
 		break;
 	default:
@@ -1288,6 +1336,8 @@ close_map(struct tp_parser *p, struct tp_frame *f)
 		n = kept;
 	}
 patch:
+	if (n >= 2)
+		p->noncanon = 1; /* keys are in text order */
 	etf_put32(p->out->data + f->hdr + 1, n);
 	p->pairs.len = base * sizeof(size_t);
 out:
@@ -1408,6 +1458,7 @@ close_list(struct tp_parser *p, struct tp_frame *f)
 		return 0;
 	}
 	etf_put32(p->out->data + f->hdr + 1, f->count);
+	shrink_list(p, f->hdr);
 	return 0;
 }
 
@@ -1482,6 +1533,7 @@ after:
 		if (p->tok.kind != TL_RBRACE)
 			return syntax_at(p, p->tok.start);
 		etf_put32(p->out->data + f->hdr + 1, f->count);
+		shrink_tuple(p, f->hdr);
 		pop(p);
 		goto after;
 	case FRAME_LIST:

@@ -40,6 +40,8 @@ struct tp_parser {
 	tp_directive_fn directive; /* NULL: directives are syntax errors */
 	void *ctx;                 /* for directive */
 	int no_alloc;              /* 1: big literals use `small` (matching) */
+	int canonical;             /* 1: shrink containers as they close */
+	int noncanon;              /* set when the output needs normalizing */
 	uint8_t small[136];        /* magnitudes when no_alloc */
 };
 
