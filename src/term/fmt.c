@@ -5,7 +5,10 @@
  * include/straw/term_text.h and docs/term-text.md.
  *
  * Building reuses the text parser (text_parse.c) with a hook for the
- * directives, then normalizes the result.  Matching walks the pattern's
+ * directives, writing straight into the builder with containers shrunk to
+ * their canonical form as they close; only maps of several keys and
+ * foreign bytes (~t, ~o, binary_to_term) send the result through
+ * straw_term_normalize.  Matching walks the pattern's
  * tokens and the term's cursor side by side: it allocates nothing and
  * caches nothing.  After the first difference it keeps reading the pattern
  * without the term, so a malformed pattern is reported whatever the term.
