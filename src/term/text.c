@@ -372,13 +372,14 @@ utf8_text(const uint8_t *d, size_t n)
 static int
 print_bytes(struct printer *pr, const uint8_t *d, size_t n)
 {
-	char tmp[8];
+	int ascii, utf8;
 	size_t i;
 
 	if (n == 0)
 		return 0;
-	if (ascii_text(d, n) || utf8_text(d, n)) {
-		int utf8 = !ascii_text(d, n);
+	ascii = ascii_text(d, n);
+	utf8 = !ascii && utf8_text(d, n);
+	if (ascii || utf8) {
 		i = 0;
 		putc_(pr, '"');
 		while (i < n) {
@@ -392,9 +393,20 @@ print_bytes(struct printer *pr, const uint8_t *d, size_t n)
 			puts_(pr, "/utf8");
 		return 1;
 	}
-	for (i = 0; i < n; i++) {
-		snprintf(tmp, sizeof(tmp), i ? ",%u" : "%u", d[i]);
-		puts_(pr, tmp);
+	/* Decimal bytes, written straight into the output buffer. */
+	if (pr->rc == 0 && (pr->rc = straw_buf_reserve(pr->out, 4 * n)) == 0) {
+		char *o = (char *)pr->out->data + pr->out->len, *start = o;
+		for (i = 0; i < n; i++) {
+			unsigned v = d[i];
+			if (i)
+				*o++ = ',';
+			if (v >= 100)
+				*o++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*o++ = (char)('0' + v / 10 % 10);
+			*o++ = (char)('0' + v % 10);
+		}
+		pr->out->len += (size_t)(o - start);
 	}
 	return 1;
 }

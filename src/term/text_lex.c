@@ -327,7 +327,11 @@ lex_digits(struct tl_lexer *lx, uint32_t base, uint64_t *val, int *big)
 		if (p >= lx->len ||
 		    (d = digit_value((uint8_t)s[p])) >= (int)base)
 			break;
-		if (v > (UINT64_MAX - (uint64_t)d) / base)
+		/* No division per digit: values below 2^59 cannot overflow
+		 * with one more digit of base <= 36 (36 < 2^6). */
+		if (likely(v < ((uint64_t)1 << 57)))
+			v = v * base + (uint64_t)d;
+		else if (v > (UINT64_MAX - (uint64_t)d) / base)
 			*big = 1;
 		else
 			v = v * base + (uint64_t)d;
