@@ -271,6 +271,15 @@ STRAW_API int straw_cursor_binary_general(straw_cursor *c, const uint8_t **data,
 STRAW_API int straw_cursor_tuple_general(straw_cursor *c, uint32_t *arity);
 STRAW_API int straw_cursor_list_general(straw_cursor *c, uint32_t *n);
 
+/*
+ * A fun M:F/A (EXPORT_EXT): module and function copied as UTF-8 with a NUL
+ * into buffers of mcap and fcap bytes (STRAW_ERANGE if too small; a cap of
+ * STRAW_ATOM_MAX_BYTES + 1 always suffices).  A closure gives STRAW_ETYPE:
+ * read it with straw_cursor_term.
+ */
+STRAW_API int straw_cursor_export(straw_cursor *c, char *module, size_t mcap,
+                                  char *function, size_t fcap, uint8_t *arity);
+
 /* Skips one whole term, without recursion. */
 STRAW_API int straw_cursor_skip(straw_cursor *c);
 
