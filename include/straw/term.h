@@ -78,8 +78,8 @@ typedef struct straw_term_limits {
  * fault (for a fault inside a compressed term, the offset in the output of
  * straw_term_decompress).  lim may be NULL (all defaults).  Never recurses;
  * any depth within the limits is fine.  Allocates only for nesting deeper
- * than 64 and for inflating.  Duplicate map keys are not detected here (see
- * straw_term_normalize).  Any thread.
+ * than 64, for closures with free variables and for inflating.  Duplicate
+ * map keys are not detected here (see straw_term_normalize).  Any thread.
  */
 STRAW_API int straw_term_check(const uint8_t *buf, size_t len,
                                const straw_term_limits *lim,
@@ -270,6 +270,15 @@ STRAW_API int straw_cursor_binary_general(straw_cursor *c, const uint8_t **data,
                                           size_t *len);
 STRAW_API int straw_cursor_tuple_general(straw_cursor *c, uint32_t *arity);
 STRAW_API int straw_cursor_list_general(straw_cursor *c, uint32_t *n);
+
+/*
+ * A fun M:F/A (EXPORT_EXT): module and function copied as UTF-8 with a NUL
+ * into buffers of mcap and fcap bytes (STRAW_ERANGE if too small; a cap of
+ * STRAW_ATOM_MAX_BYTES + 1 always suffices).  A closure gives STRAW_ETYPE:
+ * read it with straw_cursor_term.
+ */
+STRAW_API int straw_cursor_export(straw_cursor *c, char *module, size_t mcap,
+                                  char *function, size_t fcap, uint8_t *arity);
 
 /* Skips one whole term, without recursion. */
 STRAW_API int straw_cursor_skip(straw_cursor *c);

@@ -732,6 +732,35 @@ straw_cursor_ref(straw_cursor *c, straw_erl_ref *ref)
 }
 
 int
+straw_cursor_export(straw_cursor *c, char *module, size_t mcap, char *function,
+                    size_t fcap, uint8_t *arity)
+{
+	straw_cursor t;
+	size_t pos;
+	int rc;
+
+	if (c->str_left || c->str_tail)
+		return STRAW_ETYPE;
+	pos = cur_pos(c);
+	if (pos >= c->len)
+		return STRAW_ETRUNC;
+	if (c->buf[pos] != ETF_EXPORT)
+		return strawi_tag_type(c->buf[pos]) < 0 ? STRAW_EBADTAG
+		                                        : STRAW_ETYPE;
+	/* Read the parts with a copy, so that a failure consumes nothing. */
+	t = *c;
+	t.pos = pos + 1;
+	if ((rc = straw_cursor_atom(&t, module, mcap, NULL)) != 0 ||
+	    (rc = straw_cursor_atom(&t, function, fcap, NULL)) != 0)
+		return rc == STRAW_ETYPE ? STRAW_ETRUNC : rc;
+	if (t.len - t.pos < 2 || t.buf[t.pos] != ETF_SMALL_INTEGER)
+		return STRAW_ETRUNC;
+	*arity = t.buf[t.pos + 1];
+	c->pos = t.pos + 2;
+	return 0;
+}
+
+int
 strawi_skip(const uint8_t *buf, size_t len, size_t *ppos)
 {
 	uint64_t pending = 1;

@@ -294,6 +294,25 @@ CASE(identifiers)
 	CHECK_EQ(straw_cursor_type(&c), STRAW_TERM_FUN);
 	CHECK_RC(straw_cursor_skip(&c), 0);
 	CHECK(straw_cursor_at_end(&c));
+	{
+		char m[STRAW_ATOM_MAX_BYTES + 1], f[4];
+		uint8_t arity = 0;
+		open_hex(&c, "83716400056C697374736400036D61706102");
+		CHECK_RC(straw_cursor_export(&c, m, sizeof(m), f, 3, &arity),
+		         STRAW_ERANGE);
+		CHECK_EQ(c.pos, 1);
+		CHECK_RC(straw_cursor_export(&c, m, sizeof(m), f, sizeof(f),
+		                             &arity),
+		         0);
+		CHECK_STR(m, "lists");
+		CHECK_STR(f, "map");
+		CHECK_EQ(arity, 2);
+		CHECK(straw_cursor_at_end(&c));
+		open_hex(&c, "836101");
+		CHECK_RC(straw_cursor_export(&c, m, sizeof(m), f, sizeof(f),
+		                             &arity),
+		         STRAW_ETYPE);
+	}
 }
 
 CASE(unchecked_bytes)
