@@ -11,6 +11,8 @@
  * The input, with ~ replaced, is also used as a match pattern against the
  * parsed term: any result is fine, but never a crash; and, when it holds
  * no ~, as a format for straw_build_fmt, which must build the same bytes.
+ * Finally a fixed pattern is matched against the raw input, checked or
+ * not: the matcher must never read out of bounds.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +92,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	} else {
 		must(rc < 0 && off <= size);
+	}
+	/* Matching reads unchecked bytes safely, whatever they hold. */
+	{
+		int64_t i;
+		char str[8], atom[8];
+		const uint8_t *t;
+		size_t tl;
+		rc = straw_term_match(data, size,
+		                      "{_, [~i | _], #{a := ~s, 1 => \"x\"}, "
+		                      "<<1,2:3>>, ~a, ~t, [x, 1.5, -7 | y]}",
+		                      &i, str, sizeof(str), atom, sizeof(atom),
+		                      &t, &tl);
+		must(rc <= 1);
+		if (rc == 1)
+			must(t >= data && t + tl <= data + size);
 	}
 	if (straw_term_check(data, size, &lim, NULL) == 0 &&
 	    straw_term_normalize(data, size, &lim, &canon, NULL) == 0)
