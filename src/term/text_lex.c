@@ -453,6 +453,13 @@ skip_blank(struct tl_lexer *lx)
 	}
 }
 
+/* Characters that are a whole token by themselves. */
+static const uint8_t single_char_token[128] = {
+        ['{'] = TL_LBRACE,   ['}'] = TL_RBRACE, ['['] = TL_LBRACKET,
+        [']'] = TL_RBRACKET, ['('] = TL_LPAREN, [')'] = TL_RPAREN,
+        [','] = TL_COMMA,    ['/'] = TL_SLASH,  ['+'] = TL_PLUS,
+};
+
 int
 tl_next(struct tl_lexer *lx, struct tl_token *t)
 {
@@ -477,6 +484,13 @@ tl_next(struct tl_lexer *lx, struct tl_token *t)
 		n = 1;
 	} else if ((c = peek_cp(lx, lx->pos, &n)), n == 0) {
 		return lex_error(lx, lx->pos);
+	}
+	if (c < 128 && single_char_token[c] != 0) {
+		/* One-character punctuation, without the switch below. */
+		t->kind = single_char_token[c];
+		lx->pos++;
+		t->end = lx->pos;
+		return 0;
 	}
 	if (is_digit((int)c))
 		return lex_number(lx, t);
