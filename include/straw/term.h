@@ -179,10 +179,10 @@ typedef struct straw_cursor {
 	const uint8_t *buf; /* the term, version byte first; not owned */
 	size_t len;         /* bytes at buf */
 	size_t pos;         /* offset of the next term */
-	size_t lim;         /* len, or 0 inside a STRING_EXT (inline reads) */
 	uint32_t str_left;  /* elements left of a STRING_EXT being read */
 	uint8_t str_tail;   /* 1: the [] ending that STRING_EXT is next */
 	uint8_t scratch[8]; /* a string element, [] or a small magnitude */
+	size_t lim;         /* len, or 0 inside a STRING_EXT (inline reads) */
 } straw_cursor;
 
 /*
@@ -715,23 +715,31 @@ straw_build_map(straw_builder *b, uint32_t pairs)
 	(__builtin_expect(          \
 	        (c)->pos + (n) <= (c)->lim && (c)->buf[(c)->pos] == (tag), 1))
 
-/* A big-endian 32-bit value. */
-#define STRAW_GET32_(p)                                    \
-	((uint32_t)(p)[0] << 24 | (uint32_t)(p)[1] << 16 | \
-	 (uint32_t)(p)[2] << 8 | (uint32_t)(p)[3])
+/* A big-endian 32-bit value: one load and a byte swap. */
+#define STRAW_GET32_(p)                        \
+	({                                     \
+		uint32_t g_;                   \
+		__builtin_memcpy(&g_, (p), 4); \
+		__builtin_bswap32(g_);         \
+	})
 
 /*
  * Calls a general case on a copy of *c and with a local result, so that
  * neither the caller's cursor nor its result variable has its address
  * taken: an optimised caller then keeps them in registers on the inline
- * paths.  The result is stored only on success.
+ * paths.  Only the fields a read changes are copied back (buf and len
+ * never change), one by one.  The result is stored only on success.
  */
+#define STRAW_CURSOR_BACK_(c, t)                                               \
+	((c)->pos = (t).pos, (c)->lim = (t).lim, (c)->str_left = (t).str_left, \
+	 (c)->str_tail = (t).str_tail,                                         \
+	 __builtin_memcpy((c)->scratch, (t).scratch, sizeof((t).scratch)))
 #define STRAW_CURSOR_SLOW_(c, fn, type, out) \
 	do {                                 \
 		straw_cursor t_ = *(c);      \
 		type o_;                     \
 		int rc_ = fn(&t_, &o_);      \
-		*(c) = t_;                   \
+		STRAW_CURSOR_BACK_(c, t_);   \
 		if (rc_ == 0)                \
 			*(out) = o_;         \
 		return rc_;                  \
@@ -821,7 +829,7 @@ straw_cursor_atom_is(straw_cursor *c, const char *name)
 	{
 		straw_cursor t = *c;
 		int rc = straw_cursor_atom_is_general(&t, name);
-		*c = t;
+		STRAW_CURSOR_BACK_(c, t);
 		return rc;
 	}
 }
@@ -843,7 +851,7 @@ straw_cursor_binary(straw_cursor *c, const uint8_t **data, size_t *len)
 		const uint8_t *d;
 		size_t l;
 		int rc = straw_cursor_binary_general(&t, &d, &l);
-		*c = t;
+		STRAW_CURSOR_BACK_(c, t);
 		if (rc == 0) {
 			*data = d;
 			*len = l;
@@ -892,7 +900,7 @@ straw_cursor_nil(straw_cursor *c)
 	{
 		straw_cursor t = *c;
 		int rc = straw_cursor_nil_general(&t);
-		*c = t;
+		STRAW_CURSOR_BACK_(c, t);
 		return rc;
 	}
 }
