@@ -48,9 +48,15 @@ read_one(straw_cursor *c, uint64_t *kids)
 	}
 	case STRAW_TERM_ATOM: {
 		char name[STRAW_ATOM_MAX_BYTES + 1];
-		straw_cursor again = *c;
+		straw_cursor again = *c, again2 = *c;
 		size_t len;
 		rc = straw_cursor_atom(c, name, sizeof(name), &len);
+		/* Any atom matches its own name given with its length. */
+		if (rc == 0) {
+			REQUIRE(straw_cursor_atom_eq(&again2, name, len) == 1);
+			REQUIRE(straw_cursor_offset(&again2) ==
+			        straw_cursor_offset(c));
+		}
 		/* An atom without a NUL inside matches its own name. */
 		if (rc == 0 && strlen(name) == len) {
 			REQUIRE(straw_cursor_atom_is(&again, name) == 1);

@@ -250,6 +250,15 @@ STRAW_API int straw_cursor_atom(straw_cursor *c, char *out, size_t cap,
  */
 STRAW_API inline int straw_cursor_atom_is(straw_cursor *c, const char *name);
 
+/*
+ * Like straw_cursor_atom_is for a name given as len bytes of UTF-8 (which
+ * may hold a NUL): 1 and the atom consumed if the next term is that atom,
+ * 0 if it is another atom or not an atom, <0 on malformed bytes.  With the
+ * length known, the usual short atom compares in a few instructions.
+ */
+STRAW_API inline int straw_cursor_atom_eq(straw_cursor *c, const char *name,
+                                          size_t len);
+
 /* A binary (whole bytes), in place.  A bit binary gives STRAW_ETYPE. */
 STRAW_API inline int straw_cursor_binary(straw_cursor *c, const uint8_t **data,
                                          size_t *len);
@@ -298,6 +307,8 @@ STRAW_API int straw_cursor_ref(straw_cursor *c, straw_erl_ref *ref);
 STRAW_API int straw_cursor_int64_general(straw_cursor *c, int64_t *v);
 STRAW_API int straw_cursor_double_general(straw_cursor *c, double *v);
 STRAW_API int straw_cursor_atom_is_general(straw_cursor *c, const char *name);
+STRAW_API int straw_cursor_atom_eq_general(straw_cursor *c, const char *name,
+                                           size_t len);
 STRAW_API int straw_cursor_binary_general(straw_cursor *c, const uint8_t **data,
                                           size_t *len);
 STRAW_API int straw_cursor_tuple_general(straw_cursor *c, uint32_t *arity);
@@ -794,11 +805,13 @@ inline int
 straw_cursor_double(straw_cursor *c, double *v)
 {
 	if (STRAW_CURSOR_AT_(c, 'F', 9)) {
+		const uint8_t *p = c->buf + c->pos + 1;
 		uint64_t bits;
-		__builtin_memcpy(&bits, c->buf + c->pos + 1, 8);
-		bits = __builtin_bswap64(bits);
-		/* NaN and infinities (exponent all ones) are general. */
-		if (__builtin_expect((~bits & 0x7FF0000000000000ULL) != 0, 1)) {
+		/* NaN and infinities (exponent all ones: the first two
+		 * bytes) are general. */
+		if (__builtin_expect((p[0] & 0x7F) != 0x7F || p[1] < 0xF0, 1)) {
+			__builtin_memcpy(&bits, p, 8);
+			bits = __builtin_bswap64(bits);
 			__builtin_memcpy(v, &bits, 8);
 			c->pos += 9;
 			return 0;
@@ -829,6 +842,42 @@ straw_cursor_atom_is(straw_cursor *c, const char *name)
 	{
 		straw_cursor t = *c;
 		int rc = straw_cursor_atom_is_general(&t, name);
+		STRAW_CURSOR_BACK_(c, t);
+		return rc;
+	}
+}
+
+inline int
+straw_cursor_atom_eq(straw_cursor *c, const char *name, size_t len)
+{
+	if (STRAW_CURSOR_AT_(c, 'w', 2)) {
+		const uint8_t *a = c->buf + c->pos + 2;
+		const uint8_t *w = (const uint8_t *)name;
+		size_t n = c->buf[c->pos + 1];
+		if (__builtin_expect(c->lim - c->pos - 2 >= n, 1)) {
+			if (n != len)
+				return 0;
+			if (len >= 4 && len <= 8) {
+				/* Two 4-byte words, overlapping for len < 8. */
+				uint32_t x0, x1, y0, y1;
+				__builtin_memcpy(&x0, a, 4);
+				__builtin_memcpy(&y0, w, 4);
+				__builtin_memcpy(&x1, a + len - 4, 4);
+				__builtin_memcpy(&y1, w + len - 4, 4);
+				if (((x0 ^ y0) | (x1 ^ y1)) != 0)
+					return 0;
+			} else {
+				for (size_t i = 0; i < len; i++)
+					if (a[i] != w[i])
+						return 0;
+			}
+			c->pos += 2 + len;
+			return 1;
+		}
+	}
+	{
+		straw_cursor t = *c;
+		int rc = straw_cursor_atom_eq_general(&t, name, len);
 		STRAW_CURSOR_BACK_(c, t);
 		return rc;
 	}

@@ -12,6 +12,8 @@
 extern inline int straw_cursor_int64(straw_cursor *c, int64_t *v);
 extern inline int straw_cursor_double(straw_cursor *c, double *v);
 extern inline int straw_cursor_atom_is(straw_cursor *c, const char *name);
+extern inline int straw_cursor_atom_eq(straw_cursor *c, const char *name,
+                                       size_t len);
 extern inline int straw_cursor_binary(straw_cursor *c, const uint8_t **data,
                                       size_t *len);
 extern inline int straw_cursor_tuple(straw_cursor *c, uint32_t *arity);
@@ -438,6 +440,28 @@ straw_cursor_atom_is_general(straw_cursor *c, const char *want)
 			return 0;
 	}
 	c->pos = pos + hdr + n;
+	return 1;
+}
+
+int
+straw_cursor_atom_eq_general(straw_cursor *c, const char *want, size_t wlen)
+{
+	uint8_t conv[2 * STRAW_ATOM_MAX_CHARS];
+	const uint8_t *name;
+	size_t pos, hdr, n, size;
+	int utf8, rc;
+
+	if ((rc = cur_atom(c, &pos, &hdr, &n, &utf8)) != 0)
+		return rc == STRAW_ETYPE ? 0 : rc;
+	name = c->buf + pos + hdr;
+	size = hdr + n;
+	if (!utf8) { /* checked: at most 255 Latin-1 characters */
+		n = etf_latin1_to_utf8(name, n, conv);
+		name = conv;
+	}
+	if (n != wlen || (n != 0 && memcmp(name, want, n) != 0))
+		return 0;
+	c->pos = pos + size;
 	return 1;
 }
 

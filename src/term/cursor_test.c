@@ -522,6 +522,54 @@ CASE(unchecked_atoms)
 	open_raw(&c, "83 7301 E9");
 	CHECK_RC(straw_cursor_atom_is(&c, "\xC3\xA9"), 1);
 	CHECK(straw_cursor_at_end(&c));
+	open_raw(&c, "83 7301 E9");
+	CHECK_RC(straw_cursor_atom_eq(&c, "\xC3", 1), 0);
+	CHECK_RC(straw_cursor_atom_eq(&c, "\xC3\xA9", 2), 1);
+	CHECK(straw_cursor_at_end(&c));
+}
+
+CASE(atom_eq)
+{
+	straw_cursor c;
+
+	open_raw(&c, "83 7704 6974656D");
+	CHECK_RC(straw_cursor_atom_eq(&c, "itex", 4), 0);
+	CHECK_RC(straw_cursor_atom_eq(&c, "xtem", 4), 0);
+	CHECK_RC(straw_cursor_atom_eq(&c, "ite", 3), 0);
+	CHECK_RC(straw_cursor_atom_eq(&c, "items", 5), 0);
+	CHECK_EQ(straw_cursor_offset(&c), 1);
+	CHECK_RC(straw_cursor_atom_eq(&c, "item", 4), 1);
+	CHECK(straw_cursor_at_end(&c));
+	/* Every length up to 9 (word compares for 4..8, bytes otherwise),
+	 * a difference at each position. */
+	for (size_t len = 0; len <= 9; len++) {
+		char hex[64], name[10] = "abcdefghi";
+		snprintf(hex, sizeof(hex), "83 77%02zX", len);
+		for (size_t i = 0; i < len; i++)
+			snprintf(hex + strlen(hex), 3, "%02X", 'a' + (int)i);
+		for (size_t i = 0; i < len; i++) {
+			open_raw(&c, hex);
+			name[i] = 'z';
+			CHECK_RC(straw_cursor_atom_eq(&c, name, len), 0);
+			name[i] = (char)('a' + i);
+		}
+		open_raw(&c, hex);
+		CHECK_RC(straw_cursor_atom_eq(&c, name, len), 1);
+		CHECK(straw_cursor_at_end(&c));
+	}
+	open_raw(&c, "83 7702 6100");
+	CHECK_RC(straw_cursor_atom_eq(&c, "a", 1), 0);
+	CHECK_RC(straw_cursor_atom_eq(&c, "a\0", 2), 1);
+	open_raw(&c, "83 64000269 74");
+	CHECK_RC(straw_cursor_atom_eq(&c, "it", 2), 1);
+	open_raw(&c, "83 6101");
+	CHECK_RC(straw_cursor_atom_eq(&c, "a", 1), 0);
+	open_raw(&c, "83 7705 6974");
+	CHECK_RC(straw_cursor_atom_eq(&c, "it", 2), STRAW_ETRUNC);
+	open_raw(&c, "83 760001 80");
+	CHECK_RC(straw_cursor_atom_eq(&c, "\x80", 1), STRAW_EBADATOM);
+	open_raw(&c, "83 C8");
+	CHECK_RC(straw_cursor_atom_eq(&c, "a", 1), STRAW_EBADTAG);
 }
 
 CASE(unchecked_identifiers)
@@ -690,5 +738,5 @@ CASE(unchecked_prefixes)
 
 CHECK_MAIN(integers, bignums, floats, atoms, binaries, tuples_lists_maps,
            identifiers, unchecked_bytes, unchecked_containers,
-           unchecked_scalars, unchecked_atoms, unchecked_identifiers,
+           unchecked_scalars, unchecked_atoms, atom_eq, unchecked_identifiers,
            unchecked_strings, unchecked_skip, unchecked_prefixes)
