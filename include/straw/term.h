@@ -850,13 +850,14 @@ straw_cursor_atom_is(straw_cursor *c, const char *name)
 inline int
 straw_cursor_atom_eq(straw_cursor *c, const char *name, size_t len)
 {
-	if (STRAW_CURSOR_AT_(c, 'w', 2)) {
+	/* The bounds check uses the caller's length: the atom, if it is
+	 * this one, ends within the bytes left. */
+	if (len <= 255 && STRAW_CURSOR_AT_(c, 'w', 2 + len)) {
 		const uint8_t *a = c->buf + c->pos + 2;
 		const uint8_t *w = (const uint8_t *)name;
-		size_t n = c->buf[c->pos + 1];
-		if (__builtin_expect(c->lim - c->pos - 2 >= n, 1)) {
-			if (n != len)
-				return 0;
+		if (c->buf[c->pos + 1] != len)
+			return 0; /* another atom: not consumed */
+		{
 			if (len >= 4 && len <= 8) {
 				/* Two 4-byte words, overlapping for len < 8. */
 				uint32_t x0, x1, y0, y1;
