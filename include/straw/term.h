@@ -855,9 +855,11 @@ straw_cursor_atom_eq(straw_cursor *c, const char *name, size_t len)
 	if (len <= 255 && STRAW_CURSOR_AT_(c, 'w', 2 + len)) {
 		const uint8_t *a = c->buf + c->pos + 2;
 		const uint8_t *w = (const uint8_t *)name;
-		if (c->buf[c->pos + 1] != len)
-			return 0; /* another atom: not consumed */
-		{
+		if (c->buf[c->pos + 1] != len) {
+			/* Another atom, not consumed, if it is whole. */
+			if (c->pos + 2 + c->buf[c->pos + 1] <= c->lim)
+				return 0;
+		} else {
 			if (len >= 4 && len <= 8) {
 				/* Two 4-byte words, overlapping for len < 8. */
 				uint32_t x0, x1, y0, y1;
