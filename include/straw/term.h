@@ -80,7 +80,10 @@ typedef struct straw_term_limits {
  * straw_term_decompress).  lim may be NULL (all defaults).  Never recurses;
  * any depth within the limits is fine.  Allocates only for nesting deeper
  * than 64, for closures with free variables and for inflating.  Duplicate
- * map keys are not detected here (see straw_term_normalize).  Any thread.
+ * map keys are not detected here (see straw_term_normalize).  This is the
+ * call for validating bytes without reading them (before storing or
+ * forwarding them); reading with a cursor needs no check first, the cursor
+ * validates what it reads.  Any thread.
  */
 STRAW_API int straw_term_check(const uint8_t *buf, size_t len,
                                const straw_term_limits *lim,
