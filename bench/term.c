@@ -3,10 +3,12 @@
  *
  * (a) "6k": a list of 100 tuples {item, N, <<36 bytes>>, 4.5};
  * (b) "1m": a list of 256 tuples {blob, N, <<4096 bytes>>}.
- * encode: straw's builder against ei_x_encode_*; decode: straw_term_check
- * plus a walk with the cursor against ei_decode_* (binaries in place with
- * ei_decode_bitstring, as the cursor does); check: straw_term_check against
- * ei_skip_term.  Both sides reuse their output buffer.  Median of
+ * encode: straw's builder against ei_x_encode_*; decode: a walk with the
+ * cursor, which validates what it reads (bounds, counts against the bytes
+ * left, floats, trailing bytes), against ei_decode_* (binaries in place
+ * with ei_decode_bitstring, as the cursor does), which does no bounds
+ * checking at all; case straw-checked: straw_term_check, then the walk;
+ * check: straw_term_check against ei_skip_term.  Both sides reuse their output buffer.  Median of
  * bench_runs() runs each, in CPU time of the benchmark thread.
  */
 #include <stdio.h>
@@ -54,16 +56,20 @@ straw_encode(straw_builder *b, const struct shape *s)
 	straw_build_nil(b);
 }
 
-/* check + walk; returns a checksum so that nothing is optimised away. */
-static uint64_t
-straw_decode(const uint8_t *buf, size_t len, const struct shape *s)
+/*
+ * The walk; returns a checksum so that nothing is optimised away.  The
+ * atom is matched by name and length (straw_cursor_atom_eq), or with
+ * atomz by its NUL-terminated name (straw_cursor_atom_is).
+ */
+static inline __attribute__((always_inline)) uint64_t
+straw_walk(const uint8_t *buf, size_t len, const struct shape *s, size_t alen,
+           int atomz)
 {
 	straw_cursor c;
 	uint32_t n, arity;
 	uint64_t sum = 0;
 
-	if (straw_term_check(buf, len, NULL, NULL) != 0 ||
-	    straw_cursor_init(&c, buf, len) != 0 ||
+	if (straw_cursor_init(&c, buf, len) != 0 ||
 	    straw_cursor_list(&c, &n) != 0)
 		abort();
 	for (uint32_t i = 0; i < n; i++) {
@@ -72,7 +78,8 @@ straw_decode(const uint8_t *buf, size_t len, const struct shape *s)
 		int64_t v;
 		double f = 0;
 		if (straw_cursor_tuple(&c, &arity) != 0 ||
-		    straw_cursor_atom_is(&c, s->atom) != 1 ||
+		    (atomz ? straw_cursor_atom_is(&c, s->atom)
+		           : straw_cursor_atom_eq(&c, s->atom, alen)) != 1 ||
 		    straw_cursor_int64(&c, &v) != 0 ||
 		    straw_cursor_binary(&c, &d, &dl) != 0 ||
 		    (arity == 4 && straw_cursor_double(&c, &f) != 0))
@@ -82,6 +89,18 @@ straw_decode(const uint8_t *buf, size_t len, const struct shape *s)
 	if (straw_cursor_nil(&c) != 0 || !straw_cursor_at_end(&c))
 		abort();
 	return sum;
+}
+
+static uint64_t
+straw_decode(const uint8_t *buf, size_t len, const struct shape *s, size_t alen)
+{
+	return straw_walk(buf, len, s, alen, 0);
+}
+
+static uint64_t
+straw_decode_atomz(const uint8_t *buf, size_t len, const struct shape *s)
+{
+	return straw_walk(buf, len, s, 0, 1);
 }
 
 #ifdef STRAW_HAVE_EI
@@ -202,6 +221,7 @@ main(void)
 	for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
 		const struct shape *s = &shapes[k];
 		long iters = s->bin > 1000 ? 400 : 40000;
+		size_t alen = strlen(s->atom); /* the caller knows its atoms */
 		double ns;
 		long size;
 
@@ -226,9 +246,18 @@ main(void)
 		ns = MEASURE(iters, ei_encode(&x, s));
 		report("encode", s, "libei", size, ns);
 #endif
-		ns = MEASURE(iters,
-		             sink += straw_decode(b.buf.data, b.buf.len, s));
+		ns = MEASURE(iters, sink += straw_decode(b.buf.data, b.buf.len,
+		                                         s, alen));
 		report("decode", s, "straw", size, ns);
+		ns = MEASURE(iters, sink += straw_decode_atomz(b.buf.data,
+		                                               b.buf.len, s));
+		report("decode", s, "straw-atomz", size, ns);
+		ns = MEASURE(iters,
+		             sink +=
+		             (uint64_t)straw_term_check(b.buf.data, b.buf.len,
+		                                        NULL, NULL) +
+		             straw_decode(b.buf.data, b.buf.len, s, alen));
+		report("decode", s, "straw-checked", size, ns);
 #ifdef STRAW_HAVE_EI
 		ns = MEASURE(iters, sink += ei_decode(x.buff, s));
 		report("decode", s, "libei", size, ns);
