@@ -443,7 +443,12 @@ spawn_strawd(straw_reg *r)
 	envp[j++] = dirvar;
 	pid = fork();
 	if (pid == 0) {
+		/* The caller may be a thread with signals blocked (the
+		 * monitor is): strawd must hear SIGTERM. */
+		sigset_t none;
 		int nul = open("/dev/null", O_RDWR);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		int log = open(logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (nul >= 0) {
 			dup2(nul, 0);

@@ -502,8 +502,9 @@ reg_enc_ext(straw_buf *pkt, straw_builder *b, const char *op, uint64_t id,
 static int
 emit_body(straw_buf *ops, straw_builder *b)
 {
-	int rc = b->err ? b->err
-	                : reg_frame_append(ops, b->buf.data + 1, b->buf.len - 1);
+	int rc =
+	        b->err ? b->err
+	               : reg_frame_append(ops, b->buf.data + 1, b->buf.len - 1);
 
 	straw_builder_reset(b);
 	return rc;

@@ -448,6 +448,11 @@ flush_dirty(struct reg_server *s)
 static void
 bury_dead(struct reg_server *s)
 {
+	while (s->cgrave != NULL) {
+		struct reg_container *ct = s->cgrave;
+		s->cgrave = ct->next;
+		straw_free(ct);
+	}
 	while (s->grave != NULL) {
 		struct reg_conn *c = s->grave;
 		s->grave = c->next;
@@ -635,7 +640,9 @@ reg_server_run(struct reg_server *s)
 				s->stopping = 1;
 				break;
 			case REG_SRC_PIDFD:
-				reg_cont_gone(s, (struct reg_container *)k);
+				if (!((struct reg_container *)k)->dead)
+					reg_cont_gone(
+					        s, (struct reg_container *)k);
 				break;
 			case REG_SRC_CONN:
 				c = (struct reg_conn *)k;
@@ -651,9 +658,6 @@ reg_server_run(struct reg_server *s)
 		}
 		flush_dirty(s);
 		bury_dead(s);
-		/* Containers reaped above are freed by reg_cont_gone; pidfd
-		 * events of one already gone cannot follow in this turn
-		 * because its pidfd was removed from the set at once. */
 	}
 	return 0;
 }

@@ -281,8 +281,7 @@ CASE(messages)
 		CHECK_OK(reg_txnop_check(&ops, &b, P("/u"), NULL, 0));
 		CHECK_OK(reg_enc_txn(&pkt, &b, 9, ops.data, ops.len, 2));
 		straw_buf_fini(&ops);
-		CHECK_EQ(reg_frame_next(pkt.data, pkt.len, &off, &frame,
-		                        &flen),
+		CHECK_EQ(reg_frame_next(pkt.data, pkt.len, &off, &frame, &flen),
 		         1);
 		CHECK_OK(reg_msg_decode_req(frame, flen, &rq, &known));
 		CHECK_EQ(rq.op, REG_OP_TXN);
@@ -299,8 +298,8 @@ CASE(messages)
 		static const uint8_t badlen[] = {0, 0, 0, 9, 131, 106};
 		static const uint8_t trunc[] = {131, 104, 3, 119, 4, 'r'};
 		static const uint8_t nottuple[] = {131, 106};
-		static const uint8_t arity[] = {131, 104, 2, 119, 4, 'r', 'e',
-		                                'a', 'd', 97, 5};
+		static const uint8_t arity[] = {131, 104, 2,   119, 4, 'r',
+		                                'e', 'a', 'd', 97,  5};
 		off = 0;
 		CHECK_RC(reg_frame_next(badlen, sizeof(badlen), &off, &frame,
 		                        &flen),
