@@ -7,11 +7,16 @@
 #include "registry_util.h"
 
 #include <pthread.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 
 #include <straw/alloc.h>
+#include <straw/term.h>
 
 #include "registry/client.h"
+#include "registry/msg.h"
+#include "registry/server.h"
 
 /* ---- helper processes --------------------------------------------------- */
 
@@ -952,7 +957,297 @@ CASE(socket_activation)
 	tu_cleanup();
 }
 
+/* ---- straw ps output ------------------------------------------------------ */
+
+CASE(cli_ps)
+{
+	char cmd[600], line[512], name[64], age[16], names[128];
+	unsigned id, cpid, uid;
+	straw_reg *r;
+	uint32_t cid;
+	FILE *f;
+	pid_t pid;
+
+	tu_setup();
+	pid = tu_start_strawd();
+	CHECK_OK(straw_reg_connect(&r, NULL, 0));
+	CHECK_OK(straw_reg_join(r, "pscont", &cid));
+	CHECK_OK(straw_reg_register(r, "alpha", 3));
+	CHECK_OK(straw_reg_register(r, "beta", 4));
+	snprintf(cmd, sizeof(cmd), "%s/cli/straw ps",
+	         getenv("STRAW_TEST_BUILD"));
+	f = popen(cmd, "r");
+	CHECK(f != NULL);
+	CHECK(fgets(line, sizeof(line), f) != NULL);
+	CHECK_STR(line, "ID     NAME                 PID      UID    AGE    "
+	                "NAMES\n");
+	CHECK(fgets(line, sizeof(line), f) != NULL);
+	CHECK_EQ(sscanf(line, "%u %63s %u %u %15s %127s", &id, name, &cpid,
+	                &uid, age, names),
+	         6);
+	CHECK_EQ(id, cid);
+	CHECK_STR(name, "pscont");
+	CHECK_EQ(cpid, getpid());
+	CHECK_EQ(uid, getuid());
+	CHECK(strcmp(age, "0s") == 0 || strcmp(age, "1s") == 0);
+	CHECK_STR(names, "alpha=3,beta=4");
+	CHECK(fgets(line, sizeof(line), f) == NULL);
+	CHECK_EQ(pclose(f), 0);
+	snprintf(cmd, sizeof(cmd), "%s/cli/straw ps --json",
+	         getenv("STRAW_TEST_BUILD"));
+	f = popen(cmd, "r");
+	CHECK(fgets(line, sizeof(line), f) != NULL);
+	CHECK_EQ(pclose(f), 0);
+	{
+		char want[256];
+		snprintf(
+		        want, sizeof(want),
+		        "[{\"id\":%u,\"name\":\"pscont\",\"pid\":%d,\"uid\":%u,"
+		        "\"started\":",
+		        cid, (int)getpid(), (unsigned)getuid());
+		CHECK(strncmp(line, want, strlen(want)) == 0);
+		CHECK(strstr(line, "\"names\":{\"alpha\":3,\"beta\":4}}]") !=
+		      NULL);
+	}
+	straw_reg_close(r);
+	CHECK_EQ(tu_stop_strawd(pid), 0);
+	tu_cleanup();
+}
+
+/* ---- the extension API, with the server in this process ------------------ */
+
+static int gone_pipe[2];
+static int later_pipe[2];
+static uint64_t later_conn, later_id;
+
+static int
+module_ping(struct reg_server *s, void *arg, const struct reg_request *req,
+            struct reg_reply *reply)
+{
+	static const uint8_t pong[] = {131, 119, 4, 'p', 'o', 'n', 'g'};
+
+	(void)s;
+	(void)arg;
+	(void)req;
+	return reg_reply_term(reply, pong, sizeof(pong));
+}
+
+static int
+regtest_module_init(struct reg_server *s)
+{
+	return reg_server_handle(s, "module_ping", module_ping, NULL);
+}
+
+REG_SERVER_MODULE(regtest, regtest_module_init)
+
+/* echo_fd: writes "hi" into the fd it got, answers {echoed, Body} with a
+ * new eventfd. */
+static int
+echo_fd(struct reg_server *s, void *arg, const struct reg_request *req,
+        struct reg_reply *reply)
+{
+	straw_builder b;
+	uint8_t *t;
+	size_t tl;
+	int efd, rc;
+
+	(void)s;
+	(void)arg;
+	if (req->nfds != 1)
+		return -EINVAL;
+	if (write(req->fds[0], "hi", 2) != 2)
+		return -EIO;
+	straw_builder_init(&b);
+	straw_build_tuple(&b, 2);
+	straw_build_atomz(&b, "echoed");
+	straw_build_raw(&b, req->body, req->body_len);
+	rc = straw_builder_finish(&b, &t, &tl);
+	straw_builder_fini(&b);
+	if (rc < 0)
+		return rc;
+	rc = reg_reply_term(reply, t, tl);
+	straw_free(t);
+	efd = eventfd(0, EFD_CLOEXEC);
+	if (rc == 0)
+		rc = reg_reply_fds(reply, &efd, 1);
+	close(efd);
+	return rc;
+}
+
+static int
+refuse(struct reg_server *s, void *arg, const struct reg_request *req,
+       struct reg_reply *reply)
+{
+	(void)s, (void)arg, (void)req, (void)reply;
+	return -EPERM;
+}
+
+static int
+later(struct reg_server *s, void *arg, const struct reg_request *req,
+      struct reg_reply *reply)
+{
+	(void)s, (void)arg, (void)reply;
+	later_conn = req->conn;
+	later_id = req->id;
+	/* (Runs on the server thread: no CHECK here.) */
+	(void)!write(later_pipe[1], "L", 1);
+	return REG_REPLY_LATER;
+}
+
+static int
+release(struct reg_server *s, void *arg, const struct reg_request *req,
+        struct reg_reply *reply)
+{
+	static const uint8_t done[] = {131, 119, 4, 'd', 'o', 'n', 'e'};
+
+	(void)arg, (void)req, (void)reply;
+	return reg_server_reply(s, later_conn, later_id, 0, done, sizeof(done),
+	                        NULL, 0);
+}
+
+static void
+on_gone(struct reg_server *s, void *arg, uint32_t id, const char *name)
+{
+	char line[300];
+	int n = snprintf(line, sizeof(line), "%u %s\n", id, name);
+
+	(void)s, (void)arg;
+	(void)!write(gone_pipe[1], line, (size_t)n);
+}
+
+static void *
+serve(void *arg)
+{
+	reg_server_run(arg);
+	return NULL;
+}
+
+static void *
+call_later(void *arg)
+{
+	uint8_t *rep = NULL;
+	size_t rl = 0;
+	static const uint8_t body[] = {131, 106};
+	int rc = reg_client_call(arg, "later", body, sizeof(body), NULL, 0,
+	                         &rep, &rl, NULL, NULL, 5000);
+	static const uint8_t done[] = {131, 119, 4, 'd', 'o', 'n', 'e'};
+
+	if (rc == 0 && rl == sizeof(done) && memcmp(rep, done, rl) == 0)
+		rc = 1;
+	straw_free(rep);
+	return (void *)(intptr_t)rc;
+}
+
+CASE(extension_api)
+{
+	struct reg_server_opts opts;
+	struct reg_server *s;
+	straw_reg *r, *r2;
+	pthread_t th, tl;
+	int holder, p[2], fds_out[REG_MAX_FDS];
+	uint8_t *rep;
+	size_t rl, nfds;
+	void *res;
+	char line[300];
+
+	tu_setup();
+	memset(&opts, 0, sizeof(opts));
+	opts.listen_fd = -1;
+	CHECK_OK(reg_server_create(&opts, &s, &holder));
+	CHECK_RC(reg_server_handle(s, "read", echo_fd, NULL), -EINVAL);
+	CHECK_OK(reg_server_handle(s, "echo_fd", echo_fd, NULL));
+	CHECK_RC(reg_server_handle(s, "echo_fd", echo_fd, NULL), -EEXIST);
+	CHECK_OK(reg_server_handle(s, "refuse", refuse, NULL));
+	CHECK_OK(reg_server_handle(s, "later", later, NULL));
+	CHECK_OK(reg_server_handle(s, "release", release, NULL));
+	CHECK_OK(pipe(gone_pipe));
+	CHECK_OK(pipe(later_pipe));
+	CHECK_OK(reg_server_on_gone(s, on_gone, NULL));
+	CHECK_OK(pthread_create(&th, NULL, serve, s));
+
+	CHECK_OK(straw_reg_connect(&r, NULL, 0));
+	/* A module linked into the server answers. */
+	{
+		static const uint8_t nil[] = {131, 106};
+		static const uint8_t pong[] = {131, 119, 4, 'p', 'o', 'n', 'g'};
+		CHECK_OK(reg_client_call(r, "module_ping", nil, sizeof(nil),
+		                         NULL, 0, &rep, &rl, NULL, NULL, 5000));
+		CHECK_MEM(rep, rl, pong, sizeof(pong));
+		straw_free(rep);
+		CHECK_RC(reg_client_call(r, "no_such_op", nil, sizeof(nil),
+		                         NULL, 0, &rep, &rl, NULL, NULL, 5000),
+		         -EOPNOTSUPP);
+		CHECK_RC(reg_client_call(r, "refuse", nil, sizeof(nil), NULL, 0,
+		                         &rep, &rl, NULL, NULL, 5000),
+		         -EPERM);
+	}
+	/* Fds both ways. */
+	{
+		static const uint8_t body[] = {131, 104, 2,  119,
+		                               1,   'x', 97, 1}; /* {x,1} */
+		static const uint8_t want[] = {131, 104, 2,   119, 6,   'e',
+		                               'c', 'h', 'o', 'e', 'd', 104,
+		                               2,   119, 1,   'x', 97,  1};
+		uint64_t one = 1, got = 0;
+		char hi[3] = "";
+		CHECK_OK(pipe(p));
+		nfds = REG_MAX_FDS;
+		CHECK_OK(reg_client_call(r, "echo_fd", body, sizeof(body),
+		                         &p[1], 1, &rep, &rl, fds_out, &nfds,
+		                         5000));
+		CHECK_MEM(rep, rl, want, sizeof(want));
+		straw_free(rep);
+		CHECK_EQ(nfds, 1);
+		CHECK_EQ(write(fds_out[0], &one, 8), 8);
+		CHECK_EQ(read(fds_out[0], &got, 8), 8);
+		CHECK_EQ(got, 1);
+		close(fds_out[0]);
+		close(p[1]);
+		CHECK_EQ(read(p[0], hi, 2), 2);
+		CHECK_STR(hi, "hi");
+		close(p[0]);
+	}
+	/* A deferred answer, released by another connection's request. */
+	CHECK_OK(straw_reg_connect(&r2, NULL, 0));
+	CHECK_OK(pthread_create(&tl, NULL, call_later, r2));
+	{
+		static const uint8_t nil[] = {131, 106};
+		struct pollfd pf = {later_pipe[0], POLLIN, 0};
+		char c = 0;
+		/* The deferred request has reached its handler. */
+		CHECK_EQ(poll(&pf, 1, 5000), 1);
+		CHECK_EQ(read(later_pipe[0], &c, 1), 1);
+		CHECK_EQ(c, 'L');
+		CHECK_OK(reg_client_call(r, "release", nil, sizeof(nil), NULL,
+		                         0, NULL, NULL, NULL, NULL, 5000));
+	}
+	CHECK_OK(pthread_join(tl, &res));
+	CHECK_EQ((intptr_t)res, 1);
+	straw_reg_close(r2);
+	/* The gone hook. */
+	{
+		straw_reg *c;
+		uint32_t id;
+		char want[64];
+		CHECK_OK(straw_reg_connect(&c, NULL, 0));
+		CHECK_OK(straw_reg_join(c, "extc", &id));
+		straw_reg_close(c);
+		CHECK(tu_read_line(gone_pipe[0], line, sizeof(line), 5000) > 0);
+		snprintf(want, sizeof(want), "%u extc", id);
+		CHECK_STR(line, want);
+	}
+	straw_reg_close(r);
+	reg_server_stop(s);
+	CHECK_OK(pthread_join(th, NULL));
+	reg_server_destroy(s);
+	close(gone_pipe[0]);
+	close(gone_pipe[1]);
+	close(later_pipe[0]);
+	close(later_pipe[1]);
+	tu_cleanup();
+}
+
 CHECK_MAIN(lock_and_lifecycle, tree_operations, registration_and_conflicts,
            container_kill9, strawd_kill9_recovery, strawd_kill9_autostart,
            autostart_connect, permission_nobody, watch_order_concurrent, quotas,
-           hostile_frames, socket_activation)
+           hostile_frames, socket_activation, cli_ps, extension_api)
