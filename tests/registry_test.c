@@ -674,7 +674,7 @@ CASE(watch_order_concurrent)
 		int kk, ii, nn = 0;
 		CHECK_OK(straw_reg_next_event(a, &ev, 10000));
 		CHECK_EQ(ev.watch, wa);
-		snprintf(seq[total++], sizeof(seq[0]), "%s", ev.path);
+		snprintf(seq[total++], sizeof(seq[0]), "%.20s", ev.path);
 		if (sscanf(ev.path, "/w/%d/%d%n", &kk, &ii, &nn) == 2 &&
 		    ev.path[nn] == '\0') {
 			CHECK(kk >= 0 && kk < WRITERS);

@@ -30,7 +30,7 @@
 #include "base/clock.h"
 #include "testing/check.h"
 
-static char tu_dir[256];    /* the test's runtime directory */
+static char tu_dir[64];     /* the test's runtime directory */
 static char tu_strawd[512]; /* the strawd binary */
 
 /* Makes a fresh runtime directory (0711 so that other uids reach the
