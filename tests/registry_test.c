@@ -295,6 +295,22 @@ CASE(tree_operations)
 	CHECK_OK(read_str(r, "/app/new", v, sizeof(v)));
 	CHECK_STR(v, "n");
 
+	/* A listing too big for one packet is refused, nothing else. */
+	{
+		char name[300];
+		int i;
+		memset(name, 'n', sizeof(name));
+		memcpy(name, "/app/big/", 9);
+		for (i = 0; i < 900; i++) {
+			snprintf(name + 250, 20, "%d", i);
+			CHECK_OK(straw_reg_write_async(r, name, "", 0));
+		}
+		CHECK_OK(straw_reg_sync(r));
+		CHECK_RC(straw_reg_ls(r, "/app/big", &names, &n), -E2BIG);
+		CHECK_OK(straw_reg_ls(r, "/app", &names, &n));
+		straw_reg_free_names(names, n);
+	}
+
 	/* Recursive rm. */
 	CHECK_OK(straw_reg_rm(r, "/app"));
 	CHECK_RC(straw_reg_ls(r, "/app", &names, &n), -ENOENT);
@@ -722,7 +738,7 @@ CASE(quotas)
 	                                   "--quota-queue",
 	                                   "65536",
 	                                   NULL};
-	char path[64], val[200];
+	char path[256], val[200];
 	straw_reg *r, *other;
 	uint32_t w[4];
 	straw_reg_status st;
@@ -777,7 +793,8 @@ CASE(quotas)
 		      (ssize_t)sizeof(watch));
 		CHECK(tu_raw_recv(fd, buf, sizeof(buf), 5000) > 0);
 		for (i = 0; i < 30000; i++) {
-			snprintf(path, sizeof(path), "/o/%d", i % 5);
+			/* Long paths: events outgrow every buffer fast. */
+			snprintf(path, sizeof(path), "/o/%0200d", i % 5);
 			CHECK_OK(straw_reg_write_async(other, path, "x", 1));
 		}
 		CHECK_OK(straw_reg_sync(other));
