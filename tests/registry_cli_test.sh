@@ -46,7 +46,7 @@ check "second strawd exit" 1 "$rc"
 case $err in *"already running as pid $pid"*) ;; *) echo "FAIL: second strawd: $err"; fail=1 ;; esac
 
 out=$("$straw" status); check "status exit" 0 $?
-case $out in *"strawd is running"*"pid          $pid"*) ;; *) echo "FAIL: status: $out"; fail=1 ;; esac
+case $out in *"strawd is running"*"pid          $pid"*"directory    $D"*) ;; *) echo "FAIL: status: $out"; fail=1 ;; esac
 out=$("$straw" status --json)
 case $out in '{"running":true,"pid":'"$pid"',"machine":"'*) ;; *) echo "FAIL: status --json: $out"; fail=1 ;; esac
 
