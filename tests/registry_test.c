@@ -403,6 +403,39 @@ CASE(registration_and_conflicts)
 	tu_cleanup();
 }
 
+/* Joins over a raw connection asking for a given id; returns the reply's
+ * code. */
+static int
+raw_join(const char *name, uint32_t want)
+{
+	straw_buf pkt = STRAW_BUF_INIT;
+	straw_builder b;
+	uint8_t buf[4096];
+	const uint8_t *frame;
+	struct reg_in in;
+	size_t off = 0, flen;
+	ssize_t n;
+	int fd = tu_raw_connect(), rc = -EIO;
+
+	straw_builder_init(&b);
+	if (fd >= 0 && reg_enc_hello(&pkt, &b, 1) == 0 &&
+	    send(fd, pkt.data, pkt.len, 0) == (ssize_t)pkt.len &&
+	    tu_raw_recv(fd, buf, sizeof(buf), 5000) > 0) {
+		pkt.len = 0;
+		if (reg_enc_join(&pkt, &b, 2, name, want) == 0 &&
+		    send(fd, pkt.data, pkt.len, 0) == (ssize_t)pkt.len &&
+		    (n = tu_raw_recv(fd, buf, sizeof(buf), 5000)) > 0 &&
+		    reg_frame_next(buf, (size_t)n, &off, &frame, &flen) == 1 &&
+		    reg_msg_decode_in(frame, flen, &in) == 0 && in.id == 2)
+			rc = in.rc;
+	}
+	if (fd >= 0)
+		close(fd);
+	straw_builder_fini(&b);
+	straw_buf_fini(&pkt);
+	return rc;
+}
+
 CASE(container_kill9)
 {
 	straw_reg *r;
@@ -431,6 +464,20 @@ CASE(container_kill9)
 	CHECK(dt < 50 * 1000000LL);
 	CHECK_RC(read_str(r, "/names/victim", v, sizeof(v)), -ENOENT);
 	CHECK_RC(read_str(r, path, v, sizeof(v)), -ENOENT);
+	/* Its id is not given to anyone else: not by a claim, ... */
+	CHECK_RC(raw_join("impostor", id), -EPERM);
+	CHECK_RC(raw_join("impostor", id + 1000), -EINVAL);
+	/* ... nor as a new id. */
+	{
+		uint32_t nid;
+		straw_reg *c;
+		CHECK_OK(straw_reg_connect(&c, NULL, 0));
+		CHECK_OK(straw_reg_join(c, "next", &nid));
+		CHECK_EQ(nid, id + 1);
+		/* A live container's id cannot be claimed either. */
+		CHECK_RC(raw_join("impostor", nid), -EEXIST);
+		straw_reg_close(c);
+	}
 	finish(&h);
 	straw_reg_close(r);
 	CHECK_EQ(tu_stop_strawd(pid), 0);

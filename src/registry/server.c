@@ -585,7 +585,8 @@ reg_server_create(const struct reg_server_opts *opts, struct reg_server **out,
 		s->machine = 0;
 	if (reg_boot_id(s->boot_id, sizeof(s->boot_id)) < 0)
 		snprintf(s->boot_id, sizeof(s->boot_id), "unknown");
-	s->last_id = reg_ids_load(s->dir, s->boot_id);
+	s->last_id = reg_ids_load(s->dir, s->boot_id, s->notes, REG_MAX_NOTES,
+	                          &s->nnotes);
 	rc = opts->listen_fd_set && opts->listen_fd >= 0
 	             ? adopt_socket(s, opts->listen_fd)
 	             : bind_socket(s);
