@@ -89,6 +89,15 @@ check "watch output" "/demo/x
 /demo/x
 /demo/a" "$(cat "$D/watch.out")"
 
+# Without -n it runs until interrupted, then exits 0.
+fifo2="$D/watch2.fifo"
+mkfifo "$fifo2"
+"$straw" watch /demo >/dev/null 2>"$fifo2" &
+wpid=$!
+check "watch ready (2)" "watching /demo" "$(timeout 10 head -n 1 "$fifo2")"
+kill -INT "$wpid"
+wait "$wpid"; check "watch exit on SIGINT" 0 $?
+
 check "ps header" "ID     NAME                 PID      UID    AGE    NAMES" "$("$straw" ps)"
 check "ps --json empty" "[]" "$("$straw" ps --json)"
 
