@@ -98,8 +98,14 @@ check "watch ready (2)" "watching /demo" "$(timeout 10 head -n 1 "$fifo2")"
 kill -INT "$wpid"
 wait "$wpid"; check "watch exit on SIGINT" 0 $?
 
-check "ps header" "ID     NAME                 PID      UID    AGE    NAMES" "$("$straw" ps)"
-check "ps --json empty" "[]" "$("$straw" ps --json)"
+out=$("$straw" ps)
+check "ps header" "ID     NAME                 PID      UID    AGE    NAMES" "$(echo "$out" | sed -n 1p)"
+check "ps strawd" "0 strawd $pid $me -" "$(echo "$out" | sed -n 2p | awk '{print $1, $2, $3, $4, $6}')"
+check "ps lines" 2 "$(echo "$out" | wc -l)"
+case $("$straw" ps --json) in
+'[{"id":0,"name":"strawd","pid":'$pid',"uid":'$me',"started":'*',"names":{}}]') ;;
+*) echo "FAIL: ps --json"; fail=1 ;;
+esac
 
 kill "$pid"
 timeout 10 flock "$D/strawd.lock" true; check "strawd stopped" 0 $?

@@ -351,6 +351,7 @@ CASE(registration_and_conflicts)
 	CHECK_EQ(straw_reg_container_id(a), 1);
 	CHECK_RC(straw_reg_join(a, "again", &id), -EALREADY);
 	CHECK_RC(straw_reg_join(b, "alpha", &idb), STRAW_ENAMETAKEN);
+	CHECK_RC(straw_reg_join(b, "strawd", &idb), STRAW_ENAMETAKEN);
 	CHECK_RC(straw_reg_join(b, "123", &idb), -EINVAL);
 	CHECK_RC(straw_reg_join(b, "a/b", &idb), -EINVAL);
 	CHECK_OK(straw_reg_join(b, "beta", &idb));
@@ -371,7 +372,16 @@ CASE(registration_and_conflicts)
 	CHECK_OK(straw_reg_unregister(a, "server"));
 	CHECK_RC(straw_reg_lookup(c, "alpha", "server", &proc), -ENOENT);
 	CHECK_RC(straw_reg_unregister(a, "server"), -ENOENT);
-	/* The registry shows it as DESIGN.md lays it out. */
+	/* The registry shows it as DESIGN.md lays it out; strawd is
+	 * container 0. */
+	CHECK_OK(read_str(c, "/names/strawd", v, sizeof(v)));
+	CHECK_STR(v, "0");
+	{
+		char pidv[32], want[32];
+		CHECK_OK(read_str(c, "/containers/0/pid", pidv, sizeof(pidv)));
+		snprintf(want, sizeof(want), "%d", (int)pid);
+		CHECK_STR(pidv, want);
+	}
 	CHECK_OK(read_str(c, "/names/alpha", v, sizeof(v)));
 	CHECK_STR(v, "1");
 	CHECK_OK(read_str(c, "/containers/2/name", v, sizeof(v)));
@@ -1048,6 +1058,15 @@ CASE(cli_ps)
 	CHECK(fgets(line, sizeof(line), f) != NULL);
 	CHECK_STR(line, "ID     NAME                 PID      UID    AGE    "
 	                "NAMES\n");
+	/* strawd itself, container 0, then ours. */
+	CHECK(fgets(line, sizeof(line), f) != NULL);
+	CHECK_EQ(sscanf(line, "%u %63s %u %u %15s %127s", &id, name, &cpid,
+	                &uid, age, names),
+	         6);
+	CHECK_EQ(id, 0);
+	CHECK_STR(name, "strawd");
+	CHECK_EQ(cpid, pid);
+	CHECK_STR(names, "-");
 	CHECK(fgets(line, sizeof(line), f) != NULL);
 	CHECK_EQ(sscanf(line, "%u %63s %u %u %15s %127s", &id, name, &cpid,
 	                &uid, age, names),
@@ -1067,12 +1086,15 @@ CASE(cli_ps)
 	CHECK_EQ(pclose(f), 0);
 	{
 		char want[256];
-		snprintf(
-		        want, sizeof(want),
-		        "[{\"id\":%u,\"name\":\"pscont\",\"pid\":%d,\"uid\":%u,"
-		        "\"started\":",
-		        cid, (int)getpid(), (unsigned)getuid());
+		snprintf(want, sizeof(want),
+		         "[{\"id\":0,\"name\":\"strawd\",\"pid\":%d,",
+		         (int)pid);
 		CHECK(strncmp(line, want, strlen(want)) == 0);
+		snprintf(want, sizeof(want),
+		         "{\"id\":%u,\"name\":\"pscont\",\"pid\":%d,\"uid\":%u,"
+		         "\"started\":",
+		         cid, (int)getpid(), (unsigned)getuid());
+		CHECK(strstr(line, want) != NULL);
 		CHECK(strstr(line, "\"names\":{\"alpha\":3,\"beta\":4}}]") !=
 		      NULL);
 	}

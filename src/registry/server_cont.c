@@ -42,6 +42,9 @@ reg_name_check(const char *name, size_t len, int container)
 	return 0;
 }
 
+static int write_fmt(struct reg_server *s, uint32_t id, const char *leaf,
+                     const char *fmt, unsigned long long v);
+
 int
 reg_server_setup_tree(struct reg_server *s)
 {
@@ -61,6 +64,25 @@ reg_server_setup_tree(struct reg_server *s)
 	}
 	for (i = 0; i < STRAW_ARRAY_LEN(dirs) && rc == 0; i++)
 		rc = reg_server_write(s, dirs[i], NULL, 0);
+	/* strawd itself is container 0. */
+	if (rc == 0)
+		rc = reg_server_write(s, "/containers/0/name", REG_SELF_NAME,
+		                      strlen(REG_SELF_NAME));
+	if (rc == 0)
+		rc = write_fmt(s, 0, "pid", "%llu",
+		               (unsigned long long)getpid());
+	if (rc == 0)
+		rc = write_fmt(s, 0, "uid", "%llu",
+		               (unsigned long long)s->owner);
+	if (rc == 0)
+		rc = write_fmt(s, 0, "started", "%llu",
+		               (unsigned long long)time(NULL));
+	if (rc == 0)
+		rc = reg_server_write(s, "/containers/0/state", "running", 7);
+	if (rc == 0)
+		rc = reg_server_write(s, "/containers/0/names", NULL, 0);
+	if (rc == 0)
+		rc = reg_server_write(s, "/names/" REG_SELF_NAME, "0", 1);
 	return rc;
 }
 
@@ -172,7 +194,9 @@ reg_cont_join(struct reg_server *s, struct reg_conn *c, const char *name,
 	rc = reg_name_check(name, nlen, 1);
 	if (rc < 0)
 		return rc;
-	if (reg_cont_by_name(s, name, nlen) != NULL)
+	if (reg_cont_by_name(s, name, nlen) != NULL ||
+	    (nlen == strlen(REG_SELF_NAME) &&
+	     memcmp(name, REG_SELF_NAME, nlen) == 0))
 		return STRAW_ENAMETAKEN;
 	if (want != 0) {
 		/* A container coming back (strawd restarted, or its

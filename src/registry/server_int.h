@@ -106,6 +106,7 @@ struct reg_reply {
 #define REG_MAX_HANDLERS  32
 #define REG_MAX_GONE      16
 #define REG_MAX_NOTES     4096
+#define REG_SELF_NAME     "strawd" /* container 0's name */
 
 struct reg_server {
 	char dir[REG_DIR_MAX + 1];        /* runtime directory */
