@@ -118,7 +118,7 @@ struct reg_server {
 	int stop_fd;                  /* eventfd written by reg_server_stop */
 	enum reg_src_kind listen_src; /* epoll tag of listen_fd */
 	enum reg_src_kind stop_src;   /* epoll tag of stop_fd */
-	volatile int stopping;        /* reg_server_stop was called */
+	int stopping;                 /* reg_server_stop was called */
 	struct reg_server_opts opts;  /* settings, defaults filled in */
 	uid_t owner;                  /* strawd's euid: owns system nodes */
 	uint64_t machine;             /* machine id */
