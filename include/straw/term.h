@@ -78,8 +78,8 @@ typedef struct straw_term_limits {
  * fault (for a fault inside a compressed term, the offset in the output of
  * straw_term_decompress).  lim may be NULL (all defaults).  Never recurses;
  * any depth within the limits is fine.  Allocates only for nesting deeper
- * than 64 and for inflating.  Duplicate map keys are not detected here (see
- * straw_term_normalize).  Any thread.
+ * than 64, for closures with free variables and for inflating.  Duplicate
+ * map keys are not detected here (see straw_term_normalize).  Any thread.
  */
 STRAW_API int straw_term_check(const uint8_t *buf, size_t len,
                                const straw_term_limits *lim,

@@ -497,16 +497,19 @@ out:
 
 /* The list frame f is complete: patch its count, or drop its header when
  * it had no elements (it then stands for its tail). */
-static void
+static int
 finish_list(struct norm *n, struct nframe *f)
 {
 	if (f->count == 0) {
 		memmove(n->out->data + f->hdr, n->out->data + f->hdr + 5,
 		        n->out->len - f->hdr - 5);
 		n->out->len -= 5;
-		return;
+		return 0;
 	}
+	if (f->count > UINT32_MAX)
+		return STRAW_ETOOBIG; /* flattened past LIST_EXT's count */
 	etf_put32(n->out->data + f->hdr + 1, (uint32_t)f->count);
+	return 0;
 }
 
 static int
@@ -759,7 +762,10 @@ normalize_run(struct norm *n, size_t *fault)
 				}
 			complete_list:
 				f = &n->f[n->sp - 1];
-				finish_list(n, f);
+				if ((rc = finish_list(n, f)) != 0) {
+					at = f->in_at;
+					goto fail;
+				}
 				n->sp--;
 				continue;
 			}
