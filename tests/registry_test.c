@@ -136,6 +136,7 @@ spawn(const char *role, const char *name, int proc)
 	close(pout[1]);
 	h.in = pin[1];
 	h.out = pout[0];
+	tu_track_helper(h.pid);
 	return h;
 }
 
@@ -143,11 +144,14 @@ spawn(const char *role, const char *name, int proc)
 static int
 finish(struct helper *h)
 {
-	int st;
+	int st, i;
 
 	close(h->in);
 	close(h->out);
 	st = check_wait_child(h->pid, 10000);
+	for (i = 0; i < tu_nhelpers; i++)
+		if (tu_helpers[i] == h->pid)
+			tu_helpers[i] = tu_helpers[--tu_nhelpers];
 	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -574,7 +578,9 @@ check_recovered(const uint32_t *ids, int n, int64_t t0)
 	int i;
 	int64_t dt;
 
-	CHECK_OK(straw_reg_connect(&r, NULL, 0));
+	/* (The containers start strawd if need be; this test client never
+	 * does.) */
+	CHECK_OK(tu_connect_wait(&r, 1000));
 	CHECK_OK(straw_reg_watch(r, "/names", &w));
 	CHECK_OK(straw_reg_watch(r, "/containers", &w));
 	while (!all_back(r, ids, n)) {
