@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include <straw/buf.h>
 #include <straw/err.h>
 #include <straw/export.h>
@@ -152,7 +154,9 @@ typedef struct straw_erl_ref {
  * A reader of a term in place, without allocation.  Each read function
  * consumes the next term if it has the asked type and returns 0 (or 1 for
  * straw_cursor_atom_is); otherwise it returns a negative code and consumes
- * nothing (its outputs untouched, except straw_cursor_atom's *len):
+ * nothing; its outputs are then zero (NULL) for straw_cursor_int64,
+ * _double, _binary, _tuple and _list, which compilers inline, and untouched
+ * for the others (except straw_cursor_atom's *len):
  * STRAW_ETYPE (another type), STRAW_ERANGE (the value does not fit), or
  * the fault of malformed bytes, and straw_cursor_offset then gives the
  * offset of the term that failed.
@@ -752,9 +756,11 @@ straw_build_map(straw_builder *b, uint32_t pairs)
 	do {                                 \
 		straw_cursor t_ = *(c);      \
 		type o_;                     \
-		int rc_ = fn(&t_, &o_);      \
+		int rc_;                     \
+		memset(&o_, 0, sizeof(o_));  \
+		rc_ = fn(&t_, &o_);          \
 		STRAW_CURSOR_BACK_(c, t_);   \
-		if (rc_ == 0)                \
+		if ((out) != NULL)           \
 			*(out) = o_;         \
 		return rc_;                  \
 	} while (0)
@@ -903,14 +909,12 @@ straw_cursor_binary(straw_cursor *c, const uint8_t **data, size_t *len)
 	}
 	{
 		straw_cursor t = *c;
-		const uint8_t *d;
-		size_t l;
+		const uint8_t *d = NULL;
+		size_t l = 0;
 		int rc = straw_cursor_binary_general(&t, &d, &l);
 		STRAW_CURSOR_BACK_(c, t);
-		if (rc == 0) {
-			*data = d;
-			*len = l;
-		}
+		*data = d;
+		*len = l;
 		return rc;
 	}
 }

@@ -371,7 +371,7 @@ CASE(unchecked_containers)
 	/* A tuple of 3 with 2 bytes left: the arity cannot fit. */
 	open_raw(&c, "83 6803 6101");
 	CHECK_RC(straw_cursor_tuple(&c, &n), STRAW_ETRUNC);
-	CHECK_EQ(n, 77); /* output untouched */
+	CHECK_EQ(n, 0); /* output zeroed */
 	CHECK_EQ(straw_cursor_offset(&c), 1);
 	open_raw(&c, "83 69FFFFFFFF 6A");
 	CHECK_RC(straw_cursor_tuple(&c, &n), STRAW_ETRUNC);
@@ -431,7 +431,7 @@ CASE(unchecked_scalars)
 
 	open_raw(&c, "83 61");
 	CHECK_RC(straw_cursor_int64(&c, &v), STRAW_ETRUNC);
-	CHECK_EQ(v, 5);
+	CHECK_EQ(v, 0); /* the inlined reads zero their output on failure */
 	open_raw(&c, "83 62000000");
 	CHECK_RC(straw_cursor_int64(&c, &v), STRAW_ETRUNC);
 	open_raw(&c, "83 6E0400FFFFFF");
@@ -444,7 +444,7 @@ CASE(unchecked_scalars)
 	/* Floats: NaN and infinities are malformed, as for the checker. */
 	open_raw(&c, "83 467FF8000000000000");
 	CHECK_RC(straw_cursor_double(&c, &d), STRAW_EBADTERM);
-	CHECK_EQ(d, 1.5);
+	CHECK(d == 0.0);
 	CHECK_EQ(straw_term_check(raw_, raw_len_, NULL, NULL), STRAW_EBADTERM);
 	open_raw(&c, "83 46FFF0000000000000");
 	CHECK_RC(straw_cursor_double(&c, &d), STRAW_EBADTERM);
@@ -459,7 +459,7 @@ CASE(unchecked_scalars)
 	open_raw(&c, "83 6D00000004 616263");
 	CHECK_RC(straw_cursor_binary(&c, &data, &len), STRAW_ETRUNC);
 	CHECK(data == NULL);
-	CHECK_EQ(len, 9);
+	CHECK_EQ(len, 0);
 	CHECK_RC(straw_cursor_bitstring(&c, &data, &bits), STRAW_ETRUNC);
 	open_raw(&c, "83 6DFFFFFFFF");
 	CHECK_RC(straw_cursor_binary(&c, &data, &len), STRAW_ETRUNC);

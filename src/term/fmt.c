@@ -1132,8 +1132,8 @@ write_captures(struct matcher *m, va_list ap)
 		case CAP_STRING: {
 			char *out = va_arg(ap, char *);
 			size_t j;
-			int64_t v;
-			uint32_t n;
+			int64_t v = 0;
+			uint32_t n = 0;
 			(void)va_arg(ap, size_t);
 			if (straw_cursor_type(&s) == STRAW_TERM_LIST) {
 				straw_cursor_list(&s, &n);

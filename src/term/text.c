@@ -566,9 +566,10 @@ list_is_text(const straw_cursor *c)
 static void
 print_text_list(struct printer *pr, straw_cursor *c)
 {
-	uint32_t n, i;
-	int64_t v;
+	uint32_t n = 0, i;
+	int64_t v = 0;
 
+	/* list_is_text() has read this list already: these reads succeed. */
 	straw_cursor_list(c, &n);
 	putc_(pr, '"');
 	for (i = 0; i < n; i++) {
