@@ -226,15 +226,22 @@ rx_ready(struct tube_rx *rx)
 	return rx->tail_cache != rx->head;
 }
 
+/* Notes that the peer is gone, for both halves. */
+static void
+set_peer_gone(straw_tube *t)
+{
+	atomic_store_explicit(&t->peer_gone, 1, memory_order_relaxed);
+}
+
 /* 1 if the peer will send nothing more: it closed or went away. */
 static int
 rx_peer_done(straw_tube *t)
 {
-	if (t->rx.peer_gone)
+	if (atomic_load_explicit(&t->peer_gone, memory_order_relaxed))
 		return 1;
 	if (atomic_load_explicit(&t->shm->closed[1 - t->side],
 	                         memory_order_acquire)) {
-		t->rx.peer_gone = 1;
+		set_peer_gone(t);
 		return 1;
 	}
 	return 0;
@@ -284,7 +291,7 @@ rx_wait(straw_tube *t, int timeout_ms)
 		}
 		if (timeout_ms == 0) {
 			if (sock_hung_up(t->fds[STRAWI_TUBE_FD_SOCK])) {
-				rx->peer_gone = 1;
+				set_peer_gone(t);
 				continue;
 			}
 			return -EAGAIN;
@@ -296,7 +303,7 @@ rx_wait(straw_tube *t, int timeout_ms)
 		r = wait_fds(rx->data_fd, t->fds[STRAWI_TUBE_FD_SOCK],
 		             deadline);
 		if (r == 2) {
-			rx->peer_gone = 1;
+			set_peer_gone(t);
 			continue;
 		}
 		if (r == 1) {
@@ -471,15 +478,15 @@ tx_publish(straw_tube *t, int wrote)
 	                      memory_order_relaxed);
 }
 
-/* 1 if sending is pointless: this side closed or the peer is done. */
+/* 1 if sending is pointless: the peer closed or went away. */
 static inline int
 tx_peer_done(straw_tube *t)
 {
-	if (unlikely(t->tx.peer_gone))
+	if (unlikely(atomic_load_explicit(&t->peer_gone, memory_order_relaxed)))
 		return 1;
 	if (unlikely(atomic_load_explicit(&t->shm->closed[1 - t->side],
 	                                  memory_order_relaxed))) {
-		t->tx.peer_gone = 1;
+		set_peer_gone(t);
 		return 1;
 	}
 	return 0;
@@ -508,7 +515,7 @@ tx_wait(straw_tube *t, uint32_t rec, uint32_t *skip, int timeout_ms)
 		}
 		if (timeout_ms == 0) {
 			if (sock_hung_up(t->fds[STRAWI_TUBE_FD_SOCK])) {
-				tx->peer_gone = 1;
+				set_peer_gone(t);
 				continue;
 			}
 			return -EAGAIN;
@@ -547,7 +554,7 @@ tx_wait(straw_tube *t, uint32_t rec, uint32_t *skip, int timeout_ms)
 		r = wait_fds(tx->space_fd, t->fds[STRAWI_TUBE_FD_SOCK],
 		             deadline);
 		if (r == 2) {
-			tx->peer_gone = 1;
+			set_peer_gone(t);
 			continue;
 		}
 		if (r == 1) {
@@ -582,8 +589,17 @@ straw_tube_send_many(straw_tube *t, const struct iovec *pkts, int n,
 		uint32_t len = (uint32_t)pkts[i].iov_len;
 
 		r = tx_fits(tx, TUBE_REC_BYTES(len), &skip);
-		if (r == 0 && i == 0 && t->mode == STRAW_TUBE_RELIABLE)
-			r = tx_wait(t, TUBE_REC_BYTES(len), &skip, timeout_ms);
+		if (r == 0 && i == 0) {
+			if (t->mode == STRAW_TUBE_RELIABLE)
+				r = tx_wait(t, TUBE_REC_BYTES(len), &skip,
+				            timeout_ms);
+			else if (sock_hung_up(t->fds[STRAWI_TUBE_FD_SOCK])) {
+				/* Full and nobody reads: say so rather
+				 * than count drops forever. */
+				set_peer_gone(t);
+				return -EPIPE;
+			}
+		}
 		if (r <= 0) {
 			if (r < 0 && i == 0)
 				return r;

@@ -73,7 +73,6 @@ struct tube_rx {
 	uint64_t sleeps;            /* times we slept for data */
 	int data_fd;                /* eventfd that wakes us */
 	int peer_space_fd;          /* eventfd that wakes the peer's writer */
-	int peer_gone;              /* hang-up seen */
 };
 
 /* The sending half (this side writes ring[side]). */
@@ -91,7 +90,6 @@ struct tube_tx {
 	uint64_t sleeps;            /* times we waited for room */
 	int space_fd;               /* eventfd that wakes us when full */
 	int peer_data_fd;           /* eventfd that wakes the peer's reader */
-	int peer_gone;              /* hang-up or close seen */
 };
 
 struct straw_tube {
@@ -104,6 +102,7 @@ struct straw_tube {
 	int64_t spin_ns;                 /* spin budget before sleeping */
 	int fds[STRAWI_TUBE_NFDS];       /* owned; [MEM] is -1 after mmap */
 	int epfd;                        /* the user-visible fd */
+	_Atomic int peer_gone;           /* hang-up or the peer's close seen */
 	uint32_t self, peer, tid;        /* container ids and tube id */
 	void (*on_close)(straw_tube *t); /* broker hook, may be NULL */
 	void *broker;                    /* the hook's data */

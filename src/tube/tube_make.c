@@ -141,7 +141,7 @@ strawi_tube_from_fds(int side, const int fds[STRAWI_TUBE_NFDS],
                      straw_tube **out)
 {
 	struct epoll_event ev;
-	struct tube_shm *shm;
+	struct tube_shm *shm = NULL;
 	struct stat st;
 	straw_tube *t;
 	int i, rc, peer = 1 - side;
