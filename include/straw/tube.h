@@ -49,6 +49,7 @@
 
 #include <straw/err.h>
 #include <straw/export.h>
+#include <straw/registry.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -83,32 +84,47 @@ typedef struct straw_tube_stats {
 
 /*
  * Opens tube `tid` to the container `peer` (its decimal id or its name)
- * through strawd, in `mode`, and waits until the peer accepts it, at most
- * timeout_ms.  The peer must run as the same uid unless its registry entry
- * allows others (/containers/<id>/tubes-from, see docs/tubes.md).
- * On success *out owns the new tube (free with straw_tube_close()).
- * Errors: -EINVAL (bad mode or peer), -ENOENT (no such container), -EACCES
- * (other uid, not allowed), -EEXIST (tube id in use between the two),
- * -ETIMEDOUT (not accepted in time), STRAW_ENODAEMON, -ENOMEM; *out is left
- * unchanged.  Blocks.  Any thread.
+ * through the strawd r is connected to (r must have joined as a container,
+ * straw_reg_join), in `mode`, and waits until the peer accepts it, at most
+ * timeout_ms.  The peer must run as the same uid, unless its registry
+ * entry /containers/<id>/data/tubes-from lists the caller's uid or "*".
+ * On success *out owns the new tube (free with straw_tube_close(), before
+ * straw_reg_close(r)).  Errors: -EINVAL (bad mode or peer, the peer is this
+ * container), -ENOENT (no such container), -EACCES (other uid, not
+ * allowed), -EEXIST (this tube id is open or being opened from this
+ * container to that peer), -ETIMEDOUT (not accepted in time),
+ * STRAW_ENOTJOINED, STRAW_ENODAEMON, -ENOMEM; *out is left unchanged.
+ * Blocks, and holds r's connection meanwhile (other calls on r wait).
+ * Any thread.
  */
-STRAW_API int straw_tube_open(const char *peer, uint32_t tid,
+STRAW_API int straw_tube_open(straw_reg *r, const char *peer, uint32_t tid,
                               enum straw_tube_mode mode, int timeout_ms,
                               straw_tube **out);
 
 /*
  * Accepts the next tube any container opens to this one (or has opened and
- * waits for an accept), waiting at most timeout_ms.  On success *out owns the
- * tube; straw_tube_get_info() tells the peer, the tube id and the mode.
+ * waits for an accept), waiting at most timeout_ms.  On success *out owns
+ * the tube; straw_tube_get_info() tells the peer, the tube id and the mode.
  * Errors: -ETIMEDOUT, -EAGAIN (timeout 0 and none pending),
- * STRAW_ENODAEMON, -ENOMEM; *out unchanged.  Blocks.  Any thread.
+ * STRAW_ENOTJOINED, STRAW_ENODAEMON, -ENOMEM; *out unchanged.  Blocks, and
+ * holds r's connection meanwhile.  Any thread.
  */
-STRAW_API int straw_tube_accept(int timeout_ms, straw_tube **out);
+STRAW_API int straw_tube_accept(straw_reg *r, int timeout_ms, straw_tube **out);
+
+/*
+ * Asks strawd to write the current state and counters of every tube it
+ * brokered to the registry (/tubes/...; `straw tubes` does this) and to
+ * forget tubes both sides of which are gone.  Returns 0, STRAW_ENODAEMON or
+ * -errno.  Blocks for one round trip.  Any thread.
+ */
+STRAW_API int straw_tube_publish(straw_reg *r);
 
 /*
  * Closes this side: the peer receives what is still in the tube, then
  * -EPIPE.  Frees t and its descriptors; the shared memory goes away when
- * both sides closed or died.  NULL is a no-op.  Never blocks.  Must not run
+ * both sides closed or died.  NULL is a no-op.  For a tube opened through
+ * strawd, tells strawd (one short round trip on the registry connection,
+ * which must still be open); otherwise never blocks.  Must not run
  * concurrently with any other call on t.
  */
 STRAW_API void straw_tube_close(straw_tube *t);

@@ -692,8 +692,6 @@ straw_tube_close(straw_tube *t)
 	/* After the last publish: the peer, seeing this, drains and stops. */
 	atomic_store_explicit(&t->shm->closed[t->side], 1,
 	                      memory_order_release);
-	if (t->on_close != NULL)
-		t->on_close(t);
 	munmap(t->shm, STRAW_TUBE_MEMORY);
 	/* Closing the socket end is what wakes a peer sleeping in recv or in
 	 * a reliable send: its end reports the hang-up. */
@@ -701,5 +699,7 @@ straw_tube_close(straw_tube *t)
 		if (t->fds[i] >= 0)
 			close(t->fds[i]);
 	close(t->epfd);
+	if (t->reg != NULL)
+		strawi_tube_broker_closed(t);
 	straw_free(t);
 }

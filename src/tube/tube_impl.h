@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include <straw/registry.h>
 #include <straw/tube.h>
 
 #include "tube/tube_shm.h"
@@ -58,6 +59,10 @@ void strawi_tube_pair_close_side(struct strawi_tube_pair *p, int s);
 int strawi_tube_from_fds(int side, const int fds[STRAWI_TUBE_NFDS],
                          straw_tube **out);
 
+/* Tells strawd that this side of a brokered tube closed (best effort,
+ * one round trip).  Called by straw_tube_close. */
+void strawi_tube_broker_closed(straw_tube *t);
+
 /* The receiving half of a tube (this side reads ring[1 - side]). */
 struct tube_rx {
 	const uint8_t *data;        /* ring bytes */
@@ -93,19 +98,18 @@ struct tube_tx {
 };
 
 struct straw_tube {
-	struct tube_tx tx;               /* sending half */
-	char pad_[64];                   /* keeps tx and rx off a shared line */
-	struct tube_rx rx;               /* receiving half */
-	struct tube_shm *shm;            /* the mapping */
-	int side;                        /* 0 or 1 */
-	int mode;                        /* enum straw_tube_mode */
-	int64_t spin_ns;                 /* spin budget before sleeping */
-	int fds[STRAWI_TUBE_NFDS];       /* owned; [MEM] is -1 after mmap */
-	int epfd;                        /* the user-visible fd */
-	_Atomic int peer_gone;           /* hang-up or the peer's close seen */
-	uint32_t self, peer, tid;        /* container ids and tube id */
-	void (*on_close)(straw_tube *t); /* broker hook, may be NULL */
-	void *broker;                    /* the hook's data */
+	struct tube_tx tx;         /* sending half */
+	char pad_[64];             /* keeps tx and rx off a shared line */
+	struct tube_rx rx;         /* receiving half */
+	struct tube_shm *shm;      /* the mapping */
+	int side;                  /* 0 or 1 */
+	int mode;                  /* enum straw_tube_mode */
+	int64_t spin_ns;           /* spin budget before sleeping */
+	int fds[STRAWI_TUBE_NFDS]; /* owned; [MEM] is -1 after mmap */
+	int epfd;                  /* the user-visible fd */
+	_Atomic int peer_gone;     /* hang-up or the peer's close seen */
+	uint32_t self, peer, tid;  /* container ids and tube id */
+	straw_reg *reg; /* the connection it was brokered on, or NULL */
 };
 
 #endif /* STRAWI_TUBE_IMPL_H */
