@@ -321,6 +321,31 @@ open_accept(int open_first)
 	CHECK_STR(v, "100");
 	straw_free(v);
 
+	/* `straw tubes` lists it with its counters. */
+	{
+		char cmd[700], out[4096], want[160];
+		size_t got;
+		FILE *f;
+		snprintf(cmd, sizeof(cmd),
+		         "%s/cli/straw tubes --interval 50 "
+		         "--dir %s",
+		         getenv("STRAW_TEST_BUILD"), dir);
+		f = popen(cmd, "r");
+		CHECK(f != NULL);
+		got = fread(out, 1, sizeof(out) - 1, f);
+		out[got] = '\0';
+		CHECK_EQ(pclose(f), 0);
+		fprintf(stderr, "%s", out);
+		snprintf(want, sizeof(want), "%u-%u-42", a, info.peer);
+		CHECK(strstr(out, want) != NULL);
+		CHECK(strstr(out, " open ") != NULL);
+		CHECK(strstr(out, "reliable") != NULL);
+		snprintf(want, sizeof(want), " %u ", a);
+		CHECK(strstr(out, want) != NULL);
+		CHECK(strstr(out, " 100 ") != NULL);
+		CHECK(strstr(out, "SENT/s") != NULL);
+	}
+
 	straw_tube_close(t);
 	s = check_wait_child(pid, 10000);
 	CHECK(WIFEXITED(s));
@@ -400,7 +425,7 @@ CASE(open_timeout_and_refusals)
 	/* The timed-out open is not matched by a later accept. */
 	say(ctl2[1], 'q');
 	s = check_wait_child(pid, 10000);
-	CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0);
+	CHECK_EQ(s, 0); /* exited 0 */
 	CHECK_EQ(tubes_in_registry(r), 0);
 	straw_reg_close(r);
 	straw_reg_close(plain);
