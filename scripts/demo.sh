@@ -10,3 +10,16 @@ run() {
 }
 echo "straw demo"
 run "$straw" --help
+
+# The registry: strawd in a private runtime directory, stopped at the end.
+STRAW_DIR=$(mktemp -d /tmp/straw-demo-XXXXXX)
+export STRAW_DIR STRAW_AUTOSTART=0
+run "$build/daemon/strawd" --daemon
+strawd_pid=$(cat "$STRAW_DIR/strawd.lock")
+run "$straw" status
+run "$straw" write /demo/greeting "hello from straw"
+run "$straw" ls -r /
+run "$straw" ps
+kill "$strawd_pid"
+flock "$STRAW_DIR/strawd.lock" true
+rm -rf "$STRAW_DIR"

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -30,8 +32,36 @@
 #include "base/clock.h"
 #include "testing/check.h"
 
-static char tu_dir[256];    /* the test's runtime directory */
+static char tu_dir[64];     /* the test's runtime directory */
 static char tu_strawd[512]; /* the strawd binary */
+
+static inline void tu_cleanup(void);
+
+/* Stops the strawd a failed case left running in tu_dir (by the pid in its
+ * lock file, only if that lock is still held) and removes the directory. */
+static inline void
+tu_reap_leftovers(void)
+{
+	char p[128];
+	int fd, pid = 0;
+	FILE *f;
+
+	if (tu_dir[0] == '\0')
+		return;
+	snprintf(p, sizeof(p), "%s/strawd.lock", tu_dir);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 &&
+	    (f = fopen(p, "r")) != NULL) {
+		if (fscanf(f, "%d", &pid) == 1 && pid > 0) {
+			kill(pid, SIGTERM);
+			flock(fd, LOCK_EX); /* until it has let go */
+		}
+		fclose(f);
+	}
+	if (fd >= 0)
+		close(fd);
+	tu_cleanup();
+}
 
 /* Makes a fresh runtime directory (0711 so that other uids reach the
  * socket) and points STRAW_DIR at it; autostart off unless a test wants
@@ -39,8 +69,14 @@ static char tu_strawd[512]; /* the strawd binary */
 static inline void
 tu_setup(void)
 {
+	static int registered;
 	const char *b = getenv("STRAW_TEST_BUILD");
 
+	tu_reap_leftovers();
+	if (!registered) {
+		atexit(tu_reap_leftovers);
+		registered = 1;
+	}
 	snprintf(tu_dir, sizeof(tu_dir), "/tmp/straw-regtest-XXXXXX");
 	if (mkdtemp(tu_dir) == NULL || chmod(tu_dir, 0711) < 0) {
 		perror("mkdtemp");
@@ -61,11 +97,14 @@ tu_cleanup(void)
 	char p[400];
 	size_t i;
 
+	if (tu_dir[0] == '\0')
+		return;
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", tu_dir, files[i]);
 		unlink(p);
 	}
 	rmdir(tu_dir);
+	tu_dir[0] = '\0';
 }
 
 /* Waits until dir/name exists (inotify, no polling).  0 or -ETIMEDOUT. */
@@ -117,6 +156,8 @@ tu_start_strawd_args(const char *const *extra)
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(err, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		/* Even if the test dies, its strawd does not outlive it. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (fd >= 0)
 			dup2(fd, 2);
 		execv(tu_strawd, (char **)argv);

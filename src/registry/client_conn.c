@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -317,6 +319,14 @@ wait_reply(straw_reg *r, int64_t deadline)
 
 		if (r->fd < 0)
 			return -ECONNRESET;
+		if (deadline - strawi_now_ns() > REG_RECV_TIMEOUT_NS) {
+			/* Far from the deadline: a blocking receive (bounded
+			 * by SO_RCVTIMEO) saves a poll per call. */
+			rc = recv_one(r, 0);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		p.fd = r->fd;
 		p.events = POLLIN;
 		rc = poll(&p, 1, ms_left(deadline));
@@ -416,6 +426,9 @@ spawn_strawd(straw_reg *r)
 {
 	char bin[PATH_MAX], dirvar[REG_DIR_MAX + 16], logp[REG_DIR_MAX + 32];
 	char *argv[] = {bin, "--daemon", NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
+	sigset_t none;
 	char **envp;
 	size_t n = 0, i, j = 0;
 	int status, rc;
@@ -441,27 +454,32 @@ spawn_strawd(straw_reg *r)
 		    strncmp(environ[i], "LISTEN_", 7) != 0)
 			envp[j++] = environ[i];
 	envp[j++] = dirvar;
-	pid = fork();
-	if (pid == 0) {
-		/* The caller may be a thread with signals blocked (the
-		 * monitor is): strawd must hear SIGTERM. */
-		sigset_t none;
-		int nul = open("/dev/null", O_RDWR);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		int log = open(logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (nul >= 0) {
-			dup2(nul, 0);
-			dup2(nul, 1);
-		}
-		if (log >= 0)
-			dup2(log, 2);
-		execve(bin, argv, envp);
-		_exit(127);
+	/* posix_spawn (vfork-like: no copy of this process's page
+	 * tables), with signals unblocked - the caller may be the monitor
+	 * thread, which blocks them all - stdin and stdout on /dev/null and
+	 * stderr appended to the log. */
+	sigemptyset(&none);
+	rc = posix_spawn_file_actions_init(&fa);
+	if (rc == 0) {
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY,
+		                                 0);
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY,
+		                                 0);
+		posix_spawn_file_actions_addopen(
+		        &fa, 2, logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		posix_spawnattr_init(&sa);
+		posix_spawnattr_setsigmask(&sa, &none);
+		posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK);
+		rc = posix_spawn(&pid, bin, &fa, &sa, argv, envp);
+		posix_spawnattr_destroy(&sa);
+		posix_spawn_file_actions_destroy(&fa);
 	}
 	straw_free(envp);
-	if (pid < 0)
-		return -errno;
+	if (rc != 0) {
+		strawi_log(STRAWI_LOG_WARN, "cannot start %s: %s", bin,
+		           strerror(rc));
+		return -ENOEXEC;
+	}
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
 			return 0; /* reaped elsewhere: just try to connect */
@@ -540,12 +558,25 @@ handshake(straw_reg *r, int64_t deadline, int restore)
 		                              r->reply.value_len, &got) < 0 ||
 		                got != r->container))
 			rc = STRAW_EPROTOCOL;
+		if (rc < 0 && r->fd < 0)
+			return rc; /* strawd went away again: retry later */
 		if (rc < 0) {
+			/* Refused for good (the id or the name belongs to
+			 * someone else now): carry on without them rather
+			 * than retry forever. */
 			strawi_log(STRAWI_LOG_ERROR,
-			           "cannot rejoin as container %u '%s': %s",
+			           "cannot rejoin as container %u '%s': %s; "
+			           "no longer a container",
 			           r->container, r->container_name,
 			           straw_strerror(rc));
-			return rc;
+			r->container = 0;
+			straw_free(r->container_name);
+			r->container_name = NULL;
+			while (r->names != NULL) {
+				rec = r->names;
+				r->names = rec->next;
+				straw_free(rec);
+			}
 		}
 		for (rec = r->names; rec != NULL; rec = rec->next) {
 			id = new_id(r);
@@ -598,6 +629,12 @@ attempt(straw_reg *r, int64_t deadline, int allow_spawn)
 	if (fd < 0)
 		return fd;
 	r->fd = fd;
+	{
+		struct timeval tv = {REG_RECV_TIMEOUT_NS / 1000000000, 0};
+		int sndbuf = 2 * REG_MAX_PACKET;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	}
 	rc = handshake(r, deadline, r->gen > 0);
 	if (rc < 0) {
 		disconnect_locked(r);

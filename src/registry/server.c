@@ -293,6 +293,7 @@ accept_conns(struct reg_server *s)
 		struct epoll_event ev = {0};
 		struct ucred cred;
 		socklen_t cl = sizeof(cred);
+		int sndbuf = 2 * REG_MAX_PACKET;
 		struct reg_conn *c;
 		int fd = accept4(s->listen_fd, NULL, NULL,
 		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -309,6 +310,8 @@ accept_conns(struct reg_server *s)
 			close(fd);
 			continue;
 		}
+		/* Room for whole packets both ways (capped by wmem_max). */
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 		c->kind = REG_SRC_CONN;
 		c->id = ++s->next_conn;
 		c->fd = fd;
@@ -582,7 +585,8 @@ reg_server_create(const struct reg_server_opts *opts, struct reg_server **out,
 		s->machine = 0;
 	if (reg_boot_id(s->boot_id, sizeof(s->boot_id)) < 0)
 		snprintf(s->boot_id, sizeof(s->boot_id), "unknown");
-	s->last_id = reg_ids_load(s->dir, s->boot_id);
+	s->last_id = reg_ids_load(s->dir, s->boot_id, s->notes, REG_MAX_NOTES,
+	                          &s->nnotes);
 	rc = opts->listen_fd_set && opts->listen_fd >= 0
 	             ? adopt_socket(s, opts->listen_fd)
 	             : bind_socket(s);
@@ -622,7 +626,7 @@ reg_server_run(struct reg_server *s)
 	struct epoll_event evs[64];
 	int i, n;
 
-	while (!s->stopping) {
+	while (!__atomic_load_n(&s->stopping, __ATOMIC_RELAXED)) {
 		n = epoll_wait(s->epfd, evs, (int)STRAW_ARRAY_LEN(evs), -1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -637,7 +641,8 @@ reg_server_run(struct reg_server *s)
 				accept_conns(s);
 				break;
 			case REG_SRC_STOP:
-				s->stopping = 1;
+				__atomic_store_n(&s->stopping, 1,
+				                 __ATOMIC_RELAXED);
 				break;
 			case REG_SRC_PIDFD:
 				if (!((struct reg_container *)k)->dead)
@@ -667,7 +672,8 @@ reg_server_stop(struct reg_server *s)
 {
 	uint64_t one = 1;
 
-	s->stopping = 1;
+	/* An atomic store: async-signal-safe, and seen by the loop. */
+	__atomic_store_n(&s->stopping, 1, __ATOMIC_RELAXED);
 	(void)!write(s->stop_fd, &one, sizeof(one));
 }
 
@@ -776,6 +782,8 @@ reg_server_reply(struct reg_server *s, uint64_t conn, uint64_t id, int rc,
 	}
 	if (term != NULL && (len < 2 || term[0] != 131))
 		return -EINVAL;
+	if (term != NULL && len > REG_MAX_PACKET - 64)
+		return -E2BIG;
 	if (nfds == 0) {
 		start = c->out.len;
 		r = term ? reg_enc_reply_term(&c->out, &s->b, id, term + 1,

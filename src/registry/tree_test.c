@@ -1,9 +1,14 @@
 /* Unit tests of the registry tree, paths and the protocol's messages. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "registry/msg.h"
 #include "registry/path.h"
+#include "registry/rundir.h"
 #include "registry/tree.h"
 #include "testing/check.h"
 
@@ -319,5 +324,88 @@ CASE(messages)
 	straw_buf_fini(&pkt);
 }
 
+CASE(runtime_dir_and_ids)
+{
+	char out[REG_DIR_MAX + 1], dir[64], boot[40];
+	int holder, fd, fd2;
+	uint64_t mid;
+
+	setenv("STRAW_DIR", "/x/y", 1);
+	CHECK_OK(reg_rundir_path(NULL, out, sizeof(out)));
+	CHECK_STR(out, "/x/y");
+	CHECK_OK(reg_rundir_path("/given", out, sizeof(out)));
+	CHECK_STR(out, "/given");
+	unsetenv("STRAW_DIR");
+	setenv("XDG_RUNTIME_DIR", "/run/user/1000", 1);
+	CHECK_OK(reg_rundir_path(NULL, out, sizeof(out)));
+	if (geteuid() == 0) {
+		CHECK_STR(out, "/run/straw");
+	} else {
+		CHECK_STR(out, "/run/user/1000/straw");
+		unsetenv("XDG_RUNTIME_DIR");
+		CHECK_OK(reg_rundir_path(NULL, out, sizeof(out)));
+		snprintf(dir, sizeof(dir), "/tmp/straw-%u",
+		         (unsigned)geteuid());
+		CHECK_STR(out, dir);
+	}
+
+	/* Created 0700 with parents; the lock; the id counter. */
+	snprintf(dir, sizeof(dir), "/tmp/straw-rundir-XXXXXX");
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(out, sizeof(out), "%s/a/b", dir);
+	CHECK_OK(reg_rundir_create(out));
+	{
+		struct stat st;
+		CHECK_OK(stat(out, &st));
+		CHECK_EQ(st.st_mode & 0777, 0700);
+	}
+	fd = reg_rundir_lock(out, &holder);
+	CHECK(fd >= 0);
+	fd2 = reg_rundir_lock(out, &holder);
+	CHECK_RC(fd2, -EBUSY);
+	CHECK_EQ(holder, getpid());
+	close(fd);
+	fd = reg_rundir_lock(out, &holder);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_OK(reg_boot_id(boot, sizeof(boot)));
+	CHECK_EQ(strlen(boot), 36);
+	{
+		struct reg_id_note in[2] = {{3, 100, 0}, {41, 200, 1000}};
+		struct reg_id_note got[4];
+		size_t n;
+		CHECK_EQ(reg_ids_load(out, boot, got, 4, &n), 0);
+		CHECK_EQ(n, 0);
+		CHECK_OK(reg_ids_store(out, boot, 41, in, 2));
+		CHECK_EQ(reg_ids_load(out, boot, got, 4, &n), 41);
+		CHECK_EQ(n, 2);
+		CHECK_EQ(got[1].id, 41);
+		CHECK_EQ(got[1].pid, 200);
+		CHECK_EQ(got[1].uid, 1000);
+		CHECK_EQ(reg_ids_load(out, "another-boot", got, 4, &n), 0);
+		CHECK_EQ(n, 0);
+	}
+
+	setenv("STRAW_MACHINE_ID", "00112233445566778899aabbccddeeff", 1);
+	CHECK_OK(reg_machine_id(&mid));
+	CHECK_EQ_U(mid, 0x0011223344556677ULL);
+	setenv("STRAW_MACHINE_ID", "ff", 1);
+	CHECK_OK(reg_machine_id(&mid));
+	CHECK_EQ_U(mid, 0xff);
+	setenv("STRAW_MACHINE_ID", "00112233445566778", 1); /* 17 digits */
+	CHECK_RC(reg_machine_id(&mid), -EINVAL);
+	unsetenv("STRAW_MACHINE_ID");
+
+	snprintf(out, sizeof(out), "%s/a/b/ids", dir);
+	unlink(out);
+	snprintf(out, sizeof(out), "%s/a/b/strawd.lock", dir);
+	unlink(out);
+	snprintf(out, sizeof(out), "%s/a/b", dir);
+	rmdir(out);
+	snprintf(out, sizeof(out), "%s/a", dir);
+	rmdir(out);
+	rmdir(dir);
+}
+
 CHECK_MAIN(paths, write_read_ls_rm, many_nodes, permissions,
-           txn_commit_and_rollback, messages)
+           txn_commit_and_rollback, messages, runtime_dir_and_ids)

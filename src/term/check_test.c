@@ -169,6 +169,23 @@ CASE(truncated_everything)
 	EXPECT("836C0000000161016A6A", STRAW_ETRAILING, 9);
 }
 
+CASE(wrong_arities)
+{
+	/* A tuple, list or map holding fewer terms than its count. */
+	EXPECT("83680361016102", STRAW_ETRUNC, 7);
+	EXPECT("836803610161", STRAW_ETRUNC, 5);
+	EXPECT("8368036101", STRAW_ETRUNC, 1); /* 3 cannot fit in 2 bytes */
+	EXPECT("83690000000361016102", STRAW_ETRUNC, 10);
+	EXPECT("836C0000000261016102", STRAW_ETRUNC, 10); /* no tail */
+	EXPECT("837400000001610161", STRAW_ETRUNC, 8);
+	EXPECT("8374000000016101", STRAW_ETRUNC, 8);
+	EXPECT("83740000000261016102", STRAW_ETRUNC, 10);
+	EXPECT("837400000002610161", STRAW_ETRUNC, 1); /* 4 in 3 bytes */
+	/* More terms than the count: trailing bytes. */
+	EXPECT("836801610161", STRAW_ETRAILING, 5);
+	EXPECT("8374000000016101610261", STRAW_ETRAILING, 10);
+}
+
 CASE(huge_length_fields)
 {
 	/* Counts that the remaining bytes cannot hold fail at once. */
@@ -433,5 +450,5 @@ CASE(body)
 }
 
 CHECK_MAIN(valid_terms, version_and_tag, trailing, truncated_everything,
-           huge_length_fields, atoms, bad_fields, funs, depth, compressed,
-           size_limit, body)
+           wrong_arities, huge_length_fields, atoms, bad_fields, funs, depth,
+           compressed, size_limit, body)

@@ -8,6 +8,15 @@
 
 #include "etf.h"
 
+/* The external definitions of the inline calls of straw/term.h. */
+extern inline int straw_cursor_int64(straw_cursor *c, int64_t *v);
+extern inline int straw_cursor_double(straw_cursor *c, double *v);
+extern inline int straw_cursor_atom_is(straw_cursor *c, const char *name);
+extern inline int straw_cursor_binary(straw_cursor *c, const uint8_t **data,
+                                      size_t *len);
+extern inline int straw_cursor_tuple(straw_cursor *c, uint32_t *arity);
+extern inline int straw_cursor_list(straw_cursor *c, uint32_t *n);
+
 int
 straw_cursor_init(straw_cursor *c, const uint8_t *buf, size_t len)
 {
@@ -54,8 +63,8 @@ cur_str_next(straw_cursor *c)
 		c->str_tail = 1;
 }
 
-static int
-tag_type(uint8_t tag)
+int
+strawi_tag_type(uint8_t tag)
 {
 	switch (tag) {
 	case ETF_SMALL_INTEGER:
@@ -118,7 +127,7 @@ straw_cursor_type(const straw_cursor *c)
 	if (c->buf[pos] == ETF_STRING && c->len - pos >= 3 &&
 	    etf_get16(c->buf + pos + 1) == 0)
 		return STRAW_TERM_NIL;
-	return tag_type(c->buf[pos]);
+	return strawi_tag_type(c->buf[pos]);
 }
 
 int
@@ -192,7 +201,7 @@ cur_int(const straw_cursor *c, size_t pos, int *neg, uint64_t *mag,
 }
 
 int
-straw_cursor_int64(straw_cursor *c, int64_t *v)
+straw_cursor_int64_general(straw_cursor *c, int64_t *v)
 {
 	uint64_t mag;
 	size_t pos, size;
@@ -308,7 +317,7 @@ straw_cursor_bignum(straw_cursor *c, int *negative, const uint8_t **mag,
 }
 
 int
-straw_cursor_double(straw_cursor *c, double *v)
+straw_cursor_double_general(straw_cursor *c, double *v)
 {
 	const uint8_t *p;
 	size_t pos;
@@ -338,7 +347,7 @@ straw_cursor_double(straw_cursor *c, double *v)
 		c->pos = pos + 32;
 		return 0;
 	}
-	return tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
+	return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
 }
 
 /* Finds the atom at the cursor. */
@@ -354,7 +363,8 @@ cur_atom(const straw_cursor *c, size_t *pos, size_t *hdr, size_t *n, int *utf8)
 		return STRAW_ETRUNC;
 	rc = etf_atom_at(c->buf + *pos, c->len - *pos, hdr, n, utf8);
 	if (rc == -1)
-		return tag_type(c->buf[*pos]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
+		return strawi_tag_type(c->buf[*pos]) < 0 ? STRAW_EBADTAG
+		                                         : STRAW_ETYPE;
 	if (rc == -2)
 		return STRAW_ETRUNC;
 	return 0;
@@ -385,7 +395,7 @@ straw_cursor_atom(straw_cursor *c, char *out, size_t cap, size_t *len)
 }
 
 int
-straw_cursor_atom_is(straw_cursor *c, const char *want)
+straw_cursor_atom_is_general(straw_cursor *c, const char *want)
 {
 	const uint8_t *name, *w = (const uint8_t *)want;
 	size_t pos, hdr, n, i, j = 0;
@@ -449,11 +459,11 @@ straw_cursor_bitstring(straw_cursor *c, const uint8_t **data, uint64_t *bits)
 		c->pos = pos + 6 + n;
 		return 0;
 	}
-	return tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
+	return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
 }
 
 int
-straw_cursor_binary(straw_cursor *c, const uint8_t **data, size_t *len)
+straw_cursor_binary_general(straw_cursor *c, const uint8_t **data, size_t *len)
 {
 	straw_cursor save = *c;
 	uint64_t bits;
@@ -480,7 +490,7 @@ straw_cursor_binary(straw_cursor *c, const uint8_t **data, size_t *len)
 }
 
 int
-straw_cursor_tuple(straw_cursor *c, uint32_t *arity)
+straw_cursor_tuple_general(straw_cursor *c, uint32_t *arity)
 {
 	const uint8_t *p;
 	size_t pos;
@@ -505,11 +515,11 @@ straw_cursor_tuple(straw_cursor *c, uint32_t *arity)
 		c->pos = pos + 5;
 		return 0;
 	}
-	return tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
+	return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
 }
 
 int
-straw_cursor_list(straw_cursor *c, uint32_t *n)
+straw_cursor_list_general(straw_cursor *c, uint32_t *n)
 {
 	const uint8_t *p;
 	size_t pos;
@@ -547,7 +557,7 @@ straw_cursor_list(straw_cursor *c, uint32_t *n)
 		return 0;
 	}
 	default:
-		return tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
+		return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
 	}
 }
 
@@ -575,7 +585,8 @@ straw_cursor_map(straw_cursor *c, uint32_t *pairs)
 	if (pos >= c->len)
 		return STRAW_ETRUNC;
 	if (c->buf[pos] != ETF_MAP)
-		return tag_type(c->buf[pos]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
+		return strawi_tag_type(c->buf[pos]) < 0 ? STRAW_EBADTAG
+		                                        : STRAW_ETYPE;
 	if (c->len - pos < 5)
 		return STRAW_ETRUNC;
 	*pairs = etf_get32(c->buf + pos + 1);
@@ -617,7 +628,7 @@ cur_ident(straw_cursor *c, size_t *pos, int type)
 	*pos = cur_pos(c);
 	if (*pos >= c->len)
 		return STRAW_ETRUNC;
-	rc = tag_type(c->buf[*pos]);
+	rc = strawi_tag_type(c->buf[*pos]);
 	if (rc < 0)
 		return rc;
 	if (rc != type)
