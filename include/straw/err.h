@@ -47,7 +47,6 @@ extern "C" {
 	X(STRAW_ENOTJOINED, 10107, "not joined as a container") \
 	/* src/tube: 10200..10299 */ \
 	X(STRAW_ETUBEMODE, 10200, "tube mode mismatch") \
-	X(STRAW_ETUBECORRUPT, 10201, "tube memory corrupt") \
 	X(STRAW_ETUBECORRUPT, 10201, "tube memory corrupted by the peer") \
 	/* src/sched, src/proc: 10300..10399 */ \
 	X(STRAW_ENOPROC, 10300, "no such process") \
