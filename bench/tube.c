@@ -19,8 +19,10 @@
  *   zmq-ipc        ZeroMQ ipc://, PUSH/PULL throughput, REQ/REP round trip
  *   nng-ipc        nng ipc://, push0/pull0 and req0/rep0
  *
- * The tube is made by strawi_tube_from_fds() over fork(), not brokered by
- * strawd, so that the figures show the data path alone.
+ * The tubes are opened and accepted through a strawd the suite starts in a
+ * temporary directory (the strawd built beside it); if none can be started,
+ * they are made by strawi_tube_from_fds() over fork() instead, and the
+ * output says which.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -56,9 +58,13 @@ static const char *const kind_name[K_COUNT] = {
 #define BATCH  64
 #define WARMUP 10000 /* messages before the measured runs */
 
+static int use_strawd;      /* tubes through strawd */
+static char strawd_dir[64]; /* its directory */
+
 /* What both processes set up before fork. */
 struct pre {
 	enum kind k;
+	int sync[2]; /* tube: the child's container id to the parent */
 	struct strawi_tube_pair tube;
 	int p2c[2], c2p[2]; /* pipes, parent to child and back */
 	int sp[2];          /* socketpair */
@@ -71,6 +77,7 @@ struct pre {
 struct ep {
 	enum kind k;
 	straw_tube *t;
+	straw_reg *reg;
 	int rfd, wfd;
 	void *zctx, *zsock;
 	nng_socket ns;
@@ -103,9 +110,13 @@ pre_setup(struct pre *p, enum kind k, int rtt)
 	switch (k) {
 	case K_SPIN:
 	case K_SLEEP:
-		if (strawi_tube_pair_create(STRAW_TUBE_RELIABLE, 1, 1, 2,
-		                            &p->tube) < 0)
+		if (use_strawd) {
+			if (pipe(p->sync) < 0)
+				die("pipe");
+		} else if (strawi_tube_pair_create(STRAW_TUBE_RELIABLE, 1, 1, 2,
+		                                   &p->tube) < 0) {
 			die("tube");
+		}
 		break;
 	case K_PIPE:
 		if (pipe(p->p2c) < 0 || pipe(p->c2p) < 0)
@@ -160,6 +171,41 @@ ncheck(int rc, const char *what)
 	}
 }
 
+/* Joins the bench's strawd; the child accepts, the parent opens a tube to
+ * the child's container id, which the child sends over p->sync. */
+static void
+tube_through_strawd(struct pre *p, int child, struct ep *e)
+{
+	char name[64];
+	uint32_t id;
+	int rc;
+
+	snprintf(name, sizeof(name), "bench-%d", (int)getpid());
+	if (straw_reg_connect(&e->reg, strawd_dir, STRAW_REG_NO_AUTOSTART) <
+	            0 ||
+	    straw_reg_join(e->reg, name, &id) < 0)
+		die("joining strawd");
+	if (child) {
+		close(p->sync[0]);
+		if (write(p->sync[1], &id, sizeof(id)) != sizeof(id))
+			die("write");
+		close(p->sync[1]);
+		rc = straw_tube_accept(e->reg, 10000, &e->t);
+	} else {
+		close(p->sync[1]);
+		if (read(p->sync[0], &id, sizeof(id)) != sizeof(id))
+			die("read");
+		close(p->sync[0]);
+		snprintf(name, sizeof(name), "%u", id);
+		rc = straw_tube_open(e->reg, name, 1, STRAW_TUBE_RELIABLE,
+		                     10000, &e->t);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "bench_tube: tube: %s\n", straw_strerror(rc));
+		exit(1);
+	}
+}
+
 /* Makes side `child` (0 parent, 1 child) of the transport; rtt selects
  * REQ/REP over PUSH/PULL for the message libraries. */
 static void
@@ -170,6 +216,10 @@ ep_setup(struct pre *p, int child, int rtt, struct ep *e)
 	switch (p->k) {
 	case K_SPIN:
 	case K_SLEEP:
+		if (use_strawd) {
+			tube_through_strawd(p, child, e);
+			break;
+		}
 		strawi_tube_pair_close_side(&p->tube, 1 - child);
 		if (strawi_tube_from_fds(child, p->tube.fds[child], &e->t) < 0)
 			die("tube from fds");
@@ -254,6 +304,7 @@ ep_close(struct ep *e)
 	case K_SPIN:
 	case K_SLEEP:
 		straw_tube_close(e->t);
+		straw_reg_close(e->reg);
 		break;
 	case K_ZMQ: {
 		int zero = 0;
@@ -586,6 +637,58 @@ run_case(enum kind k, size_t size)
 		        kind_name[k], size);
 }
 
+/* Starts strawd (the one built beside this program) in a temporary
+ * directory; 0 or -1. */
+static int
+strawd_start(void)
+{
+	char bin[4096], *slash;
+	ssize_t n = readlink("/proc/self/exe", bin, sizeof(bin) - 32);
+	int status;
+	pid_t pid;
+
+	if (n < 0)
+		return -1;
+	bin[n] = '\0';
+	slash = strrchr(bin, '/');
+	if (slash == NULL)
+		return -1;
+	strcpy(slash, "/../daemon/strawd");
+	snprintf(strawd_dir, sizeof(strawd_dir), "/tmp/straw-bench-XXXXXX");
+	if (mkdtemp(strawd_dir) == NULL)
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		execl(bin, "strawd", "--daemon", "--dir", strawd_dir,
+		      (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		rmdir(strawd_dir);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+strawd_stop(void)
+{
+	straw_reg_status st;
+	straw_reg *r;
+	char cmd[128];
+
+	if (straw_reg_connect(&r, strawd_dir, STRAW_REG_NO_AUTOSTART) == 0) {
+		if (straw_reg_status_get(r, &st) == 0 && st.pid > 0)
+			kill((pid_t)st.pid, SIGTERM);
+		straw_reg_close(r);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", strawd_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_tube: cannot remove %s\n", strawd_dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -594,12 +697,20 @@ main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	pin(0);
+	/* STRAW_BENCH_TUBE_DIRECT=1: skip strawd (for comparison). */
+	use_strawd = getenv("STRAW_BENCH_TUBE_DIRECT") == NULL &&
+	             strawd_start() == 0;
 	bench_header("tube");
-	printf("(tubes made with strawi_tube_from_fds over fork, reliable "
-	       "mode; processes pinned to CPUs 0 and 1)\n");
+	printf("(tubes %s, reliable mode; processes pinned to CPUs 0 and "
+	       "1)\n",
+	       use_strawd ? "opened and accepted through strawd"
+	                  : "made with strawi_tube_from_fds over fork: no "
+	                    "strawd");
 	for (s = 0; s <= 3; s++)
 		for (k = 0; k < K_COUNT; k++)
 			if (argc < 2 || strcmp(argv[1], kind_name[k]) == 0)
 				run_case((enum kind)k, s < 3 ? sizes[s] : 0);
+	if (use_strawd)
+		strawd_stop();
 	return 0;
 }
