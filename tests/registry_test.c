@@ -136,6 +136,7 @@ spawn(const char *role, const char *name, int proc)
 	close(pout[1]);
 	h.in = pin[1];
 	h.out = pout[0];
+	tu_track_helper(h.pid);
 	return h;
 }
 
@@ -143,11 +144,14 @@ spawn(const char *role, const char *name, int proc)
 static int
 finish(struct helper *h)
 {
-	int st;
+	int st, i;
 
 	close(h->in);
 	close(h->out);
 	st = check_wait_child(h->pid, 10000);
+	for (i = 0; i < tu_nhelpers; i++)
+		if (tu_helpers[i] == h->pid)
+			tu_helpers[i] = tu_helpers[--tu_nhelpers];
 	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -574,7 +578,9 @@ check_recovered(const uint32_t *ids, int n, int64_t t0)
 	int i;
 	int64_t dt;
 
-	CHECK_OK(straw_reg_connect(&r, NULL, 0));
+	/* (The containers start strawd if need be; this test client never
+	 * does.) */
+	CHECK_OK(tu_connect_wait(&r, 1000));
 	CHECK_OK(straw_reg_watch(r, "/names", &w));
 	CHECK_OK(straw_reg_watch(r, "/containers", &w));
 	while (!all_back(r, ids, n)) {
@@ -1068,6 +1074,66 @@ CASE(hostile_frames)
 	tu_cleanup();
 }
 
+/* A client whose events back up (it never reads them) and that then hangs
+ * up is cleaned up at once: it had joined, so its container goes away and
+ * a watcher hears of it. */
+CASE(stalled_client_hangs_up)
+{
+	straw_buf pkt = STRAW_BUF_INIT;
+	straw_builder b;
+	uint8_t buf[4096];
+	char path[300], want[64];
+	straw_reg *r, *w;
+	uint32_t wid, cid = 0;
+	pid_t pid;
+	int fd, i;
+
+	tu_setup();
+	pid = tu_start_strawd();
+	CHECK_OK(straw_reg_connect(&r, NULL, 0));
+	CHECK_OK(straw_reg_connect(&w, NULL, 0));
+	CHECK_OK(straw_reg_watch(w, "/containers", &wid));
+	straw_builder_init(&b);
+	fd = tu_raw_connect();
+	CHECK(fd >= 0);
+	CHECK_OK(reg_enc_hello(&pkt, &b, 1));
+	CHECK_OK(reg_enc_join(&pkt, &b, 2, "stalled", 0));
+	CHECK_OK(reg_enc_watch(&pkt, &b, 3, "/s", 2, 9));
+	CHECK(send(fd, pkt.data, pkt.len, 0) == (ssize_t)pkt.len);
+	CHECK(tu_raw_recv(fd, buf, sizeof(buf), 5000) > 0);
+	/* Its id, from /names (the replies stay unread). */
+	{
+		char *v;
+		size_t n;
+		straw_reg_event ev;
+		while (straw_reg_read(r, "/names/stalled", &v, &n) == -ENOENT)
+			CHECK_OK(straw_reg_next_event(w, &ev, 5000));
+		cid = (uint32_t)atoi(v);
+		straw_free(v);
+	}
+	/* About 900 KB of events it never reads: more than the socket
+	 * holds, less than its queue quota. */
+	for (i = 0; i < 4000; i++) {
+		snprintf(path, sizeof(path), "/s/%0200d", i % 7);
+		CHECK_OK(straw_reg_write_async(r, path, "x", 1));
+	}
+	CHECK_OK(straw_reg_sync(r));
+	close(fd);
+	snprintf(want, sizeof(want), "/containers/%u", cid);
+	CHECK_OK(wait_event(w, want, 5000));
+	{
+		straw_reg_status st;
+		CHECK_OK(straw_reg_status_get(r, &st));
+		CHECK_EQ(st.containers, 0);
+	}
+	straw_builder_fini(&b);
+	straw_buf_fini(&pkt);
+	straw_reg_close(r);
+	straw_reg_close(w);
+	CHECK_EQ(tu_stop_strawd(pid), 0);
+	tu_cleanup();
+}
+
 CASE(socket_activation)
 {
 	struct sockaddr_un sa = {0};
@@ -1414,4 +1480,5 @@ CASE(extension_api)
 CHECK_MAIN(lock_and_lifecycle, tree_operations, registration_and_conflicts,
            container_kill9, strawd_kill9_recovery, strawd_kill9_autostart,
            autostart_connect, permission_nobody, watch_order_concurrent, quotas,
-           hostile_frames, socket_activation, cli_ps, extension_api)
+           hostile_frames, stalled_client_hangs_up, socket_activation, cli_ps,
+           extension_api)

@@ -11,6 +11,8 @@
  * socket for a hang-up), reconnects - starting strawd again unless
  * autostart is off - and restores its container id, its registered names
  * and its watches within a second; calls made meanwhile wait for that.
+ * A straw_reg belongs to the process that connected: a child made by fork
+ * connects anew.
  */
 #ifndef STRAW_REGISTRY_H
 #define STRAW_REGISTRY_H

@@ -6,7 +6,8 @@
  * bytes:
  *
  *   - straw_term_check validates untrusted bytes in one pass, within limits;
- *   - a cursor (straw_cursor) reads a checked term in place, no allocation;
+ *   - a cursor (straw_cursor) reads a term in place, no allocation; it is
+ *     safe on unchecked bytes and validates what it reads;
  *   - a builder (straw_builder) writes a term;
  *   - straw_term_normalize re-encodes any term in straw's canonical form,
  *     the bytes OTP 25 writes with term_to_binary(T, [{minor_version,2}]);
@@ -145,20 +146,40 @@ typedef struct straw_erl_ref {
 } straw_erl_ref;
 
 /*
- * A reader over a checked term, in place, without allocation.  Each read
- * function consumes the next term if it has the asked type and returns 0
- * (or 1 for straw_cursor_atom_is); otherwise it returns a negative code and
- * consumes nothing: STRAW_ETYPE (another type), STRAW_ERANGE (the value
- * does not fit), STRAW_ETRUNC (the end of the term was reached, or the bytes
- * are malformed: the cursor bounds-checks every read, so unchecked bytes
- * give errors, never out-of-bounds reads).  Containers are read as a header
- * followed by their elements in order.  The cursor is a plain value: copy it
- * to remember a position.  One thread at a time per cursor.
+ * A reader of a term in place, without allocation.  Each read function
+ * consumes the next term if it has the asked type and returns 0 (or 1 for
+ * straw_cursor_atom_is); otherwise it returns a negative code and consumes
+ * nothing (its outputs untouched, except straw_cursor_atom's *len):
+ * STRAW_ETYPE (another type), STRAW_ERANGE (the value does not fit), or
+ * the fault of malformed bytes, and straw_cursor_offset then gives the
+ * offset of the term that failed.
+ *
+ * The cursor is safe on unchecked bytes: no read goes past buf + len, no
+ * call recurses, and every read validates what it returns, with the codes
+ * of straw_term_check: STRAW_ETRUNC (the bytes end inside the term, or a
+ * tuple, list or map count that the bytes left cannot hold: each element
+ * takes at least one byte), STRAW_EBADTAG (an unknown tag), STRAW_EBADATOM
+ * (an atom longer than 255 characters or not valid UTF-8, for the calls
+ * that return or compare an atom's name), STRAW_EBADTERM (a field out of
+ * range: NaN or an infinity, the bits of a bit binary, the arity of a fun
+ * M:F/A, a node that is not an atom, more than 5 reference words).
+ * straw_cursor_skip and straw_cursor_term validate the whole term they
+ * step over, as straw_term_check_body does.  So decoding untrusted bytes
+ * needs no separate pass: straw_cursor_init, the reads, then
+ * straw_cursor_at_end for trailing bytes.  What the reads do not see
+ * (duplicate map keys; the depth, which is the caller's own) is the
+ * caller's to bound; straw_term_check validates a whole term without
+ * reading it.
+ *
+ * Containers are read as a header followed by their elements in order.
+ * The cursor is a plain value: copy it to remember a position.  One thread
+ * at a time per cursor.
  */
 typedef struct straw_cursor {
 	const uint8_t *buf; /* the term, version byte first; not owned */
 	size_t len;         /* bytes at buf */
 	size_t pos;         /* offset of the next term */
+	size_t lim;         /* len, or 0 inside a STRING_EXT (inline reads) */
 	uint32_t str_left;  /* elements left of a STRING_EXT being read */
 	uint8_t str_tail;   /* 1: the [] ending that STRING_EXT is next */
 	uint8_t scratch[8]; /* a string element, [] or a small magnitude */
@@ -168,10 +189,10 @@ typedef struct straw_cursor {
  * Starts c at the term in buf (version byte first, not compressed: use
  * straw_term_decompress first).  buf must stay valid and unchanged while c
  * is used.  Returns 0, STRAW_EVERSION, or STRAW_EBADTAG for a compressed
- * term.
+ * term (c is then empty: every read gives STRAW_ETRUNC).
  */
-STRAW_API int straw_cursor_init(straw_cursor *c, const uint8_t *buf,
-                                size_t len);
+STRAW_API inline int straw_cursor_init(straw_cursor *c, const uint8_t *buf,
+                                       size_t len);
 
 /* Starts c at a term without version byte (e.g. from straw_cursor_term). */
 STRAW_API void straw_cursor_init_body(straw_cursor *c, const uint8_t *buf,
@@ -181,8 +202,17 @@ STRAW_API void straw_cursor_init_body(straw_cursor *c, const uint8_t *buf,
  * end, STRAW_EBADTAG for a tag straw does not know.  Consumes nothing. */
 STRAW_API int straw_cursor_type(const straw_cursor *c);
 
-/* Returns 1 when the whole term has been read, else 0. */
-STRAW_API int straw_cursor_at_end(const straw_cursor *c);
+/* Returns 1 when the whole buffer has been read, else 0: after reading one
+ * term from straw_cursor_init, 0 means trailing bytes (STRAW_ETRAILING). */
+STRAW_API inline int straw_cursor_at_end(const straw_cursor *c);
+
+/*
+ * The offset in buf of the next term: after a failed read, of the term
+ * that failed (an empty LIST_EXT header before it counts as its start);
+ * inside a STRING_EXT, of the next element's byte.  After reading a whole
+ * term, the offset of the first trailing byte.
+ */
+STRAW_API inline size_t straw_cursor_offset(const straw_cursor *c);
 
 /* An integer of any encoding that fits in int64_t (else STRAW_ERANGE). */
 STRAW_API inline int straw_cursor_int64(straw_cursor *c, int64_t *v);
@@ -213,8 +243,10 @@ STRAW_API int straw_cursor_atom(straw_cursor *c, char *out, size_t cap,
 
 /*
  * Returns 1 and consumes the atom if the next term is the atom named by the
- * NUL-terminated UTF-8 name; 0 (nothing consumed) if it is another atom or
- * not an atom; <0 on malformed bytes.
+ * NUL-terminated UTF-8 name (which must be valid UTF-8 of at most 255
+ * characters for a match to imply a valid atom); 0 (nothing consumed) if it
+ * is another atom or not an atom; <0 on malformed bytes (STRAW_ETRUNC,
+ * STRAW_EBADTAG; STRAW_EBADATOM for a 2-byte-length atom that is invalid).
  */
 STRAW_API inline int straw_cursor_atom_is(straw_cursor *c, const char *name);
 
@@ -243,7 +275,7 @@ STRAW_API inline int straw_cursor_tuple(straw_cursor *c, uint32_t *arity);
 STRAW_API inline int straw_cursor_list(straw_cursor *c, uint32_t *n);
 
 /* A [] (also the tail of a proper list). */
-STRAW_API int straw_cursor_nil(straw_cursor *c);
+STRAW_API inline int straw_cursor_nil(straw_cursor *c);
 
 /* A map header; then read key, value, key, value... */
 STRAW_API int straw_cursor_map(straw_cursor *c, uint32_t *pairs);
@@ -270,12 +302,28 @@ STRAW_API int straw_cursor_binary_general(straw_cursor *c, const uint8_t **data,
                                           size_t *len);
 STRAW_API int straw_cursor_tuple_general(straw_cursor *c, uint32_t *arity);
 STRAW_API int straw_cursor_list_general(straw_cursor *c, uint32_t *n);
+STRAW_API int straw_cursor_nil_general(straw_cursor *c);
 
-/* Skips one whole term, without recursion. */
+/*
+ * A fun M:F/A (EXPORT_EXT): module and function copied as UTF-8 with a NUL
+ * into buffers of mcap and fcap bytes (STRAW_ERANGE if too small; a cap of
+ * STRAW_ATOM_MAX_BYTES + 1 always suffices).  A closure gives STRAW_ETYPE:
+ * read it with straw_cursor_term.
+ */
+STRAW_API int straw_cursor_export(straw_cursor *c, char *module, size_t mcap,
+                                  char *function, size_t fcap, uint8_t *arity);
+
+/*
+ * Skips one whole term, without recursion, validating it as
+ * straw_term_check_body does with the default limits (codes as there,
+ * also STRAW_EDEPTH past STRAW_TERM_DEFAULT_MAX_DEPTH; -ENOMEM if its
+ * stack for nesting deeper than 64 cannot be allocated).
+ */
 STRAW_API int straw_cursor_skip(straw_cursor *c);
 
 /*
- * The encoded bytes (no version byte) of the next term, which is skipped.
+ * The encoded bytes (no version byte) of the next term, which is skipped
+ * and validated as by straw_cursor_skip.
  * For an element of a STRING_EXT or its [] tail, the bytes are a
  * SMALL_INTEGER_EXT or NIL_EXT held inside *c (valid until the next call).
  */
@@ -661,16 +709,62 @@ straw_build_map(straw_builder *b, uint32_t pairs)
 	return straw_build_header(b, 0, 't', pairs); /* MAP_EXT */
 }
 
-/* The cursor is in the plain state (not inside a STRING_EXT) with at least
- * n bytes left, the first being tag. */
-#define STRAW_CURSOR_AT_(c, tag, n)                                            \
-	(((c)->str_left | (c)->str_tail) == 0 && (c)->len - (c)->pos >= (n) && \
-	 (c)->buf[(c)->pos] == (tag))
+/* The cursor is in the plain state (not inside a STRING_EXT: lim is 0
+ * there) with at least n bytes left, the first being tag. */
+#define STRAW_CURSOR_AT_(c, tag, n) \
+	(__builtin_expect(          \
+	        (c)->pos + (n) <= (c)->lim && (c)->buf[(c)->pos] == (tag), 1))
 
 /* A big-endian 32-bit value. */
 #define STRAW_GET32_(p)                                    \
 	((uint32_t)(p)[0] << 24 | (uint32_t)(p)[1] << 16 | \
 	 (uint32_t)(p)[2] << 8 | (uint32_t)(p)[3])
+
+/*
+ * Calls a general case on a copy of *c and with a local result, so that
+ * neither the caller's cursor nor its result variable has its address
+ * taken: an optimised caller then keeps them in registers on the inline
+ * paths.  The result is stored only on success.
+ */
+#define STRAW_CURSOR_SLOW_(c, fn, type, out) \
+	do {                                 \
+		straw_cursor t_ = *(c);      \
+		type o_;                     \
+		int rc_ = fn(&t_, &o_);      \
+		*(c) = t_;                   \
+		if (rc_ == 0)                \
+			*(out) = o_;         \
+		return rc_;                  \
+	} while (0)
+
+inline int
+straw_cursor_init(straw_cursor *c, const uint8_t *buf, size_t len)
+{
+	straw_cursor z = {0};
+
+	*c = z;
+	if (len == 0 || buf[0] != STRAW_ETF_VERSION)
+		return STRAW_EVERSION;
+	if (len >= 2 && buf[1] == 80) /* compressed */
+		return STRAW_EBADTAG;
+	c->buf = buf;
+	c->len = len;
+	c->lim = len;
+	c->pos = 1;
+	return 0;
+}
+
+inline int
+straw_cursor_at_end(const straw_cursor *c)
+{
+	return ((c->str_left | c->str_tail) == 0) & (c->pos >= c->len);
+}
+
+inline size_t
+straw_cursor_offset(const straw_cursor *c)
+{
+	return c->pos;
+}
 
 inline int
 straw_cursor_int64(straw_cursor *c, int64_t *v)
@@ -685,7 +779,7 @@ straw_cursor_int64(straw_cursor *c, int64_t *v)
 		c->pos += 5;
 		return 0;
 	}
-	return straw_cursor_int64_general(c, v);
+	STRAW_CURSOR_SLOW_(c, straw_cursor_int64_general, int64_t, v);
 }
 
 inline int
@@ -695,11 +789,14 @@ straw_cursor_double(straw_cursor *c, double *v)
 		uint64_t bits;
 		__builtin_memcpy(&bits, c->buf + c->pos + 1, 8);
 		bits = __builtin_bswap64(bits);
-		__builtin_memcpy(v, &bits, 8);
-		c->pos += 9;
-		return 0;
+		/* NaN and infinities (exponent all ones) are general. */
+		if (__builtin_expect((~bits & 0x7FF0000000000000ULL) != 0, 1)) {
+			__builtin_memcpy(v, &bits, 8);
+			c->pos += 9;
+			return 0;
+		}
 	}
-	return straw_cursor_double_general(c, v);
+	STRAW_CURSOR_SLOW_(c, straw_cursor_double_general, double, v);
 }
 
 inline int
@@ -708,19 +805,25 @@ straw_cursor_atom_is(straw_cursor *c, const char *name)
 	if (STRAW_CURSOR_AT_(c, 'w', 2)) {
 		const uint8_t *a = c->buf + c->pos + 2;
 		size_t n = c->buf[c->pos + 1], i;
-		if (c->len - c->pos - 2 < n)
-			return STRAW_ETRUNC;
-		/* Stops at the first difference or at name's NUL, which no
-		 * byte of a matching atom can be. */
-		for (i = 0; i < n; i++)
-			if (a[i] != (uint8_t)name[i] || name[i] == '\0')
+		if (__builtin_expect(c->lim - c->pos - 2 >= n, 1)) {
+			/* Walks name, so that the new position comes from
+			 * name's length (predicted branches) rather than
+			 * from a load of the atom's length. */
+			for (i = 0; name[i] != '\0'; i++)
+				if (i == n || a[i] != (uint8_t)name[i])
+					return 0;
+			if (i != n)
 				return 0;
-		if (name[n] != '\0')
-			return 0;
-		c->pos += 2 + n;
-		return 1;
+			c->pos += 2 + i;
+			return 1;
+		}
 	}
-	return straw_cursor_atom_is_general(c, name);
+	{
+		straw_cursor t = *c;
+		int rc = straw_cursor_atom_is_general(&t, name);
+		*c = t;
+		return rc;
+	}
 }
 
 inline int
@@ -728,42 +831,78 @@ straw_cursor_binary(straw_cursor *c, const uint8_t **data, size_t *len)
 {
 	if (STRAW_CURSOR_AT_(c, 'm', 5)) {
 		uint32_t n = STRAW_GET32_(c->buf + c->pos + 1);
-		if (c->len - c->pos - 5 < n)
-			return STRAW_ETRUNC;
-		*data = c->buf + c->pos + 5;
-		*len = n;
-		c->pos += 5 + n;
-		return 0;
+		if (__builtin_expect(c->lim - c->pos - 5 >= n, 1)) {
+			*data = c->buf + c->pos + 5;
+			*len = n;
+			c->pos += 5 + n;
+			return 0;
+		}
 	}
-	return straw_cursor_binary_general(c, data, len);
+	{
+		straw_cursor t = *c;
+		const uint8_t *d;
+		size_t l;
+		int rc = straw_cursor_binary_general(&t, &d, &l);
+		*c = t;
+		if (rc == 0) {
+			*data = d;
+			*len = l;
+		}
+		return rc;
+	}
 }
 
 inline int
 straw_cursor_tuple(straw_cursor *c, uint32_t *arity)
 {
-	if (STRAW_CURSOR_AT_(c, 'h', 2)) {
+	/* Each element takes at least one byte: an arity the bytes left
+	 * cannot hold is general (an error). */
+	if (STRAW_CURSOR_AT_(c, 'h', 2) &&
+	    __builtin_expect(c->buf[c->pos + 1] <= c->lim - c->pos - 2, 1)) {
 		*arity = c->buf[c->pos + 1];
 		c->pos += 2;
 		return 0;
 	}
-	return straw_cursor_tuple_general(c, arity);
+	STRAW_CURSOR_SLOW_(c, straw_cursor_tuple_general, uint32_t, arity);
 }
 
 inline int
 straw_cursor_list(straw_cursor *c, uint32_t *n)
 {
-	if (STRAW_CURSOR_AT_(c, 'l', 5)) {
+	/* n elements and a tail take at least n + 1 bytes after the header;
+	 * n = 0 (the header stands for its tail) is general. */
+	if (STRAW_CURSOR_AT_(c, 'l', 6)) {
 		uint32_t k = STRAW_GET32_(c->buf + c->pos + 1);
-		if (k != 0) {
+		if (__builtin_expect((size_t)k - 1 < c->lim - c->pos - 6, 1)) {
 			*n = k;
 			c->pos += 5;
 			return 0;
 		}
 	}
-	return straw_cursor_list_general(c, n);
+	STRAW_CURSOR_SLOW_(c, straw_cursor_list_general, uint32_t, n);
+}
+
+inline int
+straw_cursor_nil(straw_cursor *c)
+{
+	if (STRAW_CURSOR_AT_(c, 'j', 1)) {
+		c->pos += 1;
+		return 0;
+	}
+	{
+		straw_cursor t = *c;
+		int rc = straw_cursor_nil_general(&t);
+		*c = t;
+		return rc;
+	}
 }
 
 #ifdef __cplusplus
 }
 #endif
+
+/* The text form and the format directives in full, with the variants that
+ * take limits or a va_list. */
+#include <straw/term_text.h>
+
 #endif /* STRAW_TERM_H */

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -87,6 +88,9 @@ disconnect_locked(straw_reg *r)
 		r->async_err = -ECONNRESET;
 	r->async_outstanding = 0;
 	reg_client_drop_rfds(r);
+	/* Whoever noticed the hang-up, the monitor reconnects: wake it (it
+	 * may be polling the fd just closed, whose number may be reused). */
+	kick(r->kickfd);
 }
 
 void
@@ -431,7 +435,7 @@ spawn_strawd(straw_reg *r)
 	sigset_t none;
 	char **envp;
 	size_t n = 0, i, j = 0;
-	int status, rc;
+	int status, rc, lockfd;
 	pid_t pid;
 
 	rc = find_strawd(bin, sizeof(bin));
@@ -442,6 +446,16 @@ spawn_strawd(straw_reg *r)
 	}
 	if (reg_rundir_create(r->dir) < 0)
 		return STRAW_ENODAEMON;
+	/* One starter at a time: when many containers notice at once that
+	 * strawd is gone, one starts it and the others wait for its socket
+	 * (the caller's inotify), rather than all starting one. */
+	if (reg_rundir_file(r->dir, "autostart.lock", logp, sizeof(logp)) < 0)
+		return -ENAMETOOLONG;
+	lockfd = open(logp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lockfd >= 0 && flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+		close(lockfd);
+		return 0;
+	}
 	snprintf(dirvar, sizeof(dirvar), "STRAW_DIR=%s", r->dir);
 	reg_rundir_file(r->dir, "strawd.log", logp, sizeof(logp));
 	while (environ != NULL && environ[n] != NULL)
@@ -478,12 +492,18 @@ spawn_strawd(straw_reg *r)
 	if (rc != 0) {
 		strawi_log(STRAWI_LOG_WARN, "cannot start %s: %s", bin,
 		           strerror(rc));
+		if (lockfd >= 0)
+			close(lockfd);
 		return -ENOEXEC;
 	}
 	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return 0; /* reaped elsewhere: just try to connect */
+		if (errno != EINTR) {
+			status = 0; /* reaped elsewhere: just try to connect */
+			break;
+		}
 	}
+	if (lockfd >= 0)
+		close(lockfd);
 	/* 0: it serves; 1: another strawd already does. */
 	if (WIFEXITED(status) &&
 	    (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 1))
@@ -619,6 +639,9 @@ attempt(straw_reg *r, int64_t deadline, int allow_spawn)
 	fd = connect_once(r);
 	if ((fd == -ENOENT || fd == -ECONNREFUSED) && r->autostart &&
 	    allow_spawn) {
+		/* At most one start a second (counted only when one is
+		 * tried: a dying strawd may still accept a connection). */
+		r->next_spawn = strawi_now_ns() + 1000000000;
 		rc = spawn_strawd(r);
 		if (rc < 0)
 			return rc;
@@ -688,10 +711,7 @@ reg_client_ensure(straw_reg *r, int64_t deadline)
 		return 0;
 	for (;;) {
 		int64_t now = strawi_now_ns();
-		int spawn = now >= r->next_spawn;
-		if (spawn && r->autostart)
-			r->next_spawn = now + 1000000000; /* once a second */
-		rc = attempt(r, deadline, spawn);
+		rc = attempt(r, deadline, now >= r->next_spawn);
 		if (rc == 0 || (rc != STRAW_ENODAEMON && rc != -ECONNRESET &&
 		                rc != -ETIMEDOUT))
 			break;
@@ -759,7 +779,7 @@ monitor_main(void *arg)
 				continue;
 			if (p[1].revents & POLLIN)
 				drain_fd(r->kickfd);
-			if (!(p[0].revents & (POLLHUP | POLLERR)))
+			if (!(p[0].revents & (POLLHUP | POLLERR | POLLNVAL)))
 				continue;
 			pthread_mutex_lock(&r->mu);
 			if (r->gen == gen && r->fd == fd)

@@ -655,6 +655,13 @@ reg_server_run(struct reg_server *s)
 					break;
 				if (evs[i].events & EPOLLOUT)
 					reg_conn_dirty(s, c);
+				if ((evs[i].events & (EPOLLHUP | EPOLLERR)) &&
+				    c->paused) {
+					/* Gone while we were not reading it:
+					 * its backed-up output goes nowhere. */
+					reg_conn_close(s, c, "hang-up");
+					break;
+				}
 				if (evs[i].events &
 				    (EPOLLIN | EPOLLHUP | EPOLLERR))
 					conn_read(s, c);

@@ -1,7 +1,7 @@
 /*
- * The cursor: reads a term in place.  Every read is bounds-checked, so a
- * cursor over unchecked bytes returns errors rather than reading past the
- * end; straw_term_check first gives the precise fault.
+ * The cursor: reads a term in place.  Every read is bounds-checked and
+ * validates what it returns, so a cursor over unchecked bytes returns the
+ * fault's code rather than reading past the end or returning bad values.
  */
 #include <math.h>
 #include <string.h>
@@ -16,20 +16,13 @@ extern inline int straw_cursor_binary(straw_cursor *c, const uint8_t **data,
                                       size_t *len);
 extern inline int straw_cursor_tuple(straw_cursor *c, uint32_t *arity);
 extern inline int straw_cursor_list(straw_cursor *c, uint32_t *n);
+extern inline int straw_cursor_nil(straw_cursor *c);
+extern inline int straw_cursor_init(straw_cursor *c, const uint8_t *buf,
+                                    size_t len);
+extern inline int straw_cursor_at_end(const straw_cursor *c);
+extern inline size_t straw_cursor_offset(const straw_cursor *c);
 
-int
-straw_cursor_init(straw_cursor *c, const uint8_t *buf, size_t len)
-{
-	memset(c, 0, sizeof(*c));
-	if (len == 0 || buf[0] != STRAW_ETF_VERSION)
-		return STRAW_EVERSION;
-	if (len >= 2 && buf[1] == ETF_COMPRESSED)
-		return STRAW_EBADTAG;
-	c->buf = buf;
-	c->len = len;
-	c->pos = 1;
-	return 0;
-}
+_Static_assert(ETF_COMPRESSED == 80, "straw_cursor_init's compressed tag");
 
 void
 straw_cursor_init_body(straw_cursor *c, const uint8_t *buf, size_t len)
@@ -37,6 +30,14 @@ straw_cursor_init_body(straw_cursor *c, const uint8_t *buf, size_t len)
 	memset(c, 0, sizeof(*c));
 	c->buf = buf;
 	c->len = len;
+	c->lim = len;
+}
+
+/* Keeps lim, the inline reads' limit, at 0 inside a STRING_EXT. */
+static inline void
+cur_sync(straw_cursor *c)
+{
+	c->lim = (c->str_left | c->str_tail) != 0 ? 0 : c->len;
 }
 
 /*
@@ -130,12 +131,6 @@ straw_cursor_type(const straw_cursor *c)
 	return strawi_tag_type(c->buf[pos]);
 }
 
-int
-straw_cursor_at_end(const straw_cursor *c)
-{
-	return !c->str_left && !c->str_tail && c->pos >= c->len;
-}
-
 /*
  * Reads the integer at the cursor as sign and magnitude up to 64 bits.
  * *size gets its encoded size.  Returns 0, STRAW_ERANGE (more than 64
@@ -181,7 +176,7 @@ cur_int(const straw_cursor *c, size_t pos, int *neg, uint64_t *mag,
 		hdr = 6;
 		break;
 	default:
-		return STRAW_ETYPE;
+		return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
 	}
 	if (rem - hdr < n)
 		return STRAW_ETRUNC;
@@ -305,7 +300,7 @@ straw_cursor_bignum(straw_cursor *c, int *negative, const uint8_t **mag,
 		hdr = 6;
 		break;
 	default:
-		return STRAW_ETYPE;
+		return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
 	}
 	if (rem - hdr < len)
 		return STRAW_ETRUNC;
@@ -335,6 +330,8 @@ straw_cursor_double_general(straw_cursor *c, double *v)
 		if (c->len - pos < 9)
 			return STRAW_ETRUNC;
 		bits = etf_get64(p + 1);
+		if ((bits & 0x7FF0000000000000ULL) == 0x7FF0000000000000ULL)
+			return STRAW_EBADTERM; /* NaN, infinity */
 		memcpy(v, &bits, 8);
 		c->pos = pos + 9;
 		return 0;
@@ -350,7 +347,24 @@ straw_cursor_double_general(straw_cursor *c, double *v)
 	return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
 }
 
-/* Finds the atom at the cursor. */
+/* Checks an atom's name: at most 255 characters, valid UTF-8. */
+static int
+cur_atom_valid(const uint8_t *name, size_t n, int utf8)
+{
+	size_t chars;
+
+	if (utf8) {
+		if (n > STRAW_ATOM_MAX_BYTES ||
+		    strawi_utf8_count(name, n, &chars) != 0 ||
+		    chars > STRAW_ATOM_MAX_CHARS)
+			return STRAW_EBADATOM;
+	} else if (n > STRAW_ATOM_MAX_CHARS) {
+		return STRAW_EBADATOM;
+	}
+	return 0;
+}
+
+/* Finds the atom at the cursor and checks its name. */
 static int
 cur_atom(const straw_cursor *c, size_t *pos, size_t *hdr, size_t *n, int *utf8)
 {
@@ -367,7 +381,7 @@ cur_atom(const straw_cursor *c, size_t *pos, size_t *hdr, size_t *n, int *utf8)
 		                                         : STRAW_ETYPE;
 	if (rc == -2)
 		return STRAW_ETRUNC;
-	return 0;
+	return cur_atom_valid(c->buf + *pos + *hdr, *n, *utf8);
 }
 
 int
@@ -504,12 +518,14 @@ straw_cursor_tuple_general(straw_cursor *c, uint32_t *arity)
 	if (p[0] == ETF_SMALL_TUPLE) {
 		if (c->len - pos < 2)
 			return STRAW_ETRUNC;
+		if (p[1] > c->len - pos - 2)
+			return STRAW_ETRUNC; /* each element takes a byte */
 		*arity = p[1];
 		c->pos = pos + 2;
 		return 0;
 	}
 	if (p[0] == ETF_LARGE_TUPLE) {
-		if (c->len - pos < 5)
+		if (c->len - pos < 5 || etf_get32(p + 1) > c->len - pos - 5)
 			return STRAW_ETRUNC;
 		*arity = etf_get32(p + 1);
 		c->pos = pos + 5;
@@ -528,6 +544,7 @@ straw_cursor_list_general(straw_cursor *c, uint32_t *n)
 		return STRAW_ETYPE;
 	if (c->str_tail) {
 		c->str_tail = 0;
+		cur_sync(c);
 		*n = 0;
 		return 0;
 	}
@@ -541,7 +558,8 @@ straw_cursor_list_general(straw_cursor *c, uint32_t *n)
 		c->pos = pos + 1;
 		return 0;
 	case ETF_LIST:
-		if (c->len - pos < 5)
+		/* n elements and the tail: n + 1 bytes at least. */
+		if (c->len - pos < 6 || etf_get32(p + 1) > c->len - pos - 6)
 			return STRAW_ETRUNC;
 		*n = etf_get32(p + 1); /* not 0: see cur_pos */
 		c->pos = pos + 5;
@@ -554,6 +572,7 @@ straw_cursor_list_general(straw_cursor *c, uint32_t *n)
 		*n = k;
 		c->pos = pos + 3;
 		c->str_left = k;
+		cur_sync(c);
 		return 0;
 	}
 	default:
@@ -562,7 +581,7 @@ straw_cursor_list_general(straw_cursor *c, uint32_t *n)
 }
 
 int
-straw_cursor_nil(straw_cursor *c)
+straw_cursor_nil_general(straw_cursor *c)
 {
 	uint32_t n;
 	int type = straw_cursor_type(c), rc;
@@ -587,7 +606,9 @@ straw_cursor_map(straw_cursor *c, uint32_t *pairs)
 	if (c->buf[pos] != ETF_MAP)
 		return strawi_tag_type(c->buf[pos]) < 0 ? STRAW_EBADTAG
 		                                        : STRAW_ETYPE;
-	if (c->len - pos < 5)
+	/* Each pair takes two bytes at least. */
+	if (c->len - pos < 5 ||
+	    etf_get32(c->buf + pos + 1) > (c->len - pos - 5) / 2)
 		return STRAW_ETRUNC;
 	*pairs = etf_get32(c->buf + pos + 1);
 	c->pos = pos + 5;
@@ -633,9 +654,8 @@ cur_ident(straw_cursor *c, size_t *pos, int type)
 		return rc;
 	if (rc != type)
 		return STRAW_ETYPE;
-	if (strawi_check_ident(c->buf, c->len, *pos, &next, &fault) != 0)
-		return STRAW_ETRUNC;
-	return 0;
+	/* Validates the node atom and the length of the whole term. */
+	return strawi_check_ident(c->buf, c->len, *pos, &next, &fault);
 }
 
 int
@@ -728,6 +748,38 @@ straw_cursor_ref(straw_cursor *c, straw_erl_ref *ref)
 	for (i = 0; i < ref->len; i++)
 		ref->id[i] = etf_get32(c->buf + p + 4 * i);
 	c->pos = p + 4 * ref->len;
+	return 0;
+}
+
+int
+straw_cursor_export(straw_cursor *c, char *module, size_t mcap, char *function,
+                    size_t fcap, uint8_t *arity)
+{
+	straw_cursor t;
+	size_t pos;
+	int rc;
+
+	if (c->str_left || c->str_tail)
+		return STRAW_ETYPE;
+	pos = cur_pos(c);
+	if (pos >= c->len)
+		return STRAW_ETRUNC;
+	if (c->buf[pos] != ETF_EXPORT)
+		return strawi_tag_type(c->buf[pos]) < 0 ? STRAW_EBADTAG
+		                                        : STRAW_ETYPE;
+	/* Read the parts with a copy, so that a failure consumes nothing. */
+	t = *c;
+	t.pos = pos + 1;
+	if ((rc = straw_cursor_atom(&t, module, mcap, NULL)) != 0 ||
+	    (rc = straw_cursor_atom(&t, function, fcap, NULL)) != 0)
+		return rc == STRAW_ETYPE ? STRAW_EBADTERM : rc;
+	if (t.len - t.pos < 1 ||
+	    (t.buf[t.pos] == ETF_SMALL_INTEGER && t.len - t.pos < 2))
+		return STRAW_ETRUNC;
+	if (t.buf[t.pos] != ETF_SMALL_INTEGER)
+		return STRAW_EBADTERM;
+	*arity = t.buf[t.pos + 1];
+	c->pos = t.pos + 2;
 	return 0;
 }
 
@@ -856,6 +908,24 @@ strawi_skip(const uint8_t *buf, size_t len, size_t *ppos)
 	return 0;
 }
 
+/* Validates the term at *pos (empty LIST_EXT headers before it included)
+ * and steps over it. */
+static int
+cur_check(const straw_cursor *c, size_t *pos)
+{
+	size_t end, fault;
+	int rc;
+
+	if (*pos >= c->len)
+		return STRAW_ETRUNC;
+	rc = strawi_check_run(c->buf, c->len, *pos,
+	                      STRAW_TERM_DEFAULT_MAX_DEPTH, &end, &fault);
+	if (rc != 0)
+		return rc;
+	*pos = end;
+	return 0;
+}
+
 int
 straw_cursor_skip(straw_cursor *c)
 {
@@ -868,10 +938,11 @@ straw_cursor_skip(straw_cursor *c)
 	}
 	if (c->str_tail) {
 		c->str_tail = 0;
+		cur_sync(c);
 		return 0;
 	}
 	pos = c->pos;
-	if ((rc = strawi_skip(c->buf, c->len, &pos)) != 0)
+	if ((rc = cur_check(c, &pos)) != 0)
 		return rc;
 	c->pos = pos;
 	return 0;
@@ -880,6 +951,7 @@ straw_cursor_skip(straw_cursor *c)
 int
 straw_cursor_term(straw_cursor *c, const uint8_t **start, size_t *len)
 {
+	const uint8_t *start0;
 	size_t pos;
 	int rc;
 
@@ -896,13 +968,15 @@ straw_cursor_term(straw_cursor *c, const uint8_t **start, size_t *len)
 		*start = c->scratch;
 		*len = 1;
 		c->str_tail = 0;
+		cur_sync(c);
 		return 0;
 	}
 	pos = cur_pos(c);
-	*start = c->buf + pos;
-	if ((rc = strawi_skip(c->buf, c->len, &pos)) != 0)
+	start0 = c->buf + pos;
+	if ((rc = cur_check(c, &pos)) != 0)
 		return rc;
-	*len = (size_t)(c->buf + pos - *start);
+	*start = start0;
+	*len = (size_t)(c->buf + pos - start0);
 	c->pos = pos;
 	return 0;
 }

@@ -294,12 +294,31 @@ CASE(identifiers)
 	CHECK_EQ(straw_cursor_type(&c), STRAW_TERM_FUN);
 	CHECK_RC(straw_cursor_skip(&c), 0);
 	CHECK(straw_cursor_at_end(&c));
+	{
+		char m[STRAW_ATOM_MAX_BYTES + 1], f[4];
+		uint8_t arity = 0;
+		open_hex(&c, "83716400056C697374736400036D61706102");
+		CHECK_RC(straw_cursor_export(&c, m, sizeof(m), f, 3, &arity),
+		         STRAW_ERANGE);
+		CHECK_EQ(c.pos, 1);
+		CHECK_RC(straw_cursor_export(&c, m, sizeof(m), f, sizeof(f),
+		                             &arity),
+		         0);
+		CHECK_STR(m, "lists");
+		CHECK_STR(f, "map");
+		CHECK_EQ(arity, 2);
+		CHECK(straw_cursor_at_end(&c));
+		open_hex(&c, "836101");
+		CHECK_RC(straw_cursor_export(&c, m, sizeof(m), f, sizeof(f),
+		                             &arity),
+		         STRAW_ETYPE);
+	}
 }
 
 CASE(unchecked_bytes)
 {
 	/* A cursor over bytes nobody checked reports, never overreads. */
-	static const uint8_t trunc[] = {131, 'h', 2, 'a'};
+	static const uint8_t trunc[] = {131, 'h', 1, 'a'};
 	static const uint8_t bad[] = {131, 'l', 0xFF, 0xFF, 0xFF, 0xFF};
 	straw_cursor c;
 	uint32_t n;
@@ -319,5 +338,357 @@ CASE(unchecked_bytes)
 	         STRAW_EBADTAG);
 }
 
+/*
+ * Unchecked bytes: each read on truncated or corrupt input returns the exact
+ * code, consumes nothing and leaves straw_cursor_offset at the failing term.
+ * Every buffer is allocated with its exact size, so that AddressSanitizer
+ * catches any read past its end.
+ */
+static uint8_t *raw_;
+static size_t raw_len_;
+
+/* Starts c on a fresh exact-size copy of hex (no straw_term_check). */
+static void
+open_raw(straw_cursor *c, const char *hex)
+{
+	uint8_t *tmp = tu_unhex(hex, &raw_len_);
+
+	CHECK(tmp != NULL);
+	free(raw_);
+	raw_ = malloc(raw_len_ > 0 ? raw_len_ : 1);
+	CHECK(raw_ != NULL);
+	memcpy(raw_, tmp, raw_len_);
+	free(tmp);
+	CHECK_RC(straw_cursor_init(c, raw_, raw_len_), 0);
+}
+
+CASE(unchecked_containers)
+{
+	straw_cursor c;
+	uint32_t n = 77;
+	int64_t v;
+
+	/* A tuple of 3 with 2 bytes left: the arity cannot fit. */
+	open_raw(&c, "83 6803 6101");
+	CHECK_RC(straw_cursor_tuple(&c, &n), STRAW_ETRUNC);
+	CHECK_EQ(n, 77); /* output untouched */
+	CHECK_EQ(straw_cursor_offset(&c), 1);
+	open_raw(&c, "83 69FFFFFFFF 6A");
+	CHECK_RC(straw_cursor_tuple(&c, &n), STRAW_ETRUNC);
+	CHECK_EQ(straw_cursor_offset(&c), 1);
+	open_raw(&c, "83 68");
+	CHECK_RC(straw_cursor_tuple(&c, &n), STRAW_ETRUNC);
+	/* A list of 2 whose tail is missing: the header fits (3 bytes for
+	 * 2 elements and a tail), the tail read fails. */
+	open_raw(&c, "83 6C00000002 6101 6102");
+	CHECK_RC(straw_cursor_list(&c, &n), 0);
+	CHECK_EQ(n, 2);
+	CHECK_RC(straw_cursor_int64(&c, &v), 0);
+	CHECK_RC(straw_cursor_int64(&c, &v), 0);
+	CHECK_RC(straw_cursor_nil(&c), STRAW_ETRUNC);
+	CHECK_EQ(straw_cursor_offset(&c), 10);
+	/* A list of 2 and only 2 bytes: no room for its tail. */
+	open_raw(&c, "83 6C00000002 6A6A");
+	CHECK_RC(straw_cursor_list(&c, &n), STRAW_ETRUNC);
+	CHECK_EQ(straw_cursor_offset(&c), 1);
+	open_raw(&c, "83 6CFFFFFFFF 6A");
+	CHECK_RC(straw_cursor_list(&c, &n), STRAW_ETRUNC);
+	open_raw(&c, "83 6C000000");
+	CHECK_RC(straw_cursor_list(&c, &n), STRAW_ETRUNC);
+	/* A map of 2 pairs needs 4 bytes. */
+	open_raw(&c, "83 7400000002 6A6A6A");
+	CHECK_RC(straw_cursor_map(&c, &n), STRAW_ETRUNC);
+	open_raw(&c, "83 7400000002 6A6A6A6A");
+	CHECK_RC(straw_cursor_map(&c, &n), 0);
+	CHECK_EQ(n, 2);
+	/* Unknown tags. */
+	open_raw(&c, "83 C8");
+	CHECK_RC(straw_cursor_tuple(&c, &n), STRAW_EBADTAG);
+	CHECK_RC(straw_cursor_list(&c, &n), STRAW_EBADTAG);
+	CHECK_RC(straw_cursor_map(&c, &n), STRAW_EBADTAG);
+	CHECK_RC(straw_cursor_nil(&c), STRAW_EBADTAG);
+	CHECK_RC(straw_cursor_int64(&c, &v), STRAW_EBADTAG);
+	CHECK_RC(straw_cursor_atom_is(&c, "a"), STRAW_EBADTAG);
+	CHECK_RC(straw_cursor_skip(&c), STRAW_EBADTAG);
+	CHECK_EQ(straw_cursor_offset(&c), 1);
+	/* Trailing bytes. */
+	open_raw(&c, "83 6A 6A");
+	CHECK_RC(straw_cursor_nil(&c), 0);
+	CHECK(!straw_cursor_at_end(&c));
+	CHECK_EQ(straw_cursor_offset(&c), 2);
+}
+
+CASE(unchecked_scalars)
+{
+	straw_cursor c;
+	int64_t v = 5;
+	uint64_t u;
+	double d = 1.5;
+	const uint8_t *data = NULL, *mag;
+	size_t len = 9, k;
+	uint64_t bits;
+	int neg;
+
+	open_raw(&c, "83 61");
+	CHECK_RC(straw_cursor_int64(&c, &v), STRAW_ETRUNC);
+	CHECK_EQ(v, 5);
+	open_raw(&c, "83 62000000");
+	CHECK_RC(straw_cursor_int64(&c, &v), STRAW_ETRUNC);
+	open_raw(&c, "83 6E0400FFFFFF");
+	CHECK_RC(straw_cursor_int64(&c, &v), STRAW_ETRUNC);
+	CHECK_RC(straw_cursor_uint64(&c, &u), STRAW_ETRUNC);
+	CHECK_RC(straw_cursor_bignum(&c, &neg, &mag, &k), STRAW_ETRUNC);
+	open_raw(&c, "83 6F000000FF00");
+	CHECK_RC(straw_cursor_bignum(&c, &neg, &mag, &k), STRAW_ETRUNC);
+	CHECK_EQ(straw_cursor_offset(&c), 1);
+	/* Floats: NaN and infinities are malformed, as for the checker. */
+	open_raw(&c, "83 467FF8000000000000");
+	CHECK_RC(straw_cursor_double(&c, &d), STRAW_EBADTERM);
+	CHECK_EQ(d, 1.5);
+	CHECK_EQ(straw_term_check(raw_, raw_len_, NULL, NULL), STRAW_EBADTERM);
+	open_raw(&c, "83 46FFF0000000000000");
+	CHECK_RC(straw_cursor_double(&c, &d), STRAW_EBADTERM);
+	open_raw(&c, "83 46400C0000000000");
+	CHECK_RC(straw_cursor_double(&c, &d), STRAW_ETRUNC);
+	open_raw(&c, "83 46400C000000000000");
+	CHECK_RC(straw_cursor_double(&c, &d), 0);
+	CHECK_EQ(d, 3.5);
+	open_raw(&c, "83 63 312E3000");
+	CHECK_RC(straw_cursor_double(&c, &d), STRAW_ETRUNC);
+	/* Binaries: length past the end, header cut. */
+	open_raw(&c, "83 6D00000004 616263");
+	CHECK_RC(straw_cursor_binary(&c, &data, &len), STRAW_ETRUNC);
+	CHECK(data == NULL);
+	CHECK_EQ(len, 9);
+	CHECK_RC(straw_cursor_bitstring(&c, &data, &bits), STRAW_ETRUNC);
+	open_raw(&c, "83 6DFFFFFFFF");
+	CHECK_RC(straw_cursor_binary(&c, &data, &len), STRAW_ETRUNC);
+	open_raw(&c, "83 6D0000");
+	CHECK_RC(straw_cursor_binary(&c, &data, &len), STRAW_ETRUNC);
+	/* Bit binaries: bits 0 for a non-empty one, bits past 8. */
+	open_raw(&c, "83 4D0000000100 FF");
+	CHECK_RC(straw_cursor_bitstring(&c, &data, &bits), STRAW_EBADTERM);
+	CHECK_RC(straw_cursor_binary(&c, &data, &len), STRAW_EBADTERM);
+	open_raw(&c, "83 4D0000000109 FF");
+	CHECK_RC(straw_cursor_bitstring(&c, &data, &bits), STRAW_EBADTERM);
+	open_raw(&c, "83 4D0000000103 E0");
+	CHECK_RC(straw_cursor_binary(&c, &data, &len), STRAW_ETYPE);
+	CHECK_RC(straw_cursor_bitstring(&c, &data, &bits), 0);
+	CHECK_EQ(bits, 3);
+	CHECK(straw_cursor_at_end(&c));
+}
+
+CASE(unchecked_atoms)
+{
+	char name[STRAW_ATOM_MAX_BYTES + 1];
+	char *hex;
+	straw_cursor c;
+	size_t len;
+
+	open_raw(&c, "83 7705 6974");
+	CHECK_RC(straw_cursor_atom(&c, name, sizeof(name), &len), STRAW_ETRUNC);
+	CHECK_RC(straw_cursor_atom_is(&c, "it"), STRAW_ETRUNC);
+	open_raw(&c, "83 77");
+	CHECK_RC(straw_cursor_atom_is(&c, "it"), STRAW_ETRUNC);
+	open_raw(&c, "83 760005 6974");
+	CHECK_RC(straw_cursor_atom_is(&c, "it"), STRAW_ETRUNC);
+	/* An overlong form of '\0' and a lone continuation byte. */
+	open_raw(&c, "83 7702 C080");
+	CHECK_RC(straw_cursor_atom(&c, name, sizeof(name), &len),
+	         STRAW_EBADATOM);
+	CHECK_RC(straw_cursor_skip(&c), STRAW_EBADATOM);
+	CHECK_EQ(straw_cursor_offset(&c), 1);
+	open_raw(&c, "83 760001 80");
+	CHECK_RC(straw_cursor_atom(&c, name, sizeof(name), &len),
+	         STRAW_EBADATOM);
+	CHECK_RC(straw_cursor_atom_is(&c, "x"), STRAW_EBADATOM);
+	/* 256 Latin-1 characters: one too many. */
+	hex = malloc(8 + 2 * 256 + 1);
+	CHECK(hex != NULL);
+	strcpy(hex, "83640100");
+	for (int i = 0; i < 256; i++)
+		strcat(hex, "61");
+	open_raw(&c, hex);
+	CHECK_RC(straw_cursor_atom(&c, name, sizeof(name), &len),
+	         STRAW_EBADATOM);
+	CHECK_RC(straw_cursor_atom_is(&c, "a"), STRAW_EBADATOM);
+	memcpy(hex + 4, "00FF", 4); /* 255 of them: fine */
+	hex[8 + 2 * 255] = '\0';
+	open_raw(&c, hex);
+	CHECK_RC(straw_cursor_atom(&c, name, sizeof(name), &len), 0);
+	CHECK_EQ(len, 255);
+	free(hex);
+	/* Latin-1 read as UTF-8. */
+	open_raw(&c, "83 7301 E9");
+	CHECK_RC(straw_cursor_atom_is(&c, "\xC3\xA9"), 1);
+	CHECK(straw_cursor_at_end(&c));
+}
+
+CASE(unchecked_identifiers)
+{
+	straw_erl_pid pid;
+	straw_erl_ref ref;
+	straw_erl_port port;
+	char m[16], f[16];
+	uint8_t arity;
+	straw_cursor c;
+
+	/* A pid cut in its fixed part, with a node that is not an atom,
+	 * with an invalid node atom. */
+	open_raw(&c, "83 58 770161 00000001 00000002 000000");
+	CHECK_RC(straw_cursor_pid(&c, &pid), STRAW_ETRUNC);
+	open_raw(&c, "83 58 6A 00000001 00000002 00000003");
+	CHECK_RC(straw_cursor_pid(&c, &pid), STRAW_EBADTERM);
+	open_raw(&c, "83 58 7701FF 00000001 00000002 00000003");
+	CHECK_RC(straw_cursor_pid(&c, &pid), STRAW_EBADATOM);
+	open_raw(&c, "83 58 770161 00000001 00000002 00000003");
+	CHECK_RC(straw_cursor_pid(&c, &pid), 0);
+	CHECK_STR(pid.node, "a");
+	CHECK_EQ(pid.creation, 3);
+	/* A reference of 6 words. */
+	open_raw(&c, "83 5A0006 770161 00000001 00000001 00000002 00000003 "
+	             "00000004 00000005 00000006");
+	CHECK_RC(straw_cursor_ref(&c, &ref), STRAW_EBADTERM);
+	open_raw(&c, "83 5A0001 770161 00000001");
+	CHECK_RC(straw_cursor_ref(&c, &ref), STRAW_ETRUNC);
+	open_raw(&c, "83 59 770161 00000001");
+	CHECK_RC(straw_cursor_port(&c, &port), STRAW_ETRUNC);
+	/* fun M:F/A: arity not a small integer; module not an atom. */
+	open_raw(&c, "83 71 77016D 770166 6200000001");
+	CHECK_RC(straw_cursor_export(&c, m, sizeof(m), f, sizeof(f), &arity),
+	         STRAW_EBADTERM);
+	open_raw(&c, "83 71 6A 770166 6101");
+	CHECK_RC(straw_cursor_export(&c, m, sizeof(m), f, sizeof(f), &arity),
+	         STRAW_EBADTERM);
+	open_raw(&c, "83 71 77016D 770166 61");
+	CHECK_RC(straw_cursor_export(&c, m, sizeof(m), f, sizeof(f), &arity),
+	         STRAW_ETRUNC);
+	CHECK_EQ(straw_cursor_offset(&c), 1);
+	open_raw(&c, "83 71 77016D 770166 6101");
+	CHECK_RC(straw_cursor_export(&c, m, sizeof(m), f, sizeof(f), &arity),
+	         0);
+	CHECK_EQ(arity, 1);
+}
+
+CASE(unchecked_strings)
+{
+	/* Inside a STRING_EXT the element bytes are not tags: "a\5" reads
+	 * as 97 then 5, never as SMALL_INTEGER 5. */
+	straw_cursor c;
+	uint32_t n;
+	int64_t v;
+
+	open_raw(&c, "83 6B0002 6105");
+	CHECK_RC(straw_cursor_list(&c, &n), 0);
+	CHECK_EQ(n, 2);
+	CHECK_RC(straw_cursor_tuple(&c, &n), STRAW_ETYPE);
+	CHECK_RC(straw_cursor_int64(&c, &v), 0);
+	CHECK_EQ(v, 97);
+	CHECK_EQ(straw_cursor_offset(&c), 5);
+	CHECK_RC(straw_cursor_int64(&c, &v), 0);
+	CHECK_EQ(v, 5);
+	CHECK_RC(straw_cursor_int64(&c, &v), STRAW_ETYPE);
+	CHECK(!straw_cursor_at_end(&c));
+	CHECK_RC(straw_cursor_nil(&c), 0);
+	CHECK(straw_cursor_at_end(&c));
+	open_raw(&c, "83 6B0003 6105");
+	CHECK_RC(straw_cursor_list(&c, &n), STRAW_ETRUNC);
+}
+
+CASE(unchecked_skip)
+{
+	/* skip and term validate what they step over. */
+	straw_cursor c;
+	const uint8_t *t;
+	size_t len;
+
+	open_raw(&c, "83 6802 46FFF0000000000000 6A");
+	CHECK_RC(straw_cursor_skip(&c), STRAW_EBADTERM);
+	CHECK_RC(straw_cursor_term(&c, &t, &len), STRAW_EBADTERM);
+	CHECK_EQ(straw_cursor_offset(&c), 1);
+	open_raw(&c, "83 6802 6A");
+	CHECK_RC(straw_cursor_skip(&c), STRAW_ETRUNC);
+	open_raw(&c, "83 6802 6A6A");
+	CHECK_RC(straw_cursor_term(&c, &t, &len), 0);
+	CHECK_EQ(len, 4);
+	CHECK(t == raw_ + 1);
+	CHECK(straw_cursor_at_end(&c));
+}
+
+/* The reads a decoder of the bench's shape makes; returns 0 or a code. */
+static int
+walk_items(const uint8_t *buf, size_t len)
+{
+	straw_cursor c;
+	uint32_t n, arity;
+	int rc;
+
+	if ((rc = straw_cursor_init(&c, buf, len)) != 0 ||
+	    (rc = straw_cursor_list(&c, &n)) != 0)
+		return rc;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *d;
+		size_t dl;
+		int64_t v;
+		double f;
+		if ((rc = straw_cursor_tuple(&c, &arity)) != 0)
+			return rc;
+		if ((rc = straw_cursor_atom_is(&c, "item")) != 1)
+			return rc == 0 ? STRAW_ETYPE : rc;
+		if ((rc = straw_cursor_int64(&c, &v)) != 0 ||
+		    (rc = straw_cursor_binary(&c, &d, &dl)) != 0 ||
+		    (rc = straw_cursor_double(&c, &f)) != 0)
+			return rc;
+	}
+	if ((rc = straw_cursor_nil(&c)) != 0)
+		return rc;
+	return straw_cursor_at_end(&c) ? 0 : STRAW_ETRAILING;
+}
+
+CASE(unchecked_prefixes)
+{
+	/* Every proper prefix of a valid term, in an exact-size buffer:
+	 * the shaped walk and the generic walk give STRAW_ETRUNC, as
+	 * straw_term_check does; the whole term reads. */
+	straw_builder b;
+	uint8_t *out, *cut;
+	size_t len;
+
+	straw_builder_init(&b);
+	straw_build_list(&b, 3);
+	for (int i = 0; i < 3; i++) {
+		straw_build_tuple(&b, 4);
+		straw_build_atomz(&b, "item");
+		straw_build_int(&b, i == 1 ? 100000 : i);
+		straw_build_binary(&b, "0123456789", 10);
+		straw_build_double(&b, 4.5);
+	}
+	straw_build_nil(&b);
+	CHECK_RC(straw_builder_finish(&b, &out, &len), 0);
+	CHECK_RC(walk_items(out, len), 0);
+	CHECK_RC(tu_walk(out, len), 0);
+	for (size_t k = 1; k < len; k++) {
+		cut = malloc(k);
+		CHECK(cut != NULL);
+		memcpy(cut, out, k);
+		CHECK_RC(straw_term_check(cut, k, NULL, NULL), STRAW_ETRUNC);
+		CHECK_RC(walk_items(cut, k), STRAW_ETRUNC);
+		CHECK_RC(tu_walk(cut, k), STRAW_ETRUNC);
+		free(cut);
+	}
+	/* One trailing byte. */
+	cut = malloc(len + 1);
+	CHECK(cut != NULL);
+	memcpy(cut, out, len);
+	cut[len] = 'j';
+	CHECK_RC(walk_items(cut, len + 1), STRAW_ETRAILING);
+	free(cut);
+	straw_free(out);
+	free(raw_);
+	raw_ = NULL;
+}
+
 CHECK_MAIN(integers, bignums, floats, atoms, binaries, tuples_lists_maps,
-           identifiers, unchecked_bytes)
+           identifiers, unchecked_bytes, unchecked_containers,
+           unchecked_scalars, unchecked_atoms, unchecked_identifiers,
+           unchecked_strings, unchecked_skip, unchecked_prefixes)
