@@ -345,14 +345,13 @@ CASE(drop_accounting_exact)
 /* ---- peer death and close ------------------------------------------------ */
 
 /* Fills the tube with 100-byte packets numbered from 0 until it is full,
- * reports how many it queued, then blocks: in a send (reliable) or on the
- * control pipe (drop) - until it is killed. */
+ * reports how many it queued, then blocks: in a send (reliable) or in
+ * pause() (drop) - until it is killed. */
 static int
 fill_and_block(straw_tube *t, void *arg)
 {
 	uint8_t buf[100] = {0};
 	uint32_t n = 0;
-	char c;
 
 	(void)arg;
 	for (;;) {
@@ -367,9 +366,8 @@ fill_and_block(straw_tube *t, void *arg)
 		return 1;
 	if (t->mode == STRAW_TUBE_RELIABLE)
 		straw_tube_send(t, buf, sizeof(buf), -1);
-	else
-		(void)!read(ctl[0], &c, 1);
-	return 2;
+	for (;;)
+		pause(); /* until SIGKILL */
 }
 
 static void
@@ -420,11 +418,10 @@ CASE(kill9_midstream_drop)
 	kill9_midstream(STRAW_TUBE_DROP);
 }
 
-/* Sends 10 packets, then blocks on the control pipe until killed. */
+/* Sends 10 packets, then blocks until killed. */
 static int
 send10_and_block(straw_tube *t, void *arg)
 {
-	char c;
 	int i;
 
 	(void)arg;
@@ -433,8 +430,8 @@ send10_and_block(straw_tube *t, void *arg)
 			return 1;
 	if (write(ctl[1], "F", 1) != 1)
 		return 1;
-	(void)!read(ctl[0], &c, 1);
-	return 2;
+	for (;;)
+		pause(); /* until SIGKILL */
 }
 
 /* With nothing left to read, the fd turns readable on the peer's SIGKILL
