@@ -235,7 +235,7 @@ fail:
 static int
 body_cursor(const struct reg_request *req, straw_cursor *c, uint32_t arity)
 {
-	uint32_t n;
+	uint32_t n = 0;
 
 	if (straw_term_check_body(req->body, req->body_len, NULL, NULL) < 0)
 		return -EINVAL;
@@ -360,9 +360,9 @@ tube_open_fn(struct reg_server *s, void *arg, const struct reg_request *req,
 {
 	struct pending **pp, *p;
 	straw_cursor c;
-	const uint8_t *name;
-	size_t nlen;
-	int64_t tid, mode, timeout;
+	const uint8_t *name = NULL;
+	size_t nlen = 0;
+	int64_t tid = 0, mode = 0, timeout = 0;
 	uint32_t peer;
 	int rc;
 
@@ -413,7 +413,7 @@ tube_accept_fn(struct reg_server *s, void *arg, const struct reg_request *req,
 {
 	struct pending **pp, *p;
 	straw_cursor c;
-	int64_t timeout;
+	int64_t timeout = 0;
 	int rc;
 
 	(void)arg;
@@ -445,7 +445,7 @@ tube_close_fn(struct reg_server *s, void *arg, const struct reg_request *req,
 {
 	struct tube_rec *t;
 	straw_cursor c;
-	int64_t a, b, tid, side;
+	int64_t a = 0, b = 0, tid = 0, side = 0;
 
 	(void)arg;
 	(void)reply;
