@@ -111,6 +111,15 @@ publish_sleeps(straw_tube *t)
 	                      memory_order_relaxed);
 }
 
+/* How long to spin: the budget, but never longer than the timeout. */
+static int64_t
+spin_budget(const straw_tube *t, int timeout_ms)
+{
+	int64_t limit = (int64_t)timeout_ms * 1000000;
+
+	return timeout_ms > 0 && limit < t->spin_ns ? limit : t->spin_ns;
+}
+
 static inline int64_t
 deadline_of(int timeout_ms)
 {
@@ -266,7 +275,7 @@ rx_wait(straw_tube *t, int timeout_ms)
 		if (timeout_ms != 0 && !spun && t->spin_ns > 0) {
 			unsigned i = 0;
 			spun = 1;
-			spin_end = strawi_now_ns() + t->spin_ns;
+			spin_end = strawi_now_ns() + spin_budget(t, timeout_ms);
 			for (;;) {
 				if (atomic_load_explicit(
 				            &rx->ring->tail,
@@ -521,7 +530,8 @@ tx_wait(straw_tube *t, uint32_t rec, uint32_t *skip, int timeout_ms)
 			return -EAGAIN;
 		}
 		if (!spun && t->spin_ns > 0) {
-			int64_t end = strawi_now_ns() + t->spin_ns;
+			int64_t end =
+			        strawi_now_ns() + spin_budget(t, timeout_ms);
 			uint64_t h0 = tx->head_cache;
 			unsigned i = 0;
 			spun = 1;
