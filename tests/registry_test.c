@@ -52,7 +52,8 @@ role_container(void)
 		if (p[1].revents & (POLLIN | POLLHUP))
 			break;
 		while (straw_reg_next_event(r, &ev, 0) == 0) {
-			if (ev.flags & STRAW_REG_EVENT_RESYNC ||
+			/* A resync (strawd came back) means: re-read. */
+			if (!(ev.flags & STRAW_REG_EVENT_RESYNC) &&
 			    strcmp(ev.path, ping) != 0)
 				continue;
 			if (straw_reg_read(r, ping, &v, &vl) == 0) {
