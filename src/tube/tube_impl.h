@@ -1,0 +1,115 @@
+/*
+ * src/tube/tube_impl.h - the tube object and the internal constructors that
+ * strawd's broker and the tests use.
+ */
+#ifndef STRAWI_TUBE_IMPL_H
+#define STRAWI_TUBE_IMPL_H
+
+#include <stdint.h>
+
+#include <straw/registry.h>
+#include <straw/tube.h>
+
+#include "tube/tube_shm.h"
+
+/*
+ * The descriptors of one side of a tube, in the order they travel with
+ * SCM_RIGHTS.  The memfd and the four eventfds are the same objects on both
+ * sides; the socket is this side's end of a socketpair whose other end only
+ * the peer holds, so that the kernel reports a hang-up when the peer closes
+ * or dies.
+ */
+enum strawi_tube_fd {
+	STRAWI_TUBE_FD_MEM = 0,    /* memfd, STRAW_TUBE_MEMORY bytes, sealed */
+	STRAWI_TUBE_FD_SOCK = 1,   /* this side's socketpair end */
+	STRAWI_TUBE_FD_DATA0 = 2,  /* eventfd: wakes side 0's reader */
+	STRAWI_TUBE_FD_DATA1 = 3,  /* eventfd: wakes side 1's reader */
+	STRAWI_TUBE_FD_SPACE0 = 4, /* eventfd: wakes side 0's waiting writer */
+	STRAWI_TUBE_FD_SPACE1 = 5, /* eventfd: wakes side 1's waiting writer */
+	STRAWI_TUBE_NFDS = 6,
+};
+
+/* A new tube's descriptors for both sides: fds[s] is side s's set.  The
+ * memfd and eventfds are distinct descriptors (dups) in each set, so each
+ * set is closed on its own. */
+struct strawi_tube_pair {
+	int fds[2][STRAWI_TUBE_NFDS];
+};
+
+/*
+ * Creates the shared memory (header initialised for mode, tid and the two
+ * container ids), the eventfds and the socketpair of a new tube.  Returns 0
+ * and fills *p (the caller owns every descriptor), or -errno / -EINVAL for
+ * a bad mode, with nothing left open.  Any thread.
+ */
+int strawi_tube_pair_create(enum straw_tube_mode mode, uint32_t tid,
+                            uint32_t c0, uint32_t c1,
+                            struct strawi_tube_pair *p);
+
+/* Closes every descriptor of side s of *p that is >= 0 and sets it to -1. */
+void strawi_tube_pair_close_side(struct strawi_tube_pair *p, int s);
+
+/*
+ * Makes side `side` (0 or 1) of a tube from its descriptors (enum
+ * strawi_tube_fd order), checking them: the memfd's size, seals and header,
+ * the socket.  On success *out owns the tube and fds[] are owned by it
+ * (closed by straw_tube_close()); on failure (-EINVAL, STRAW_ETUBECORRUPT,
+ * -errno) the caller still owns fds[] and *out is unchanged.  Any thread.
+ */
+int strawi_tube_from_fds(int side, const int fds[STRAWI_TUBE_NFDS],
+                         straw_tube **out);
+
+/* Tells strawd that this side of a brokered tube closed (best effort,
+ * one round trip).  Called by straw_tube_close. */
+void strawi_tube_broker_closed(straw_tube *t);
+
+/* The receiving half of a tube (this side reads ring[1 - side]). */
+struct tube_rx {
+	const uint8_t *data;        /* ring bytes */
+	struct tube_shm_ring *ring; /* its control blocks */
+	uint64_t head;              /* next byte to read (local) */
+	uint64_t tail_cache;        /* last tail seen */
+	uint32_t off;               /* head mod ring size */
+	int armed;                  /* reader_sleeping set by us */
+	int peeked;                 /* a peeked packet awaits release */
+	uint64_t received;          /* counters, published once per call */
+	uint64_t received_bytes;    /* ... */
+	uint64_t wakeups;           /* writer wake-ups we sent */
+	uint64_t sleeps;            /* times we slept for data */
+	int data_fd;                /* eventfd that wakes us */
+	int peer_space_fd;          /* eventfd that wakes the peer's writer */
+};
+
+/* The sending half (this side writes ring[side]). */
+struct tube_tx {
+	uint8_t *data;              /* ring bytes */
+	struct tube_shm_ring *ring; /* its control blocks */
+	uint64_t tail;              /* next byte to write (local) */
+	uint64_t head_cache;        /* last head seen */
+	uint32_t off;               /* tail mod ring size */
+	uint64_t sent;              /* counters, published once per call */
+	uint64_t sent_bytes;        /* ... */
+	uint64_t dropped;           /* ... */
+	uint64_t dropped_bytes;     /* ... */
+	uint64_t wakeups;           /* reader wake-ups we sent */
+	uint64_t sleeps;            /* times we waited for room */
+	int space_fd;               /* eventfd that wakes us when full */
+	int peer_data_fd;           /* eventfd that wakes the peer's reader */
+};
+
+struct straw_tube {
+	struct tube_tx tx;         /* sending half */
+	char pad_[64];             /* keeps tx and rx off a shared line */
+	struct tube_rx rx;         /* receiving half */
+	struct tube_shm *shm;      /* the mapping */
+	int side;                  /* 0 or 1 */
+	int mode;                  /* enum straw_tube_mode */
+	int64_t spin_ns;           /* spin budget before sleeping */
+	int fds[STRAWI_TUBE_NFDS]; /* owned; [MEM] is -1 after mmap */
+	int epfd;                  /* the user-visible fd */
+	_Atomic int peer_gone;     /* hang-up or the peer's close seen */
+	uint32_t self, peer, tid;  /* container ids and tube id */
+	straw_reg *reg; /* the connection it was brokered on, or NULL */
+};
+
+#endif /* STRAWI_TUBE_IMPL_H */
