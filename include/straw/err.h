@@ -34,6 +34,7 @@ extern "C" {
 	X(STRAW_EBADATOM, 10010, "invalid atom")                      \
 	X(STRAW_ERANGE, 10011, "value out of range")                  \
 	X(STRAW_ETYPE, 10012, "term has another type")                \
+	X(STRAW_EDUPKEY, 10013, "duplicate map key")                  \
 	/* src/registry: 10100..10199 */                              \
 	X(STRAW_ENODAEMON, 10100, "strawd is not running")            \
 	X(STRAW_EPROTOCOL, 10101, "registry protocol violation")      \

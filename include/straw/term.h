@@ -1,0 +1,425 @@
+/*
+ * straw/term.h - Erlang terms in the External Term Format (ETF).
+ *
+ * Every straw message is one Erlang term encoded as term_to_binary/1 writes
+ * it: a version byte 131, then the term.  This header reads and writes such
+ * bytes:
+ *
+ *   - straw_term_check validates untrusted bytes in one pass, within limits;
+ *   - a cursor (straw_cursor) reads a checked term in place, no allocation;
+ *   - a builder (straw_builder) writes a term;
+ *   - straw_term_normalize re-encodes any term in straw's canonical form,
+ *     the bytes OTP 25 writes with term_to_binary(T, [{minor_version,2}]);
+ *   - straw_term_compare, straw_term_equal and straw_term_hash give Erlang's
+ *     term order, exact equality (=:=) and a hash consistent with it;
+ *   - straw_build_fmt and straw_term_match build and match terms from format
+ *     strings in Erlang syntax; straw_term_to_text and straw_term_from_text
+ *     convert to and from Erlang's text form.
+ *
+ * No function here recurses: nesting depth costs heap, never C stack.
+ * Every function is reentrant; distinct objects may be used from distinct
+ * threads at once.  Nothing blocks.  See docs/term.md.
+ */
+#ifndef STRAW_TERM_H
+#define STRAW_TERM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <straw/buf.h>
+#include <straw/err.h>
+#include <straw/export.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Erlang term types, in Erlang term order. */
+enum straw_term_type {
+	STRAW_TERM_INTEGER = 1, /* any size */
+	STRAW_TERM_FLOAT,       /* a finite double */
+	STRAW_TERM_ATOM,
+	STRAW_TERM_REF,
+	STRAW_TERM_FUN, /* closures (NEW_FUN_EXT) and fun M:F/A (EXPORT_EXT) */
+	STRAW_TERM_PORT,
+	STRAW_TERM_PID,
+	STRAW_TERM_TUPLE,
+	STRAW_TERM_MAP,
+	STRAW_TERM_NIL,
+	STRAW_TERM_LIST,   /* a non-empty list, proper or improper */
+	STRAW_TERM_BINARY, /* incl. bit binaries */
+};
+
+/* The ETF version byte that starts every encoded term. */
+#define STRAW_ETF_VERSION 131
+
+/* The longest atom, in characters (code points). */
+#define STRAW_ATOM_MAX_CHARS 255
+/* The longest atom in UTF-8 bytes. */
+#define STRAW_ATOM_MAX_BYTES (4 * STRAW_ATOM_MAX_CHARS)
+
+/* Defaults of straw_term_limits: see docs/term.md. */
+#define STRAW_TERM_DEFAULT_MAX_DEPTH        1000000
+#define STRAW_TERM_DEFAULT_MAX_SIZE         ((size_t)1 << 30)
+#define STRAW_TERM_DEFAULT_MAX_DECOMPRESSED ((size_t)64 << 20)
+
+/* Limits for decoding untrusted bytes; zero fields take the defaults. */
+typedef struct straw_term_limits {
+	size_t max_depth;        /* nesting depth (containers open at once) */
+	size_t max_size;         /* bytes of the (decompressed) term */
+	size_t max_decompressed; /* bytes a compressed term may inflate to */
+} straw_term_limits;
+
+/*
+ * Validates one whole encoded term: the version byte 131, then one term,
+ * nothing after it (STRAW_ETRAILING).  A compressed term (tag 80) is
+ * inflated into a temporary buffer and its content checked.  Returns 0 or a
+ * STRAW_E* code; *fault_offset (may be NULL) gets the byte offset of the
+ * fault (for a fault inside a compressed term, the offset in the output of
+ * straw_term_decompress).  lim may be NULL (all defaults).  Never recurses;
+ * any depth within the limits is fine.  Allocates only for nesting deeper
+ * than 64 and for inflating.  Duplicate map keys are not detected here (see
+ * straw_term_normalize).  Any thread.
+ */
+STRAW_API int straw_term_check(const uint8_t *buf, size_t len,
+                               const straw_term_limits *lim,
+                               size_t *fault_offset);
+
+/*
+ * Like straw_term_check for a term without the version byte, e.g. a part of
+ * a larger term; compressed terms are refused (STRAW_EBADTAG).  Offsets are
+ * relative to buf.
+ */
+STRAW_API int straw_term_check_body(const uint8_t *buf, size_t len,
+                                    const straw_term_limits *lim,
+                                    size_t *fault_offset);
+
+/*
+ * Makes out hold the uncompressed form of a checked or unchecked term: a
+ * compressed term (version byte, tag 80) is inflated, within lim's
+ * max_decompressed and max_size, and prefixed with the version byte; any
+ * other term is copied as is.  out is overwritten (its old content is
+ * dropped; its memory reused).  Returns 0 or a STRAW_E* code (out then
+ * empty), with *fault_offset as for straw_term_check.  The result still
+ * needs straw_term_check.  Any thread.
+ */
+STRAW_API int straw_term_decompress(const uint8_t *buf, size_t len,
+                                    const straw_term_limits *lim,
+                                    straw_buf *out, size_t *fault_offset);
+
+/* Returns 1 if buf is a compressed term (131, 80, ...), else 0. */
+STRAW_API int straw_term_is_compressed(const uint8_t *buf, size_t len);
+
+/*
+ * An Erlang pid: NEW_PID_EXT.  The node name is an atom, UTF-8, at most 255
+ * bytes here (node names are ASCII in practice).
+ */
+typedef struct straw_erl_pid {
+	char node[256];    /* node name, NUL-terminated UTF-8 */
+	uint32_t id;       /* process number */
+	uint32_t serial;   /* serial number */
+	uint32_t creation; /* node incarnation */
+} straw_erl_pid;
+
+/* An Erlang port: NEW_PORT_EXT, or V4_PORT_EXT for ids past 32 bits. */
+typedef struct straw_erl_port {
+	char node[256];    /* node name, NUL-terminated UTF-8 */
+	uint64_t id;       /* port number */
+	uint32_t creation; /* node incarnation */
+} straw_erl_port;
+
+/* The most id words a reference carries. */
+#define STRAW_REF_MAX_WORDS 5
+
+/* An Erlang reference: NEWER_REFERENCE_EXT. */
+typedef struct straw_erl_ref {
+	char node[256];                   /* node name, NUL-terminated UTF-8 */
+	uint32_t creation;                /* node incarnation */
+	uint32_t len;                     /* id words used, 0..5 */
+	uint32_t id[STRAW_REF_MAX_WORDS]; /* as in ETF: id[0] first */
+} straw_erl_ref;
+
+/*
+ * A reader over a checked term, in place, without allocation.  Each read
+ * function consumes the next term if it has the asked type and returns 0
+ * (or 1 for straw_cursor_atom_is); otherwise it returns a negative code and
+ * consumes nothing: STRAW_ETYPE (another type), STRAW_ERANGE (the value
+ * does not fit), STRAW_ETRUNC (the end of the term was reached, or the bytes
+ * are malformed: the cursor bounds-checks every read, so unchecked bytes
+ * give errors, never out-of-bounds reads).  Containers are read as a header
+ * followed by their elements in order.  The cursor is a plain value: copy it
+ * to remember a position.  One thread at a time per cursor.
+ */
+typedef struct straw_cursor {
+	const uint8_t *buf; /* the term, version byte first; not owned */
+	size_t len;         /* bytes at buf */
+	size_t pos;         /* offset of the next term */
+	uint32_t str_left;  /* elements left of a STRING_EXT being read */
+	uint8_t str_tail;   /* 1: the [] ending that STRING_EXT is next */
+	uint8_t scratch[8]; /* a string element, [] or a small magnitude */
+} straw_cursor;
+
+/*
+ * Starts c at the term in buf (version byte first, not compressed: use
+ * straw_term_decompress first).  buf must stay valid and unchanged while c
+ * is used.  Returns 0, STRAW_EVERSION, or STRAW_EBADTAG for a compressed
+ * term.
+ */
+STRAW_API int straw_cursor_init(straw_cursor *c, const uint8_t *buf,
+                                size_t len);
+
+/* Starts c at a term without version byte (e.g. from straw_cursor_term). */
+STRAW_API void straw_cursor_init_body(straw_cursor *c, const uint8_t *buf,
+                                      size_t len);
+
+/* The type of the next term (enum straw_term_type), or STRAW_ETRUNC at the
+ * end, STRAW_EBADTAG for a tag straw does not know.  Consumes nothing. */
+STRAW_API int straw_cursor_type(const straw_cursor *c);
+
+/* Returns 1 when the whole term has been read, else 0. */
+STRAW_API int straw_cursor_at_end(const straw_cursor *c);
+
+/* An integer of any encoding that fits in int64_t (else STRAW_ERANGE). */
+STRAW_API int straw_cursor_int64(straw_cursor *c, int64_t *v);
+
+/* An integer that fits in uint64_t (negative ones give STRAW_ERANGE). */
+STRAW_API int straw_cursor_uint64(straw_cursor *c, uint64_t *v);
+
+/*
+ * Any integer: *negative gets 1 for a negative value, *mag and *n its
+ * magnitude as n little-endian bytes (may have high zero bytes; n may be 0
+ * for zero).  For SMALL_BIG and LARGE_BIG *mag points into the term; for
+ * smaller encodings into c->scratch, valid until the next call on c.
+ */
+STRAW_API int straw_cursor_bignum(straw_cursor *c, int *negative,
+                                  const uint8_t **mag, size_t *n);
+
+/* A float (NEW_FLOAT_EXT or the old FLOAT_EXT).  Integers give ETYPE. */
+STRAW_API int straw_cursor_double(straw_cursor *c, double *v);
+
+/*
+ * An atom, copied as UTF-8 (Latin-1 atoms are converted) into out with a
+ * NUL; *len (may be NULL) gets its length in bytes without the NUL, also
+ * when out is too small (then STRAW_ERANGE and nothing consumed).
+ * cap = STRAW_ATOM_MAX_BYTES + 1 always suffices.
+ */
+STRAW_API int straw_cursor_atom(straw_cursor *c, char *out, size_t cap,
+                                size_t *len);
+
+/*
+ * Returns 1 and consumes the atom if the next term is the atom named by the
+ * NUL-terminated UTF-8 name; 0 (nothing consumed) if it is another atom or
+ * not an atom; <0 on malformed bytes.
+ */
+STRAW_API int straw_cursor_atom_is(straw_cursor *c, const char *name);
+
+/* A binary (whole bytes), in place.  A bit binary gives STRAW_ETYPE. */
+STRAW_API int straw_cursor_binary(straw_cursor *c, const uint8_t **data,
+                                  size_t *len);
+
+/*
+ * A binary or bit binary, in place: *bits gets its length in bits; the
+ * data is (bits + 7) / 8 bytes, unused low bits of the last byte are zero
+ * in checked canonical terms but should be ignored.
+ */
+STRAW_API int straw_cursor_bitstring(straw_cursor *c, const uint8_t **data,
+                                     uint64_t *bits);
+
+/* A tuple header; then read arity elements. */
+STRAW_API int straw_cursor_tuple(straw_cursor *c, uint32_t *arity);
+
+/*
+ * A list header: [] gives n = 0 and consumes the [] (nothing more to
+ * read); a non-empty list gives its n elements, to be read next, followed
+ * by its tail ([] for a proper list).  A STRING_EXT ("abc") reads like
+ * [97,98,99]: n integer elements then a [] tail.  A list written as
+ * [a|[b|[]]] gives n = 1 with the tail [b].
+ */
+STRAW_API int straw_cursor_list(straw_cursor *c, uint32_t *n);
+
+/* A [] (also the tail of a proper list). */
+STRAW_API int straw_cursor_nil(straw_cursor *c);
+
+/* A map header; then read key, value, key, value... */
+STRAW_API int straw_cursor_map(straw_cursor *c, uint32_t *pairs);
+
+/* A pid (NEW_PID_EXT or PID_EXT). */
+STRAW_API int straw_cursor_pid(straw_cursor *c, straw_erl_pid *pid);
+
+/* A port (PORT_EXT, NEW_PORT_EXT, V4_PORT_EXT). */
+STRAW_API int straw_cursor_port(straw_cursor *c, straw_erl_port *port);
+
+/* A reference (REFERENCE_EXT, NEW_REFERENCE_EXT, NEWER_REFERENCE_EXT). */
+STRAW_API int straw_cursor_ref(straw_cursor *c, straw_erl_ref *ref);
+
+/* Skips one whole term, without recursion. */
+STRAW_API int straw_cursor_skip(straw_cursor *c);
+
+/*
+ * The encoded bytes (no version byte) of the next term, which is skipped.
+ * For an element of a STRING_EXT or its [] tail, the bytes are a
+ * SMALL_INTEGER_EXT or NIL_EXT held inside *c (valid until the next call).
+ */
+STRAW_API int straw_cursor_term(straw_cursor *c, const uint8_t **start,
+                                size_t *len);
+
+/*
+ * A writer.  Errors are sticky: after the first failure every call returns
+ * it, writes nothing, and straw_builder_finish reports it.  The caller
+ * writes a well-formed sequence (a header promising n elements is followed
+ * by n terms); the builder does not track nesting.  Output is canonical
+ * (OTP 25's minor_version 2 bytes) except for lists of integers 0..255
+ * written element by element (OTP writes a STRING_EXT) and maps whose keys
+ * are not written in map-key order; straw_term_normalize fixes both.
+ * One thread at a time per builder.
+ */
+typedef struct straw_builder {
+	straw_buf buf; /* the bytes so far, version byte first */
+	int err;       /* 0 or the first error */
+} straw_builder;
+
+/* Makes b empty and writes the version byte.  Never fails (an allocation
+ * failure is kept in b->err).  b is then safe to fini. */
+STRAW_API void straw_builder_init(straw_builder *b);
+
+/* Frees b's memory.  Accepts NULL. */
+STRAW_API void straw_builder_fini(straw_builder *b);
+
+/* Empties b for reuse, keeping its memory, and writes the version byte. */
+STRAW_API void straw_builder_reset(straw_builder *b);
+
+/* Integers, in the smallest encoding. */
+STRAW_API int straw_build_int(straw_builder *b, int64_t v);
+STRAW_API int straw_build_uint(straw_builder *b, uint64_t v);
+
+/*
+ * An integer of any size: its magnitude as n little-endian bytes (high
+ * zero bytes allowed) and its sign.  Written in the smallest encoding.
+ */
+STRAW_API int straw_build_bignum(straw_builder *b, int negative,
+                                 const uint8_t *mag, size_t n);
+
+/* A float; NaN and infinities give STRAW_ERANGE (Erlang has neither). */
+STRAW_API int straw_build_double(straw_builder *b, double v);
+
+/* An atom from UTF-8 (STRAW_EBADATOM if invalid or longer than 255
+ * characters). */
+STRAW_API int straw_build_atom(straw_builder *b, const char *utf8, size_t len);
+STRAW_API int straw_build_atomz(straw_builder *b, const char *utf8);
+
+/* A binary (copied). */
+STRAW_API int straw_build_binary(straw_builder *b, const void *data,
+                                 size_t len);
+
+/* A bit binary of bits bits from data ((bits + 7) / 8 bytes, copied;
+ * unused low bits of the last byte are cleared). */
+STRAW_API int straw_build_bitstring(straw_builder *b, const void *data,
+                                    uint64_t bits);
+
+/* An Erlang string (list of bytes): STRING_EXT, [] when empty, a LIST_EXT
+ * of integers past 65535 bytes, as OTP does. */
+STRAW_API int straw_build_string(straw_builder *b, const char *s, size_t len);
+
+/* A tuple header; arity terms follow. */
+STRAW_API int straw_build_tuple(straw_builder *b, uint32_t arity);
+
+/* A list header: n terms, then the tail, follow.  n = 0 writes [] and
+ * nothing follows. */
+STRAW_API int straw_build_list(straw_builder *b, uint32_t n);
+
+/* [] */
+STRAW_API int straw_build_nil(straw_builder *b);
+
+/* A map header; pairs key, value pairs follow. */
+STRAW_API int straw_build_map(straw_builder *b, uint32_t pairs);
+
+/* A pid, port, reference, fun M:F/A. */
+STRAW_API int straw_build_pid(straw_builder *b, const straw_erl_pid *pid);
+STRAW_API int straw_build_port(straw_builder *b, const straw_erl_port *port);
+STRAW_API int straw_build_ref(straw_builder *b, const straw_erl_ref *ref);
+STRAW_API int straw_build_export(straw_builder *b, const char *module,
+                                 const char *function, uint8_t arity);
+
+/*
+ * An encoded term without version byte, copied after validation with
+ * straw_term_check_body (its error otherwise, sticky like the others).
+ */
+STRAW_API int straw_build_raw(straw_builder *b, const uint8_t *term,
+                              size_t len);
+
+/*
+ * Erlang-syntax format, see below.  Implemented in src/term/fmt.c.
+ *
+ * Format strings in Erlang syntax for build and match:
+ *   "{ping, ~p, ~i, ~s}"   ~i int64_t, ~u uint64_t, ~f double, ~a atom
+ *   (const char*), ~s string (const char*, as an Erlang string), ~b binary
+ *   (const void*, size_t), ~t an encoded term (const uint8_t*, size_t, no
+ *   version byte), ~p pid (const straw_erl_pid*), ~r reference; plus literal
+ *   atoms, integers, strings, binaries, tuples, lists, maps.
+ */
+STRAW_API int straw_build_fmt(straw_builder *b, const char *fmt, ...);
+
+/*
+ * Hands over the bytes (version byte first) to the caller, who frees them
+ * with straw_free; b is left empty (fini or init it again).  Returns 0 or
+ * the sticky error (then *out = NULL, *len = 0, and b's bytes are freed).
+ */
+STRAW_API int straw_builder_finish(straw_builder *b, uint8_t **out,
+                                   size_t *len);
+
+/*
+ * Matches a term against a pattern in the format syntax above:
+ * straw_term_match(buf, len, "{pong, ~i}", &i) returns 1 matched (captures
+ * written), 0 not matched (captures untouched), <0 error (bad pattern, bad
+ * term).  In patterns `_` matches anything; capture args are pointers
+ * (~i int64_t*, ~a char* buf + size_t cap, ~b const uint8_t** + size_t*,
+ * ~t const uint8_t** + size_t*, ...).  Implemented in src/term/fmt.c.
+ */
+STRAW_API int straw_term_match(const uint8_t *buf, size_t len,
+                               const char *pattern, ...);
+
+/*
+ * Re-encodes any decodable term (version byte first; any encoding options,
+ * compressed or not) in straw's canonical form, which is what OTP 25's
+ * term_to_binary(T, [{minor_version,2}]) writes for every term without maps
+ * of more than 32 keys (OTP orders those by hash; straw sorts them in map
+ * key order like smaller maps).  The input is validated as by
+ * straw_term_check with lim (may be NULL); duplicate map keys give
+ * STRAW_EDUPKEY.  On success out holds the canonical bytes (version byte
+ * first) and its old content is dropped; on failure out is empty and
+ * *fault_offset (may be NULL) is set as for straw_term_check.  Any thread.
+ */
+STRAW_API int straw_term_normalize(const uint8_t *buf, size_t len,
+                                   const straw_term_limits *lim, straw_buf *out,
+                                   size_t *fault_offset);
+
+/*
+ * Erlang term order of two encoded terms (version byte first, compressed
+ * allowed): <0, 0 or >0, as a < b, a == b, a > b in Erlang (numbers compare
+ * by value: 1 == 1.0).  Terms that do not decode order after every valid
+ * term, and among themselves by their bytes.  Allocates temporarily; on
+ * allocation failure falls back to ordering by bytes.  Any thread.
+ */
+STRAW_API int straw_term_compare(const uint8_t *a, size_t alen,
+                                 const uint8_t *b, size_t blen);
+
+/* 1 if a =:= b (exact: 1 and 1.0 differ), else 0; any two encodings of one
+ * term are equal.  Invalid terms are equal only to identical bytes. */
+STRAW_API int straw_term_equal(const uint8_t *a, size_t alen, const uint8_t *b,
+                               size_t blen);
+
+/* A 64-bit hash: equal terms (straw_term_equal) hash alike, whatever their
+ * encoding.  Stable across runs and machines of one byte order. */
+STRAW_API uint64_t straw_term_hash(const uint8_t *buf, size_t len);
+
+/* Erlang syntax.  Implemented in src/term/text.c. */
+STRAW_API int straw_term_to_text(const uint8_t *buf, size_t len,
+                                 straw_buf *out);
+/* text -> ETF with version byte.  Implemented in src/term/text.c. */
+STRAW_API int straw_term_from_text(const char *text, size_t len, straw_buf *out,
+                                   size_t *err_offset);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* STRAW_TERM_H */

@@ -1,0 +1,437 @@
+/* Tests of straw_term_check: valid terms, and every error with its exact
+ * code and offset. */
+#include <straw/alloc.h>
+#include <straw/term.h>
+#include <zlib.h>
+
+#include "testing/check.h"
+#include "term/testutil.h"
+
+/* Checks hex; expects rc and (for errors) the fault offset. */
+static int
+check_hex(const char *hex, size_t *fault)
+{
+	size_t len;
+	uint8_t *b = tu_unhex(hex, &len);
+	int rc;
+
+	if (b == NULL)
+		return -9999;
+	*fault = (size_t)-1;
+	rc = straw_term_check(b, len, NULL, fault);
+	free(b);
+	return rc;
+}
+
+#define EXPECT(hex, code, off)                         \
+	do {                                           \
+		size_t f_;                             \
+		CHECK_RC(check_hex((hex), &f_), code); \
+		if ((code) != 0)                       \
+			CHECK_EQ(f_, (off));           \
+	} while (0)
+
+CASE(valid_terms)
+{
+	static const char *ok[] = {
+	        "836100",
+	        "8361FF",
+	        "836200000100",
+	        "836E040000000080",
+	        "836E0901000000000000000001",
+	        "83463FF8000000000000",
+	        "836400026F6B",
+	        "83640000",
+	        "837709E697A5E69CACE8AA9E",
+	        "836A",
+	        "836B0003616263",
+	        "836C000000016400016164000162",
+	        "836C000000016C000000016C000000016C000000016A6A6A6A6A",
+	        "836800",
+	        "8368036400016161016D0000000162",
+	        "836D00000000",
+	        "834D00000002030140",
+	        "837400000000",
+	        "8374000000026400016161016D000000016B6C00000001640001786A",
+	        "83716400056C697374736400036D61706102",
+	        "835864000D6E6F6E6F6465406E6F686F7374000000550000000000000000",
+	        "835A000364000D6E6F6E6F6465406E6F686F73740000000000000003000000"
+	        "0200000001",
+	        "835964000D6E6F6E6F6465406E6F686F73740000000500000000",
+	        "8363312E3530303030303030303030303030303030303030652B30300000"
+	        "000000",
+	        "835000000646789CCB6160603891C2C09A919A93933F4A8FD2A3F4283D4A8F"
+	        "D2A4D059009A5CF356",
+	        /* A closure from OTP 25, NEW_FUN_EXT with one free variable. */
+	        "83700000004C01A7CE600A7270E56B2EE4961C3D0D5C2E00000000000000"
+	        "0164000676656367656E610062053E73005864000D6E6F6E6F6465406E6F"
+	        "686F73740000000900000000000000006107",
+	        /* PID_EXT, PORT_EXT, REFERENCE_EXT, NEW_REFERENCE_EXT. */
+	        "836764000161000000010000000203",
+	        "8366640001610000000103",
+	        "8365640001610000000103",
+	        "8372000164000161030000002A",
+	        /* V4_PORT_EXT, a ref with no id words, LIST_EXT of 0. */
+	        "8378770161000000010000000200000003",
+	};
+	size_t i, f;
+
+	for (i = 0; i < TU_LEN(ok); i++) {
+		int rc = check_hex(ok[i], &f);
+		if (rc != 0)
+			fprintf(stderr, "vector %zu: %s at %zu\n", i, ok[i], f);
+		CHECK_RC(rc, 0);
+	}
+	EXPECT("835A000077016100000000", 0, 0);
+	EXPECT("836C000000006101", 0, 0);
+}
+
+CASE(version_and_tag)
+{
+	size_t f = 7;
+
+	CHECK_RC(straw_term_check(NULL, 0, NULL, &f), STRAW_EVERSION);
+	CHECK_EQ(f, 0);
+	EXPECT("826100", STRAW_EVERSION, 0);
+	EXPECT("83", STRAW_ETRUNC, 1);
+	EXPECT("8300", STRAW_EBADTAG, 1);
+	EXPECT("8368026100FF", STRAW_EBADTAG, 5);
+	EXPECT("8352", STRAW_EBADTAG, 1);     /* ATOM_CACHE_REF */
+	EXPECT("83680150", STRAW_EBADTAG, 3); /* compressed inside */
+}
+
+CASE(trailing)
+{
+	EXPECT("83610000", STRAW_ETRAILING, 3);
+	EXPECT("836A6A", STRAW_ETRAILING, 2);
+	EXPECT("8368026101610200", STRAW_ETRAILING, 7);
+}
+
+CASE(truncated_everything)
+{
+	/* Every proper prefix of each term is truncated at the innermost
+	 * term that runs past the end, never beyond the buffer. */
+	static const char *terms[] = {
+	        "836200000100",
+	        "836E040000000080",
+	        "836F000000040100000001",
+	        "83463FF8000000000000",
+	        "8363312E3530303030303030303030303030303030303030652B303000000"
+	        "00000",
+	        "836400026F6B",
+	        "837302AAAA",
+	        "837709E697A5E69CACE8AA9E",
+	        "8376000161",
+	        "836B0003616263",
+	        "836C00000002610161026103",
+	        "8368036400016161016D0000000162",
+	        "836900000001610A",
+	        "834D0000000103A0",
+	        "8374000000016101740000000161027400000000",
+	        "83716400056C697374736400036D61706102",
+	        "835864000D6E6F6E6F6465406E6F686F7374000000550000000000000000",
+	        "835A000364000D6E6F6E6F6465406E6F686F73740000000000000003000000"
+	        "0200000001",
+	        "8378770161000000010000000200000003",
+	        "83700000004C01A7CE600A7270E56B2EE4961C3D0D5C2E00000000000000"
+	        "0164000676656367656E610062053E73005864000D6E6F6E6F6465406E6F"
+	        "686F73740000000900000000000000006107",
+	};
+	size_t t, cut;
+
+	for (t = 0; t < TU_LEN(terms); t++) {
+		size_t len, f;
+		uint8_t *b = tu_unhex(terms[t], &len);
+		CHECK(b != NULL);
+		CHECK_RC(straw_term_check(b, len, NULL, &f), 0);
+		for (cut = 1; cut < len; cut++) {
+			uint8_t *copy = malloc(cut);
+			int rc;
+			memcpy(copy, b, cut);
+			f = (size_t)-1;
+			rc = straw_term_check(copy, cut, NULL, &f);
+			free(copy);
+			if (rc != STRAW_ETRUNC && rc != STRAW_EBADTERM)
+				fprintf(stderr, "term %zu cut %zu\n", t, cut);
+			/* A fun's size field then points past the end. */
+			CHECK(rc == STRAW_ETRUNC ||
+			      (rc == STRAW_EBADTERM && t == TU_LEN(terms) - 1));
+			CHECK(f <= cut);
+		}
+		free(b);
+	}
+	/* Exact offsets. */
+	EXPECT("83620000", STRAW_ETRUNC, 1);
+	EXPECT("836802610161", STRAW_ETRUNC, 5);
+	EXPECT("8368026101", STRAW_ETRUNC, 5); /* missing 2nd element */
+	EXPECT("8368026101640005616263", STRAW_ETRUNC, 5);
+	EXPECT("836D0000000561", STRAW_ETRUNC, 1);
+	EXPECT("836C0000000161016A6A", STRAW_ETRAILING, 9);
+}
+
+CASE(huge_length_fields)
+{
+	/* Counts that the remaining bytes cannot hold fail at once. */
+	EXPECT("836CFFFFFFFF6A", STRAW_ETRUNC, 1);
+	EXPECT("8369FFFFFFFF", STRAW_ETRUNC, 1);
+	EXPECT("8374FFFFFFFF6101", STRAW_ETRUNC, 1);
+	EXPECT("836DFFFFFFFF00", STRAW_ETRUNC, 1);
+	EXPECT("834DFFFFFFFF0100", STRAW_ETRUNC, 1);
+	EXPECT("836FFFFFFFFF00", STRAW_ETRUNC, 1);
+	EXPECT("836BFFFF00", STRAW_ETRUNC, 1);
+	EXPECT("8376FFFF61", STRAW_ETRUNC, 1);
+	EXPECT("8370FFFFFFFF", STRAW_ETRUNC, 1);
+	EXPECT("835AFFFF", STRAW_EBADTERM, 1);
+}
+
+CASE(atoms)
+{
+	char hex[2048];
+	size_t i, n;
+
+	/* 255 Latin-1 characters are fine, 256 are not. */
+	n = (size_t)sprintf(hex, "836400FF");
+	for (i = 0; i < 255; i++)
+		n += (size_t)sprintf(hex + n, "E9");
+	EXPECT(hex, 0, 0);
+	n = (size_t)sprintf(hex, "83640100");
+	for (i = 0; i < 256; i++)
+		n += (size_t)sprintf(hex + n, "61");
+	EXPECT(hex, STRAW_EBADATOM, 1);
+	/* 255 three-byte characters in UTF-8 (765 bytes) are fine, 256 not. */
+	n = (size_t)sprintf(hex, "837602FD");
+	for (i = 0; i < 255; i++)
+		n += (size_t)sprintf(hex + n, "E697A5");
+	EXPECT(hex, 0, 0);
+	n = (size_t)sprintf(hex, "83760300");
+	for (i = 0; i < 256; i++)
+		n += (size_t)sprintf(hex + n, "E697A5");
+	EXPECT(hex, STRAW_EBADATOM, 1);
+	/* Invalid UTF-8: a lone continuation, an overlong form, a surrogate,
+	 * past U+10FFFF, a truncated sequence. */
+	EXPECT("83770180", STRAW_EBADATOM, 1);
+	EXPECT("837702C0AF", STRAW_EBADATOM, 1);
+	EXPECT("837703EDA080", STRAW_EBADATOM, 1);
+	EXPECT("837704F4908080", STRAW_EBADATOM, 1);
+	EXPECT("837702E697", STRAW_EBADATOM, 1);
+	EXPECT("83760002C3A9", 0, 0);
+	EXPECT("8376000280C3", STRAW_EBADATOM, 1);
+	/* Inside a tuple: the offset is the atom's. */
+	EXPECT("83680261017701FF", STRAW_EBADATOM, 5);
+	/* A pid whose node is not an atom. */
+	EXPECT("8358610100000001000000020000000300", STRAW_EBADTERM, 2);
+	EXPECT("8358770161FF", STRAW_ETRUNC, 1);
+}
+
+CASE(bad_fields)
+{
+	/* Bit binaries: bits 1..8, 0 only for an empty one. */
+	EXPECT("834D000000010900", STRAW_EBADTERM, 1);
+	EXPECT("834D000000010000", STRAW_EBADTERM, 1);
+	EXPECT("834D0000000001", STRAW_EBADTERM, 1);
+	EXPECT("834D0000000000", 0, 0);
+	/* NaN and infinity floats. */
+	EXPECT("83467FF8000000000000", STRAW_EBADTERM, 1);
+	EXPECT("8346FFF0000000000000", STRAW_EBADTERM, 1);
+	/* Old float text that is not a float. */
+	EXPECT("8363"
+	       "78000000000000000000000000000000000000000000000000000000000000",
+	       STRAW_EBADTERM, 1);
+	EXPECT("8363"
+	       "312E3500000000000000000000000000000000000000000000000000000031",
+	       STRAW_EBADTERM, 1);
+	/* Export arity must be a SMALL_INTEGER_EXT. */
+	EXPECT("837177016D770166620000000200", STRAW_EBADTERM, 8);
+	EXPECT("837177016D6101620000000200", STRAW_EBADTERM, 5);
+	/* References carry at most 5 id words. */
+	EXPECT("835A0006770161000000000000000100000001000000010000000100000001"
+	       "00000001",
+	       STRAW_EBADTERM, 1);
+}
+
+CASE(funs)
+{
+	/* A closure whose size field is one too small, one too large. */
+	EXPECT("83700000004B01A7CE600A7270E56B2EE4961C3D0D5C2E00000000000000"
+	       "0164000676656367656E610062053E73005864000D6E6F6E6F6465406E6F"
+	       "686F73740000000900000000000000006107",
+	       STRAW_EBADTERM, 1);
+	EXPECT("83700000004D01A7CE600A7270E56B2EE4961C3D0D5C2E00000000000000"
+	       "0164000676656367656E610062053E73005864000D6E6F6E6F6465406E6F"
+	       "686F7374000000090000000000000000610700",
+	       STRAW_EBADTERM, 1);
+	/* Module not an atom. */
+	EXPECT("83700000004C01A7CE600A7270E56B2EE4961C3D0D5C2E00000000000000"
+	       "016A00066676656367656E610062053E73005864000D6E6F6E6F6465406E6F"
+	       "686F73740000000900000000000000006107",
+	       STRAW_EBADTERM, 31);
+}
+
+static uint8_t *
+deep_list(size_t depth, size_t *len)
+{
+	size_t n = 1 + 5 * depth + 1 + depth, i, o = 0;
+	uint8_t *b = malloc(n);
+
+	b[o++] = 131;
+	for (i = 0; i < depth; i++) {
+		b[o++] = 'l';
+		b[o++] = 0;
+		b[o++] = 0;
+		b[o++] = 0;
+		b[o++] = 1;
+	}
+	memset(b + o, 'j', depth + 1);
+	*len = n;
+	return b;
+}
+
+CASE(depth)
+{
+	straw_term_limits lim = {0, 0, 0};
+	size_t len, f = 0;
+	uint8_t *b = deep_list(2000000, &len);
+
+	/* The default allows 1,000,000 open containers. */
+	CHECK_RC(straw_term_check(b, len, NULL, &f), STRAW_EDEPTH);
+	CHECK_EQ(f, 1 + 5 * (size_t)1000000);
+	lim.max_depth = 3000000;
+	CHECK_RC(straw_term_check(b, len, &lim, &f), 0);
+	lim.max_depth = 2000000;
+	CHECK_RC(straw_term_check(b, len, &lim, &f), 0);
+	lim.max_depth = 1999999;
+	CHECK_RC(straw_term_check(b, len, &lim, &f), STRAW_EDEPTH);
+	CHECK_EQ(f, 1 + 5 * (size_t)1999999);
+	free(b);
+	/* Small limits count tuples and maps too. */
+	lim.max_depth = 2;
+	{
+		size_t l2;
+		uint8_t *t = tu_unhex("836801680168016101", &l2);
+		CHECK_RC(straw_term_check(t, l2, &lim, &f), STRAW_EDEPTH);
+		CHECK_EQ(f, 5);
+		lim.max_depth = 3;
+		CHECK_RC(straw_term_check(t, l2, &lim, &f), 0);
+		free(t);
+	}
+}
+
+static uint8_t *
+compress_term(const char *hex, size_t *len, int declared_delta,
+              const char *append_hex)
+{
+	size_t rawlen = 0, alen = 0;
+	uint8_t *raw = tu_unhex(hex, &rawlen);
+	uint8_t *extra = append_hex ? tu_unhex(append_hex, &alen) : NULL;
+	uLongf zlen = compressBound(rawlen) + 16;
+	uint8_t *out = malloc(6 + zlen + alen);
+	uint32_t size = (uint32_t)(rawlen - 1 + declared_delta);
+
+	out[0] = 131;
+	out[1] = 'P';
+	out[2] = (uint8_t)(size >> 24);
+	out[3] = (uint8_t)(size >> 16);
+	out[4] = (uint8_t)(size >> 8);
+	out[5] = (uint8_t)size;
+	compress(out + 6, &zlen, raw + 1, rawlen - 1);
+	if (alen)
+		memcpy(out + 6 + zlen, extra, alen);
+	*len = 6 + zlen + alen;
+	free(raw);
+	free(extra);
+	return out;
+}
+
+CASE(compressed)
+{
+	straw_term_limits lim = {0, 0, 0};
+	straw_buf out = STRAW_BUF_INIT;
+	size_t len, f = 0;
+	uint8_t *b;
+
+	b = compress_term("83680261016102", &len, 0, NULL);
+	CHECK_RC(straw_term_check(b, len, NULL, &f), 0);
+	CHECK_RC(straw_term_decompress(b, len, NULL, &out, &f), 0);
+	CHECK_EQ(out.len, 7);
+	CHECK_EQ(out.data[0], 131);
+	CHECK_EQ(out.data[1], 'h');
+	/* A fault inside: offsets in the decompressed term. */
+	free(b);
+	b = compress_term("8368026101FF00", &len, 0, NULL);
+	CHECK_RC(straw_term_check(b, len, NULL, &f), STRAW_EBADTAG);
+	CHECK_EQ(f, 5);
+	free(b);
+	/* Declared size too small, too large. */
+	b = compress_term("83680261016102", &len, -1, NULL);
+	CHECK_RC(straw_term_check(b, len, NULL, &f), STRAW_EZLIB);
+	CHECK_EQ(f, 1);
+	free(b);
+	b = compress_term("83680261016102", &len, 1, NULL);
+	CHECK_RC(straw_term_check(b, len, NULL, &f), STRAW_EZLIB);
+	CHECK_EQ(f, 1);
+	free(b);
+	/* Bytes after the zlib stream. */
+	b = compress_term("83680261016102", &len, 0, "AA");
+	CHECK_RC(straw_term_check(b, len, NULL, &f), STRAW_ETRAILING);
+	CHECK_EQ(f, len - 1);
+	free(b);
+	/* Corrupt stream. */
+	b = compress_term("83680261016102", &len, 0, NULL);
+	b[8] ^= 0x55;
+	b[9] ^= 0x55;
+	CHECK_RC(straw_term_check(b, len, NULL, &f), STRAW_EZLIB);
+	CHECK_EQ(f, 1);
+	/* Truncated stream and header. */
+	CHECK_RC(straw_term_check(b, len - 3, NULL, &f), STRAW_EZLIB);
+	CHECK_RC(straw_term_check(b, 5, NULL, &f), STRAW_ETRUNC);
+	CHECK_EQ(f, 1);
+	free(b);
+	/* Decompressed-size limit: refused before inflating. */
+	lim.max_decompressed = 5;
+	b = compress_term("83680261016102", &len, 0, NULL);
+	CHECK_RC(straw_term_check(b, len, &lim, &f), STRAW_ETOOBIG);
+	CHECK_EQ(f, 1);
+	CHECK_RC(straw_term_decompress(b, len, &lim, &out, &f), STRAW_ETOOBIG);
+	CHECK_EQ(out.len, 0);
+	lim.max_decompressed = 6;
+	CHECK_RC(straw_term_check(b, len, &lim, &f), 0);
+	free(b);
+	/* A 4 GB bomb claim fails at once with the defaults. */
+	b = tu_unhex("8350FFFFFFFF789C", &len);
+	CHECK_RC(straw_term_check(b, len, NULL, &f), STRAW_ETOOBIG);
+	free(b);
+	straw_buf_fini(&out);
+}
+
+CASE(size_limit)
+{
+	straw_term_limits lim = {0, 8, 0};
+	size_t f;
+	size_t len;
+	uint8_t *b = tu_unhex("836D00000004AABBCCDD", &len);
+
+	CHECK_RC(straw_term_check(b, len, &lim, &f), STRAW_ETOOBIG);
+	CHECK_EQ(f, 8);
+	lim.max_size = len;
+	CHECK_RC(straw_term_check(b, len, &lim, &f), 0);
+	free(b);
+}
+
+CASE(body)
+{
+	size_t len, f;
+	uint8_t *b = tu_unhex("68026101610200", &len);
+
+	CHECK_RC(straw_term_check_body(b, len - 1, NULL, &f), 0);
+	CHECK_RC(straw_term_check_body(b, len, NULL, &f), STRAW_ETRAILING);
+	CHECK_EQ(f, 6);
+	CHECK_RC(straw_term_check_body(b, 3, NULL, &f), STRAW_ETRUNC);
+	CHECK_EQ(f, 0); /* two elements cannot fit in one byte */
+	CHECK_RC(straw_term_check_body(b, 5, NULL, &f), STRAW_ETRUNC);
+	CHECK_EQ(f, 4);
+	free(b);
+}
+
+CHECK_MAIN(valid_terms, version_and_tag, trailing, truncated_everything,
+           huge_length_fields, atoms, bad_fields, funs, depth, compressed,
+           size_limit, body)
