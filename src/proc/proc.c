@@ -1051,6 +1051,10 @@ send_common(straw_pid pid, straw_msg *m, int consume)
 	if (unlikely(m == NULL))
 		return -ENOMEM;
 	proc_deliver(t, m);
+	if (unlikely(++self->budget >= PROC_SEND_BUDGET)) {
+		self->budget = 0;
+		strawi_yield();
+	}
 	return 0;
 }
 

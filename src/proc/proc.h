@@ -56,6 +56,7 @@ struct proc {
 	uint8_t waiting;           /* parked in receive: wake on mail */
 	uint8_t sleeping;          /* in straw_sleep */
 	uint8_t is_first;          /* the container's first process */
+	uint32_t budget;           /* sends since it last gave up the CPU */
 	straw_container *c;        /* its container */
 	struct strawi_coro *coro;  /* NULL for an attached thread */
 	struct proc_foreign *ft;   /* an attached thread's extras */
@@ -130,6 +131,11 @@ proc_current(void)
 	co = strawi_coro_self();
 	return co != NULL ? (struct proc *)strawi_coro_user(co) : NULL;
 }
+
+/* Sends a process may make before it yields to the others (Erlang's
+ * reductions, coarsely): keeps a flooding sender from starving its
+ * receivers and its mailbox backlog small enough to stay in cache. */
+#define PROC_SEND_BUDGET 256
 
 /* Looks a local pid up; NULL if not alive (or not of this container). */
 struct proc *proc_lookup(straw_container *c, straw_pid pid);

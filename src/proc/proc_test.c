@@ -24,7 +24,7 @@ static void
 order_receiver(void *arg)
 {
 	straw_pid parent = *(straw_pid *)arg;
-	int64_t want_a = 0, want_b = 0, v;
+	int64_t want_a = 0, want_b = 0, v = -1;
 	straw_msg *m;
 	int i;
 
@@ -66,7 +66,7 @@ order_main(void *arg)
 {
 	straw_pid self = straw_self(), r, a, b;
 	straw_msg *m;
-	int64_t v;
+	int64_t v = -1;
 
 	(void)arg;
 	PCHECK_EQ(straw_spawn(order_receiver, &self, NULL, &r), 0);
@@ -109,7 +109,7 @@ selective_main(void *arg)
 {
 	straw_pid self = straw_self();
 	straw_msg *m;
-	int64_t v;
+	int64_t v = -1;
 
 	(void)arg;
 	straw_send_take(self, pt_tag_int("a", 1));
@@ -739,7 +739,7 @@ send_after_main(void *arg)
 	straw_pid self = straw_self();
 	straw_timer t1, t2, t3;
 	straw_msg *m;
-	int64_t v;
+	int64_t v = -1;
 
 	(void)arg;
 	m = pt_int(0);
@@ -789,7 +789,7 @@ million_main(void *arg)
 	long n = timers_n(), i, got = 0, cancelled = 0;
 	straw_msg *m = pt_int(7);
 	straw_timer *ts = malloc((size_t)n * sizeof(*ts));
-	int64_t v;
+	int64_t v = -1;
 
 	(void)arg;
 	PCHECK(ts != NULL);

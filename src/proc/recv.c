@@ -51,6 +51,7 @@ proc_receive(struct proc *p, straw_msg **out, int timeout_ms,
 		if (deadline == 0)
 			deadline = deadline_of(timeout_ms);
 		p->waiting = 1;
+		p->budget = 0;
 		timed_out = strawi_park(deadline) == STRAW_ETIMEOUT;
 		p->waiting = 0;
 	}
