@@ -106,4 +106,52 @@ CASE(stack_alignment)
 	CHECK_EQ(seen_align, 0);
 }
 
-CHECK_MAIN(switch_back_and_forth, chain_of_contexts, stack_alignment)
+/*
+ * Many values live across a switch: the compiler keeps them in the
+ * callee-saved registers (integer and floating point), and the other side
+ * fills its own with different values.  Each side checks its values after
+ * every switch.
+ */
+static volatile long seed = 3;
+static volatile double fseed = 0.5;
+static int clobber_bad;
+
+static int __attribute__((noinline))
+hold_values(void **self, void **other, long base, int rounds)
+{
+	long a = seed * base, b = a + 1, c = a * 3, d = a ^ 0x55, e = a - 9;
+	long f = a * a, g = b * 7, h = c + d, i = e * 5, j = f + g;
+	double fa = fseed * (double)base, fb = fa + 1, fc = fa * 3, fd = fa - 2,
+	       fe = fa * fa, ff = fb * fc, fg = fd + fe, fh = ff - fg;
+	int k, bad = 0;
+
+	for (k = 0; k < rounds; k++) {
+		strawi_ctx_switch(self, *other);
+		bad |= a != seed * base || b != a + 1 || c != a * 3;
+		bad |= d != (a ^ 0x55) || e != a - 9 || f != a * a;
+		bad |= g != b * 7 || h != c + d || i != e * 5 || j != f + g;
+		bad |= fa != fseed * (double)base || fb != fa + 1;
+		bad |= fc != fa * 3 || fd != fa - 2 || fe != fa * fa;
+		bad |= ff != fb * fc || fg != fd + fe || fh != ff - fg;
+	}
+	return bad;
+}
+
+static void
+clobber_entry(void *arg)
+{
+	(void)arg;
+	clobber_bad = hold_values(&co_sp, &main_sp, 1000003, 1 << 30);
+}
+
+CASE(callee_saved_registers_survive)
+{
+	static char stack[64 * 1024] __attribute__((aligned(16)));
+
+	co_sp = strawi_ctx_make(stack + sizeof(stack), clobber_entry, NULL);
+	CHECK_EQ(hold_values(&main_sp, &co_sp, 17, 1000), 0);
+	CHECK_EQ(clobber_bad, 0);
+}
+
+CHECK_MAIN(switch_back_and_forth, chain_of_contexts, stack_alignment,
+           callee_saved_registers_survive)

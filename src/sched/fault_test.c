@@ -1,0 +1,231 @@
+/* src/sched/fault_test.c - crash isolation: a fault in a coroutine ends
+ * only that coroutine and the scheduler goes on. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched/sched.h"
+#include "testing/check.h"
+
+static struct strawi_sched *S;
+static struct strawi_exit_info exits[16];
+static int nexits, after_runs, hook_faults;
+/* Unmapped addresses, hidden from the optimiser. */
+static volatile uintptr_t bad8 = 8, bad16 = 16, bad24 = 24;
+
+static void
+on_exit_record(struct strawi_coro *c, const struct strawi_exit_info *e)
+{
+	(void)c;
+	exits[nexits++] = *e;
+	if (hook_faults) {
+		hook_faults = 0;
+		*(volatile int *)bad8 = 1; /* fault inside on_exit */
+	}
+}
+
+static void
+new_sched(int guard)
+{
+	struct strawi_sched_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.on_exit = on_exit_record;
+	cfg.guard = guard;
+	nexits = 0;
+	after_runs = 0;
+	CHECK_OK(strawi_sched_new(&cfg, &S));
+}
+
+/* Recurses until the stack runs out; the volatile buffer keeps the frames
+ * from being optimised away. */
+static volatile int recurse_limit = 1 << 30;
+
+static int __attribute__((noinline)) recurse(int depth)
+{
+	volatile char buf[512];
+
+	buf[0] = (char)depth;
+	buf[511] = (char)depth;
+	if (depth >= recurse_limit)
+		return 0;
+	return recurse(depth + 1) + buf[0] + buf[511];
+}
+
+static void
+overflow(void *arg)
+{
+	(void)arg;
+	recurse(0);
+}
+
+static void
+after(void *arg)
+{
+	(void)arg;
+	strawi_yield();
+	after_runs++;
+}
+
+CASE(guard_page_overflow_ends_only_that_coroutine)
+{
+	struct strawi_sched_stats st;
+	int i;
+
+	new_sched(STRAWI_GUARD_ON);
+	CHECK_OK(strawi_coro_spawn(S, after, NULL, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, overflow, NULL, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, after, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(after_runs, 2);
+	CHECK_EQ(nexits, 3);
+	CHECK_EQ(exits[0].reason, STRAWI_EXIT_OVERFLOW);
+	CHECK_EQ(exits[0].signo, SIGSEGV);
+	CHECK(exits[0].addr != NULL);
+	strawi_sched_stats(S, &st);
+	CHECK_EQ(st.crashed, 1);
+	CHECK_EQ(st.stacks_guarded, st.stacks_mapped);
+	/* Again and again: the stack is reused, the handler still works. */
+	for (i = 0; i < 5; i++)
+		CHECK_OK(strawi_coro_spawn(S, overflow, NULL, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, after, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(nexits, 9);
+	for (i = 3; i < 8; i++)
+		CHECK_EQ(exits[i].reason, STRAWI_EXIT_OVERFLOW);
+	CHECK_EQ(after_runs, 3);
+	strawi_sched_free(S);
+}
+
+static void
+null_deref(void *arg)
+{
+	(void)arg;
+	*(volatile int *)bad16 = 1;
+}
+
+CASE(segfault_ends_coroutine)
+{
+	new_sched(STRAWI_GUARD_AUTO);
+	CHECK_OK(strawi_coro_spawn(S, null_deref, NULL, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, after, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(nexits, 2);
+	CHECK_EQ(exits[0].reason, STRAWI_EXIT_FAULT);
+	CHECK_EQ(exits[0].signo, SIGSEGV);
+	CHECK(exits[0].addr == (void *)(uintptr_t)16);
+	CHECK_EQ(after_runs, 1);
+	strawi_sched_free(S);
+}
+
+static void
+aborter(void *arg)
+{
+	(void)arg;
+	abort();
+}
+
+CASE(abort_ends_coroutine)
+{
+	new_sched(STRAWI_GUARD_AUTO);
+	CHECK_OK(strawi_coro_spawn(S, aborter, NULL, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, after, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(nexits, 2);
+	CHECK_EQ(exits[0].reason, STRAWI_EXIT_ABORT);
+	CHECK_EQ(exits[0].signo, SIGABRT);
+	CHECK_EQ(after_runs, 1);
+	/* A second abort on the same thread works too. */
+	CHECK_OK(strawi_coro_spawn(S, aborter, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(nexits, 3);
+	CHECK_EQ(exits[2].reason, STRAWI_EXIT_ABORT);
+	strawi_sched_free(S);
+}
+
+CASE(fault_in_on_exit_is_not_reentered)
+{
+	new_sched(STRAWI_GUARD_AUTO);
+	hook_faults = 1;
+	CHECK_OK(strawi_coro_spawn(S, after, NULL, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, after, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(nexits, 2); /* once each, the faulting hook not again */
+	CHECK_EQ(after_runs, 2);
+	strawi_sched_free(S);
+}
+
+/* Goes down to the bottom of an unguarded stack and switches out there. */
+static void __attribute__((noinline)) deep_then_yield(char *bottom)
+{
+	volatile char buf[64];
+
+	buf[0] = 1;
+	if ((char *)buf - bottom > 900)
+		deep_then_yield(bottom);
+	else
+		strawi_yield();
+	buf[63] = buf[0];
+}
+
+static void
+unguarded_deep(void *arg)
+{
+	struct strawi_coro *self = strawi_coro_self();
+	char probe;
+
+	(void)arg;
+	/* The stack lies right below the coroutine struct. */
+	deep_then_yield((char *)self - strawi_coro_stack_size(self));
+	(void)probe;
+	after_runs += 100; /* never: ended at the switch */
+}
+
+CASE(unguarded_overflow_seen_at_switch)
+{
+	struct strawi_sched_stats st;
+
+	new_sched(STRAWI_GUARD_OFF);
+	CHECK_OK(strawi_coro_spawn(S, unguarded_deep, NULL, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, after, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	strawi_sched_stats(S, &st);
+	CHECK_EQ(st.stacks_guarded, 0);
+	CHECK_EQ(nexits, 2);
+	CHECK_EQ(exits[0].reason, STRAWI_EXIT_OVERFLOW);
+	CHECK(exits[0].addr != NULL);
+	CHECK_EQ(exits[1].reason, STRAWI_EXIT_RETURN);
+	CHECK_EQ(after_runs, 1);
+	strawi_sched_free(S);
+}
+
+/* A fault outside any coroutine still kills the OS process as usual. */
+CASE(fault_outside_coroutines_is_fatal)
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		struct strawi_sched *s;
+
+		signal(SIGSEGV, SIG_DFL);
+		if (strawi_sched_new(NULL, &s) < 0)
+			_exit(3);
+		*(volatile int *)bad24 = 1;
+		_exit(4);
+	}
+	status = check_wait_child(pid, 10000);
+	CHECK(status != -1);
+	CHECK(!WIFEXITED(status));
+	CHECK(WIFSIGNALED(status));
+	CHECK_EQ(WTERMSIG(status), SIGSEGV);
+}
+
+CHECK_MAIN(guard_page_overflow_ends_only_that_coroutine,
+           segfault_ends_coroutine, abort_ends_coroutine,
+           fault_in_on_exit_is_not_reentered, unguarded_overflow_seen_at_switch,
+           fault_outside_coroutines_is_fatal)
