@@ -54,8 +54,8 @@ cur_str_next(straw_cursor *c)
 		c->str_tail = 1;
 }
 
-static int
-tag_type(uint8_t tag)
+int
+strawi_tag_type(uint8_t tag)
 {
 	switch (tag) {
 	case ETF_SMALL_INTEGER:
@@ -118,7 +118,7 @@ straw_cursor_type(const straw_cursor *c)
 	if (c->buf[pos] == ETF_STRING && c->len - pos >= 3 &&
 	    etf_get16(c->buf + pos + 1) == 0)
 		return STRAW_TERM_NIL;
-	return tag_type(c->buf[pos]);
+	return strawi_tag_type(c->buf[pos]);
 }
 
 int
@@ -338,7 +338,7 @@ straw_cursor_double(straw_cursor *c, double *v)
 		c->pos = pos + 32;
 		return 0;
 	}
-	return tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
+	return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
 }
 
 /* Finds the atom at the cursor. */
@@ -354,7 +354,8 @@ cur_atom(const straw_cursor *c, size_t *pos, size_t *hdr, size_t *n, int *utf8)
 		return STRAW_ETRUNC;
 	rc = etf_atom_at(c->buf + *pos, c->len - *pos, hdr, n, utf8);
 	if (rc == -1)
-		return tag_type(c->buf[*pos]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
+		return strawi_tag_type(c->buf[*pos]) < 0 ? STRAW_EBADTAG
+		                                         : STRAW_ETYPE;
 	if (rc == -2)
 		return STRAW_ETRUNC;
 	return 0;
@@ -449,7 +450,7 @@ straw_cursor_bitstring(straw_cursor *c, const uint8_t **data, uint64_t *bits)
 		c->pos = pos + 6 + n;
 		return 0;
 	}
-	return tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
+	return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
 }
 
 int
@@ -505,7 +506,7 @@ straw_cursor_tuple(straw_cursor *c, uint32_t *arity)
 		c->pos = pos + 5;
 		return 0;
 	}
-	return tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
+	return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
 }
 
 int
@@ -547,7 +548,7 @@ straw_cursor_list(straw_cursor *c, uint32_t *n)
 		return 0;
 	}
 	default:
-		return tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
+		return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
 	}
 }
 
@@ -575,7 +576,8 @@ straw_cursor_map(straw_cursor *c, uint32_t *pairs)
 	if (pos >= c->len)
 		return STRAW_ETRUNC;
 	if (c->buf[pos] != ETF_MAP)
-		return tag_type(c->buf[pos]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
+		return strawi_tag_type(c->buf[pos]) < 0 ? STRAW_EBADTAG
+		                                        : STRAW_ETYPE;
 	if (c->len - pos < 5)
 		return STRAW_ETRUNC;
 	*pairs = etf_get32(c->buf + pos + 1);
@@ -617,7 +619,7 @@ cur_ident(straw_cursor *c, size_t *pos, int type)
 	*pos = cur_pos(c);
 	if (*pos >= c->len)
 		return STRAW_ETRUNC;
-	rc = tag_type(c->buf[*pos]);
+	rc = strawi_tag_type(c->buf[*pos]);
 	if (rc < 0)
 		return rc;
 	if (rc != type)

@@ -203,4 +203,21 @@ int strawi_term_check_lim(const uint8_t *buf, size_t len,
  * Returns 0 with *ppos after it, or STRAW_ETRUNC / STRAW_EBADTAG. */
 int strawi_skip(const uint8_t *buf, size_t len, size_t *ppos);
 
+/* The enum straw_term_type of a tag, or STRAW_EBADTAG. */
+int strawi_tag_type(uint8_t tag);
+
+/*
+ * Compares the canonical terms at a + apos and b + bpos (as written by
+ * straw_term_normalize: maps sorted, lists flattened) in Erlang term order;
+ * exact: integers and floats differ (map key order, =:=).  Returns <0, 0,
+ * >0 in *result, or a negative code (-ENOMEM).
+ */
+int strawi_cmp_canon(const uint8_t *a, size_t apos, const uint8_t *b,
+                     size_t bpos, int exact, int *result);
+
+/* straw_term_normalize with resolved limits. */
+int strawi_normalize_lim(const uint8_t *buf, size_t len,
+                         const straw_term_limits *l, straw_buf *out,
+                         size_t *fault);
+
 #endif /* STRAWI_ETF_H */
