@@ -42,6 +42,8 @@ extern "C" {
 	X(STRAW_EBADPATH, 10103, "invalid registry path")             \
 	X(STRAW_ENAMETAKEN, 10104, "name already registered")         \
 	X(STRAW_ETXNCONFLICT, 10105, "transaction conflicts")         \
+	X(STRAW_EVALUESIZE, 10106, "registry value too large")        \
+	X(STRAW_ENOTJOINED, 10107, "not joined as a container")       \
 	/* src/tube: 10200..10299 */                                  \
 	X(STRAW_ETUBEMODE, 10200, "tube mode mismatch")               \
 	/* src/sched, src/proc: 10300..10399 */                       \

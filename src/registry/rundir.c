@@ -1,0 +1,207 @@
+/* The runtime directory, its lock and id file; machine and boot ids. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "rundir.h"
+
+int
+reg_rundir_path(const char *dir, char *out, size_t cap)
+{
+	const char *env = dir != NULL ? dir : getenv("STRAW_DIR");
+	int n;
+
+	if (cap > REG_DIR_MAX + 1)
+		cap = REG_DIR_MAX + 1;
+	if (env != NULL && *env != '\0')
+		n = snprintf(out, cap, "%s", env);
+	else if (geteuid() == 0)
+		n = snprintf(out, cap, "/run/straw");
+	else if ((env = getenv("XDG_RUNTIME_DIR")) != NULL && *env != '\0')
+		n = snprintf(out, cap, "%s/straw", env);
+	else
+		n = snprintf(out, cap, "/tmp/straw-%u", (unsigned)geteuid());
+	if (n < 0 || (size_t)n >= cap)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int
+reg_rundir_create(const char *dir)
+{
+	char tmp[REG_DIR_MAX + 1];
+	size_t i, n = strlen(dir);
+	struct stat st;
+
+	if (n == 0 || n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		tmp[i] = i < n ? '/' : '\0';
+	}
+	if (stat(dir, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+int
+reg_rundir_file(const char *dir, const char *name, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+int
+reg_rundir_lock(const char *dir, int *holder)
+{
+	char path[REG_DIR_MAX + 32], buf[32];
+	int fd, rc;
+	ssize_t n;
+
+	*holder = 0;
+	rc = reg_rundir_file(dir, "strawd.lock", path, sizeof(path));
+	if (rc < 0)
+		return rc;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n > 0) {
+			buf[n] = '\0';
+			*holder = atoi(buf);
+		}
+		close(fd);
+		return rc;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static int
+parse_hex64(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (n == 0 || n > 32)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		int d = c >= '0' && c <= '9'   ? c - '0'
+		        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+		                               : -1;
+		if (d < 0)
+			return -EINVAL;
+		if (i < 16)
+			v = v << 4 | (uint64_t)d;
+	}
+	if (n > 16 && n != 32)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int
+reg_machine_id(uint64_t *out)
+{
+	const char *env = getenv("STRAW_MACHINE_ID");
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	if (env != NULL && *env != '\0')
+		return parse_hex64(env, strlen(env), out);
+	fd = open("/etc/machine-id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 32)
+		return -EINVAL;
+	return parse_hex64(buf, 32, out);
+}
+
+int
+reg_boot_id(char *out, size_t cap)
+{
+	ssize_t n;
+	int fd;
+
+	if (cap < 37)
+		return -ENOSPC;
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, out, 36);
+	close(fd);
+	if (n != 36)
+		return -EIO;
+	out[36] = '\0';
+	return 0;
+}
+
+uint32_t
+reg_ids_load(const char *dir, const char *boot_id)
+{
+	char path[REG_DIR_MAX + 32], buf[80], bid[40];
+	unsigned long last;
+	ssize_t n;
+	int fd;
+
+	if (reg_rundir_file(dir, "ids", path, sizeof(path)) < 0)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%36s %lu", bid, &last) != 2 ||
+	    strcmp(bid, boot_id) != 0 || last > UINT32_MAX)
+		return 0;
+	return (uint32_t)last;
+}
+
+int
+reg_ids_store(const char *dir, const char *boot_id, uint32_t last)
+{
+	char path[REG_DIR_MAX + 32], tmp[REG_DIR_MAX + 32], buf[80];
+	int fd, n, rc = 0;
+
+	if (reg_rundir_file(dir, "ids", path, sizeof(path)) < 0 ||
+	    reg_rundir_file(dir, "ids.tmp", tmp, sizeof(tmp)) < 0)
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%s %u\n", boot_id, last);
+	if (write(fd, buf, (size_t)n) != n)
+		rc = -EIO;
+	close(fd);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	return rc;
+}

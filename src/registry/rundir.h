@@ -1,0 +1,57 @@
+/*
+ * src/registry/rundir.h - where strawd lives on a machine: the runtime
+ * directory and its files, the machine id and the boot id.
+ *
+ * Runtime directory: $STRAW_DIR, else /run/straw for root, else
+ * $XDG_RUNTIME_DIR/straw, else /tmp/straw-$UID.  It holds
+ *   strawd.sock  the SOCK_SEQPACKET socket (mode 0666; the directory's mode
+ *                decides who reaches it)
+ *   strawd.lock  locked (flock) by the serving strawd; holds its pid
+ *   ids          "<boot id> <last container id>": container ids are never
+ *                reused within a boot, even across strawd restarts
+ *   strawd.log   what an autostarted strawd logs
+ */
+#ifndef STRAWI_REG_RUNDIR_H
+#define STRAWI_REG_RUNDIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define REG_DIR_MAX 200 /* bytes of a runtime directory path (sun_path) */
+
+/* Writes the runtime directory's path to out.  dir, when not NULL, wins
+ * over the environment.  Returns 0 or -ENAMETOOLONG. */
+int reg_rundir_path(const char *dir, char *out, size_t cap);
+
+/* Creates the directory (mode 0700, parents as needed) unless it exists.
+ * Returns 0 or -errno. */
+int reg_rundir_create(const char *dir);
+
+/* Joins dir and a file name into out.  Returns 0 or -ENAMETOOLONG. */
+int reg_rundir_file(const char *dir, const char *name, char *out, size_t cap);
+
+/*
+ * Takes the directory's lock: returns an fd holding it (the file then holds
+ * our pid), or -EBUSY with *holder set to the serving strawd's pid (0 if
+ * unknown), or another -errno.
+ */
+int reg_rundir_lock(const char *dir, int *holder);
+
+/* The machine id: $STRAW_MACHINE_ID (1 to 32 hex digits; of 32, the first
+ * 16 are used), else the first 16 hex digits of /etc/machine-id.  Returns 0,
+ * -EINVAL for a malformed $STRAW_MACHINE_ID, or -errno. */
+int reg_machine_id(uint64_t *out);
+
+/* The kernel's boot id (/proc/sys/kernel/random/boot_id), 36 characters and
+ * a NUL in out (cap >= 37).  Returns 0 or -errno. */
+int reg_boot_id(char *out, size_t cap);
+
+/* Reads the last container id given out in this boot from dir/ids (0 if the
+ * file is missing or from another boot). */
+uint32_t reg_ids_load(const char *dir, const char *boot_id);
+
+/* Records the last container id given out (atomically: write and rename).
+ * Returns 0 or -errno. */
+int reg_ids_store(const char *dir, const char *boot_id, uint32_t last);
+
+#endif /* STRAWI_REG_RUNDIR_H */

@@ -1,0 +1,180 @@
+/*
+ * src/registry/server.h - the registry server strawd runs: one thread, one
+ * epoll loop, every connection, the tree, containers and their pidfds, and
+ * the extension points higher layers use (internal API).
+ *
+ * Extending strawd without src/registry depending on the extension:
+ *
+ *  - A module declares itself with REG_SERVER_MODULE(name, init) in any
+ *    object linked into strawd; reg_server_create calls every module's init
+ *    once, before serving.  init registers request handlers and hooks:
+ *
+ *        static int tube_init(struct reg_server *s) {
+ *                reg_server_handle(s, "tube_open", tube_open_fn, NULL);
+ *                reg_server_on_gone(s, tube_gone_fn, NULL);
+ *                return 0;
+ *        }
+ *        REG_SERVER_MODULE(tube, tube_init);
+ *
+ *  - A request {Name, Id, Body} whose Name is not a built-in operation goes
+ *    to the handler registered for Name, with the caller's identity and any
+ *    fds that came with it (SCM_RIGHTS).  The handler answers at once
+ *    (reg_reply_term / reg_reply_fds / a negative return), or returns
+ *    REG_REPLY_LATER and answers later with reg_server_reply (e.g. an accept
+ *    that waits for the matching open).  The client side is
+ *    reg_client_call() in client.h.
+ *
+ *  - reg_server_on_gone hooks run when a container goes away (its process
+ *    exited, its pidfd fired, or its connection closed), after its entries
+ *    under /containers and /names are removed.
+ *
+ * Every function here runs on the server's thread (inside handlers and
+ * hooks, or before reg_server_run), except reg_server_stop.
+ */
+#ifndef STRAWI_REG_SERVER_H
+#define STRAWI_REG_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tree.h"
+
+struct reg_server;
+
+/* Settings of a server; zero fields take the defaults in brackets. */
+struct reg_server_opts {
+	const char *dir;        /* runtime directory [reg_rundir_path(NULL)] */
+	int listen_fd;          /* an inherited listening socket, or -1 to
+	                           bind dir/strawd.sock [-1 when 0 is given
+	                           and listen_fd_set is 0] */
+	int listen_fd_set;      /* 1: listen_fd is meaningful */
+	uint32_t quota_nodes;   /* nodes one connection may create [10000] */
+	uint32_t quota_value;   /* bytes of one value [65536, at most
+	                           REG_MAX_VALUE] */
+	uint32_t quota_watches; /* watches of one connection [256] */
+	size_t quota_outq;      /* bytes queued to a connection that does not
+	                           read before it is dropped [4 MiB] */
+};
+
+/*
+ * Creates a server: takes the directory's lock, binds (or adopts) the
+ * socket, loads the id counter, runs the modules' init.  Returns 0 with
+ * *out, -EBUSY with *holder = the serving strawd's pid, or another error
+ * (nothing left behind).
+ */
+int reg_server_create(const struct reg_server_opts *opts,
+                      struct reg_server **out, int *holder);
+
+/* Serves until reg_server_stop.  Returns 0, or -errno on a fatal error. */
+int reg_server_run(struct reg_server *s);
+
+/* Makes reg_server_run return soon.  Async-signal-safe, any thread. */
+void reg_server_stop(struct reg_server *s);
+
+/* Closes every connection, removes the socket and releases the lock.
+ * Accepts NULL. */
+void reg_server_destroy(struct reg_server *s);
+
+/* The runtime directory the server serves. */
+const char *reg_server_dir(const struct reg_server *s);
+
+/* ---- extension API ---------------------------------------------------- */
+
+/* Who sent a request, and what it carried. */
+struct reg_request {
+	uint64_t conn;       /* connection id (never reused by a server) */
+	uint64_t id;         /* the client's request id */
+	uint32_t container;  /* the connection's container id, 0 if none */
+	uid_t uid;           /* SO_PEERCRED */
+	gid_t gid;           /* SO_PEERCRED */
+	pid_t pid;           /* SO_PEERCRED */
+	const char *op;      /* the request name */
+	const uint8_t *body; /* the body term, without version byte */
+	size_t body_len;     /* its bytes */
+	int *fds;            /* fds received with the request; a handler that
+	                        keeps one sets its slot to -1, the rest are
+	                        closed after it returns */
+	size_t nfds;         /* entries of fds */
+};
+
+/* A handler's immediate answer. */
+struct reg_reply;
+
+/* Returned by a handler that will answer with reg_server_reply. */
+#define REG_REPLY_LATER 1
+
+/*
+ * A request handler: returns 0 after setting the answer (no answer set:
+ * the reply is plain `ok`), a negative code (the client's call returns it),
+ * or REG_REPLY_LATER.  Runs on the server thread; must not block.
+ */
+typedef int (*reg_handler_fn)(struct reg_server *s, void *arg,
+                              const struct reg_request *req,
+                              struct reg_reply *reply);
+
+/* Registers fn for requests named op (an atom, not a built-in operation's
+ * name).  Returns 0, -EEXIST, -EINVAL or -ENOMEM. */
+int reg_server_handle(struct reg_server *s, const char *op, reg_handler_fn fn,
+                      void *arg);
+
+/* Sets the answer's value: an encoded term with its version byte (copied). */
+int reg_reply_term(struct reg_reply *r, const uint8_t *term, size_t len);
+
+/* Attaches fds to the answer (duplicated; the caller keeps its own).
+ * At most REG_MAX_FDS.  Returns 0, -EINVAL or -errno. */
+int reg_reply_fds(struct reg_reply *r, const int *fds, size_t nfds);
+
+/*
+ * Answers a request a handler deferred: rc < 0 sends an error, else term
+ * (version byte first, may be NULL for `ok`) and fds (duplicated).  Returns
+ * 0, -ENOENT if the connection is gone, or another error.
+ */
+int reg_server_reply(struct reg_server *s, uint64_t conn, uint64_t id, int rc,
+                     const uint8_t *term, size_t len, const int *fds,
+                     size_t nfds);
+
+/* Hook called when a container goes away. */
+typedef void (*reg_gone_fn)(struct reg_server *s, void *arg, uint32_t id,
+                            const char *name);
+int reg_server_on_gone(struct reg_server *s, reg_gone_fn fn, void *arg);
+
+/* The connection of a live container: 0 with *conn, or -ENOENT. */
+int reg_server_container_conn(const struct reg_server *s, uint32_t id,
+                              uint64_t *conn);
+
+/* The id of the live container named name: 0 with *id, or -ENOENT. */
+int reg_server_container_by_name(const struct reg_server *s, const char *name,
+                                 uint32_t *id);
+
+/* Tree access for handlers, as strawd itself (root; watches fire; nothing
+ * is counted in a quota).  Paths must be valid (STRAW_EBADPATH otherwise).
+ * Values read stay valid until the tree next changes. */
+int reg_server_write(struct reg_server *s, const char *path, const void *val,
+                     size_t len);
+int reg_server_rm(struct reg_server *s, const char *path);
+int reg_server_read(struct reg_server *s, const char *path, const uint8_t **val,
+                    size_t *len);
+int reg_server_set_perms(struct reg_server *s, const char *path,
+                         const struct reg_perms *p);
+
+/* ---- modules ----------------------------------------------------------- */
+
+struct reg_server_module {
+	const char *name;                  /* for logs */
+	int (*init)(struct reg_server *s); /* 0 or a negative code */
+};
+
+/* Adds a module to the list reg_server_create runs (called by
+ * REG_SERVER_MODULE's constructor; at most 32 modules). */
+void reg_server_add_module(const struct reg_server_module *m);
+
+#define REG_SERVER_MODULE(mname, initfn)                                       \
+	static const struct reg_server_module reg_module_##mname = {#mname,    \
+	                                                            initfn};   \
+	__attribute__((constructor)) static void reg_module_ctor_##mname(void) \
+	{                                                                      \
+		reg_server_add_module(&reg_module_##mname);                    \
+	}
+
+#endif /* STRAWI_REG_SERVER_H */

@@ -1,0 +1,146 @@
+/*
+ * src/registry/tree.h - the registry tree strawd serves: nodes named by
+ * absolute paths, each with a byte value, an owner uid and read and write
+ * sets, kept in one hash table of full paths (O(1) lookup, O(depth) create)
+ * with parent/child links for listing and recursive removal.
+ *
+ * The tree checks permissions and paths but knows nothing of connections:
+ * the caller says who acts (struct reg_who) and learns about every changed
+ * path through the on_change callback, in the order of the changes.  Inside a
+ * transaction (reg_tree_txn_begin) changes are recorded in an undo log and
+ * their notifications held back; reg_tree_txn_rollback restores the exact
+ * earlier state and drops them, reg_tree_txn_commit releases them.
+ *
+ * Not thread-safe: one thread (strawd's loop) owns a tree.
+ */
+#ifndef STRAWI_REG_TREE_H
+#define STRAWI_REG_TREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "path.h"
+
+/* In a read or write set: every uid. */
+#define REG_ANYONE 0xffffffffu
+/* Entries of a read or write set, at most. */
+#define REG_MAX_ACL 16
+/* The conn id of nodes strawd creates itself (never counted in a quota). */
+#define REG_CREATOR_SRV 0
+
+/* Who performs an operation. */
+struct reg_who {
+	uint32_t uid;  /* from SO_PEERCRED; 0 may do everything */
+	uint64_t conn; /* connection id, recorded as a new node's creator */
+};
+
+struct reg_node {
+	char *path;                    /* NUL-terminated full path, owned */
+	uint32_t path_len;             /* strlen(path) */
+	uint32_t name_off;             /* offset of the last component */
+	uint64_t hash;                 /* of path */
+	struct reg_node *hnext;        /* hash chain */
+	uint8_t *value;                /* owned, NULL when value_len is 0 */
+	uint32_t value_len;            /* bytes of value */
+	uint32_t value_cap;            /* bytes allocated for value */
+	struct reg_node *parent;       /* NULL for "/" */
+	struct reg_node *first, *last; /* children, in creation order */
+	struct reg_node *next, *prev;  /* siblings */
+	uint32_t nchildren;            /* direct children */
+	uint32_t owner;                /* owner uid */
+	uint8_t nread, nwrite;         /* used entries of acl_read, acl_write */
+	uint32_t acl_read[REG_MAX_ACL]; /* uids that may read, or REG_ANYONE */
+	uint32_t
+	        acl_write[REG_MAX_ACL]; /* uids that may write, or REG_ANYONE */
+	uint64_t creator;               /* conn id that created it */
+};
+
+/* A node's permissions, as read and set through the protocol. */
+struct reg_perms {
+	uint32_t owner;              /* owner uid */
+	uint32_t nread, nwrite;      /* used entries */
+	uint32_t read[REG_MAX_ACL];  /* uids, REG_ANYONE for everybody */
+	uint32_t write[REG_MAX_ACL]; /* uids, REG_ANYONE for everybody */
+};
+
+struct reg_undo;
+
+struct reg_tree {
+	struct reg_node **buckets; /* hash table of every node */
+	size_t nbuckets;           /* a power of two */
+	size_t count;              /* nodes, "/" included */
+	struct reg_node *root;     /* "/" */
+	uint64_t seed;             /* hash seed */
+	/* Called for every changed (created, written, removed, re-permitted)
+	 * path, in order; inside a transaction only at commit. */
+	void (*on_change)(void *arg, const char *path, size_t len);
+	/* Called when a node created by conn `creator` is freed. */
+	void (*on_free)(void *arg, uint64_t creator);
+	void *cb_arg;          /* passed to the callbacks */
+	int in_txn;            /* inside reg_tree_txn_begin..commit */
+	struct reg_undo *undo; /* undo log, newest first */
+	char **held;           /* notifications held during a txn */
+	size_t nheld, capheld; /* entries used, allocated */
+};
+
+/* Makes an empty tree with "/" (owner root, readable by everyone).
+ * Returns 0 or -ENOMEM; t is safe to fini either way. */
+int reg_tree_init(struct reg_tree *t);
+
+/* Frees every node.  Accepts a tree whose init failed. */
+void reg_tree_fini(struct reg_tree *t);
+
+/* The node at a valid path, or NULL. */
+struct reg_node *reg_tree_find(const struct reg_tree *t, const char *path,
+                               size_t len);
+
+/* How many nodes writing `path` would create (0 when it exists). */
+size_t reg_tree_missing(const struct reg_tree *t, const char *path, size_t len);
+
+/*
+ * The operations.  Paths must have passed reg_path_check.  Each returns 0 or
+ * -ENOENT, -EACCES, -EINVAL, -ENOMEM, and on failure changes nothing.
+ */
+
+/* Points *val at the value (valid until the tree next changes). */
+int reg_tree_read(struct reg_tree *t, const struct reg_who *who,
+                  const char *path, size_t len, const uint8_t **val,
+                  size_t *vlen);
+
+/* Sets the value, creating the node and missing ancestors (which need write
+ * permission on the nearest existing ancestor). */
+int reg_tree_write(struct reg_tree *t, const struct reg_who *who,
+                   const char *path, size_t len, const void *val, size_t vlen);
+
+/* Creates the node (and ancestors) with an empty value; 0 if it exists. */
+int reg_tree_mkdir(struct reg_tree *t, const struct reg_who *who,
+                   const char *path, size_t len);
+
+/* Removes the node and everything below it.  "/" cannot be removed. */
+int reg_tree_rm(struct reg_tree *t, const struct reg_who *who, const char *path,
+                size_t len);
+
+/* Returns the node if who may read it, else NULL with *err set. */
+const struct reg_node *reg_tree_get(struct reg_tree *t,
+                                    const struct reg_who *who, const char *path,
+                                    size_t len, int *err);
+
+/* Copies the node's permissions. */
+void reg_tree_perms(const struct reg_node *n, struct reg_perms *p);
+
+/* Replaces the permissions: the owner or root may; only root may give the
+ * node to another owner.  -EINVAL for more than REG_MAX_ACL entries. */
+int reg_tree_set_perms(struct reg_tree *t, const struct reg_who *who,
+                       const char *path, size_t len, const struct reg_perms *p);
+
+/* 1 if uid may read (write) the node. */
+int reg_node_can_read(const struct reg_node *n, uint32_t uid);
+int reg_node_can_write(const struct reg_node *n, uint32_t uid);
+
+/* Transactions: begin, then operations as above, then commit or rollback.
+ * Rollback restores the tree exactly and drops held notifications. */
+void reg_tree_txn_begin(struct reg_tree *t);
+void reg_tree_txn_commit(struct reg_tree *t);
+void reg_tree_txn_rollback(struct reg_tree *t);
+
+#endif /* STRAWI_REG_TREE_H */
