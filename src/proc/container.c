@@ -21,7 +21,9 @@ static struct sigaction old_term, old_int;
 
 void proc_close_posts(straw_container *c);
 void proc_timers_drop(straw_container *c);
+void proc_reg_idle(straw_container *c);
 int proc_reg_join(straw_container *c);
+void proc_reg_start(straw_container *c);
 void proc_reg_leave(straw_container *c);
 
 static void
@@ -41,8 +43,8 @@ name_ok(const char *name)
 	if (name == NULL)
 		return 0;
 	n = strlen(name);
-	if (n < 1 || n > 64)
-		return 0;
+	if (n < 1 || n > 64 || strspn(name, "0123456789") == n)
+		return 0; /* all digits would read as a container id */
 	for (i = 0; i < n; i++) {
 		char ch = name[i];
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
@@ -131,11 +133,13 @@ sched_thread(void *arg)
 	p = proc_map_get(&c->procs, first.process);
 	p->is_first = 1;
 	c->first_id = first.process;
-	if (c->ps_interval_ms > 0 && c->reg != NULL)
-		proc_ps_publish(c);
+	proc_reg_start(c);
+	if (c->flags & STRAW_CONTAINER_LINGER)
+		strawi_sched_hold(c->sched); /* runs until stopped */
 	sem_post(&c->started);
 
 	rc = strawi_sched_run(c->sched);
+	proc_reg_idle(c);
 	if (rc < 0)
 		strawi_log(STRAWI_LOG_ERROR, "container %s: scheduler: %s",
 		           c->name, straw_strerror(rc));

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <straw/registry.h>
+
 #include "base/base.h"
 #include "base/hash.h"
 #include "proc/etf_proc.h"
@@ -40,19 +42,12 @@ parse_machine_id(const char *s)
 static void
 node_init_once(void)
 {
-	const char *env = getenv("STRAW_MACHINE_ID");
-	char buf[64] = "";
-	FILE *f;
+	uint64_t id = 0;
 
-	if (env != NULL && *env != '\0') {
-		proc_node.machine = parse_machine_id(env);
-	} else if ((f = fopen("/etc/machine-id", "re")) != NULL) {
-		if (fgets(buf, sizeof(buf), f) != NULL)
-			proc_node.machine = parse_machine_id(buf);
-		fclose(f);
-	}
-	if (proc_node.machine == 0) /* no machine-id: the host name's hash */
-		proc_node.machine = 1;
+	/* the registry's definition: $STRAW_MACHINE_ID, /etc/machine-id */
+	if (straw_machine_id(&id) < 0 || id == 0)
+		id = 1; /* none: the host name's hash, below */
+	proc_node.machine = id;
 	if (gethostname(proc_node.host, sizeof(proc_node.host) - 1) != 0 ||
 	    proc_node.host[0] == '\0')
 		snprintf(proc_node.host, sizeof(proc_node.host), "localhost");

@@ -17,6 +17,9 @@
 #include "proc/etf_proc.h"
 #include "proc/proc.h"
 
+void proc_reg_name(straw_container *c, const char *name, uint32_t process);
+void proc_reg_idle(straw_container *c);
+
 __thread straw_container *proc_tls_container;
 __thread struct proc *proc_tls_foreign;
 
@@ -380,6 +383,7 @@ name_remove(straw_container *c, const char *name)
 			              0);
 	}
 	n->p->name = NULL;
+	proc_reg_name(c, n->name, 0);
 	straw_free(n);
 }
 
@@ -416,6 +420,7 @@ op_register(struct proc *self, const char *name, straw_pid pid)
 		return -ENOMEM;
 	}
 	t->name = n->name;
+	proc_reg_name(c, n->name, t->id);
 	return 0;
 }
 
@@ -541,7 +546,8 @@ proc_die(struct proc *p)
 		pthread_mutex_unlock(&p->ft->mu);
 	}
 	proc_map_del(&c->procs, p->id);
-	c->nprocs--;
+	if (--c->nprocs == 0)
+		proc_reg_idle(c);
 	if (p->is_first && c->status == 0 &&
 	    !straw_msg_is_atom(p->reason, "normal"))
 		c->status = 1;

@@ -18,7 +18,7 @@
 static char pt_where[512]; /* first failure inside a process */
 static _Atomic int pt_failed;
 
-static __attribute__((noreturn)) void
+static inline __attribute__((noreturn)) void
 pt_fail(const char *file, int line, const char *expr, long long a, long long b)
 {
 	if (atomic_exchange(&pt_failed, 1) == 0)
@@ -46,7 +46,7 @@ pt_fail(const char *file, int line, const char *expr, long long a, long long b)
 
 /* Runs body(arg) as the first process of a local container; returns the
  * container's exit status. */
-static int
+static inline int
 pt_run(straw_proc_fn body, void *arg)
 {
 	straw_container_opts o = {
@@ -65,7 +65,7 @@ pt_run(straw_proc_fn body, void *arg)
 		}                                                           \
 	} while (0)
 
-static straw_msg *
+static inline straw_msg *
 pt_build(straw_buf *b)
 {
 	straw_msg *m = straw_msg_new(b->data, b->len, NULL);
@@ -77,7 +77,7 @@ pt_build(straw_buf *b)
 }
 
 /* The integer v. */
-static straw_msg *
+static inline straw_msg *
 pt_int(int64_t v)
 {
 	straw_buf b = STRAW_BUF_INIT;
@@ -89,7 +89,7 @@ pt_int(int64_t v)
 }
 
 /* {Tag, V}. */
-static straw_msg *
+static inline straw_msg *
 pt_tag_int(const char *tag, int64_t v)
 {
 	straw_buf b = STRAW_BUF_INIT;
@@ -103,7 +103,7 @@ pt_tag_int(const char *tag, int64_t v)
 }
 
 /* {Tag, Pid}. */
-static straw_msg *
+static inline straw_msg *
 pt_tag_pid(const char *tag, straw_pid pid)
 {
 	straw_buf b = STRAW_BUF_INIT;
@@ -118,7 +118,7 @@ pt_tag_pid(const char *tag, straw_pid pid)
 
 /* Reads an integer term at p (SMALL_INTEGER or INTEGER); returns its size
  * or 0. */
-static size_t
+static inline size_t
 pt_read_int(const uint8_t *p, size_t n, int64_t *v)
 {
 	if (n >= 2 && p[0] == ETFP_SMALL_INTEGER) {
@@ -134,7 +134,7 @@ pt_read_int(const uint8_t *p, size_t n, int64_t *v)
 }
 
 /* 1 and *v if m is an integer. */
-static int
+static inline int
 pt_get_int(const straw_msg *m, int64_t *v)
 {
 	return m->len > 1 &&
@@ -142,7 +142,7 @@ pt_get_int(const straw_msg *m, int64_t *v)
 }
 
 /* The size of the atom at p, or 0. */
-static size_t
+static inline size_t
 pt_atom_size(const uint8_t *p, size_t n)
 {
 	if (n >= 2 && (p[0] == ETFP_SMALL_ATOM_UTF8 || p[0] == ETFP_SMALL_ATOM))
@@ -154,7 +154,7 @@ pt_atom_size(const uint8_t *p, size_t n)
 
 /* 1 if m is a tuple whose first element is the atom tag; *rest and *rlen get
  * the bytes after the tag. */
-static int
+static inline int
 pt_is_tagged(const straw_msg *m, const char *tag, const uint8_t **rest,
              size_t *rlen)
 {
@@ -174,7 +174,7 @@ pt_is_tagged(const straw_msg *m, const char *tag, const uint8_t **rest,
 }
 
 /* {Tag, Int}: 1 and *v. */
-static int
+static inline int
 pt_get_tag_int(const straw_msg *m, const char *tag, int64_t *v)
 {
 	const uint8_t *r;
@@ -184,7 +184,7 @@ pt_get_tag_int(const straw_msg *m, const char *tag, int64_t *v)
 }
 
 /* {Tag, Pid}: 1 and *pid. */
-static int
+static inline int
 pt_get_tag_pid(const straw_msg *m, const char *tag, straw_pid *pid)
 {
 	const uint8_t *r;
@@ -195,7 +195,7 @@ pt_get_tag_pid(const straw_msg *m, const char *tag, straw_pid *pid)
 }
 
 /* {'EXIT', From, Reason}: 1, *from, and whether Reason is the atom. */
-static int
+static inline int
 pt_is_exit(const straw_msg *m, straw_pid *from, const char *reason_atom)
 {
 	const uint8_t *r;
@@ -213,7 +213,7 @@ pt_is_exit(const straw_msg *m, straw_pid *from, const char *reason_atom)
 
 /* {'DOWN', Ref, process, Pid, Reason}: 1, *ref, *pid, and the reason's
  * bytes. */
-static int
+static inline int
 pt_is_down(const straw_msg *m, straw_ref *ref, straw_pid *pid,
            const uint8_t **reason, size_t *rlen)
 {
