@@ -96,8 +96,7 @@ proc_container_cleanup(straw_container *c)
 	if (l.v != NULL) {
 		proc_map_each(&c->procs, collect_foreign, &l);
 		for (i = 0; i < l.n; i++) {
-			l.v[i]->life = PROC_EXITING;
-			l.v[i]->reason = straw_msg_ref(proc_atom_shutdown);
+			proc_set_exiting(l.v[i], proc_atom_shutdown);
 			proc_die(l.v[i]);
 		}
 		straw_free(l.v);
@@ -302,8 +301,12 @@ straw_container_stop(straw_container *c, int status)
 	if (status < 0)
 		status = 1;
 	atomic_compare_exchange_strong(&c->stop_status, &expect, status);
-	if (c->sched != NULL)
+	/* As a post: the scheduler is not freed while we touch it.  Closed
+	 * means it is ending already. */
+	atomic_fetch_add(&c->inflight, 1);
+	if (!atomic_load(&c->closed))
 		strawi_sched_stop(c->sched);
+	atomic_fetch_sub(&c->inflight, 1);
 }
 
 straw_container *

@@ -243,8 +243,7 @@ detach_run(struct strawi_task *t)
 	straw_container *c = p->c;
 
 	if (p->life == PROC_ALIVE) {
-		p->life = PROC_EXITING;
-		p->reason = straw_msg_ref(proc_atom_normal);
+		proc_set_exiting(p, proc_atom_normal);
 		proc_die(p);
 	}
 	if (!c->stopping)

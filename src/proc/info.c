@@ -12,12 +12,16 @@ fill(const struct proc *p, straw_proc_info *info)
 	memset(info, 0, sizeof(*info));
 	info->pid.process = p->id;
 	info->trap_exit = p->trap_exit;
+	if (p->ft != NULL) /* its thread takes mail under mu */
+		pthread_mutex_lock(&p->ft->mu);
 	info->mailbox_len = p->mbox.len;
 	info->mailbox_bytes = p->mbox.bytes;
 	info->reductions = p->received;
+	if (p->ft != NULL)
+		pthread_mutex_unlock(&p->ft->mu);
 	info->links = p->nlinks;
 	info->monitors = p->nmons;
-	info->memory = sizeof(*p) + p->mbox.bytes;
+	info->memory = sizeof(*p) + info->mailbox_bytes;
 	if (p->life != PROC_ALIVE)
 		info->state = STRAW_PROC_EXITING;
 	else if (p->ft != NULL)

@@ -450,12 +450,22 @@ op_whereis(struct proc *self, const char *name, straw_pid *pid)
 /* ---- exit signals --------------------------------------------------- */
 
 void
+proc_set_exiting(struct proc *p, straw_msg *reason)
+{
+	if (p->ft != NULL) /* the attached thread reads life under mu */
+		pthread_mutex_lock(&p->ft->mu);
+	p->life = PROC_EXITING;
+	p->reason = straw_msg_ref(reason);
+	if (p->ft != NULL)
+		pthread_mutex_unlock(&p->ft->mu);
+}
+
+void
 proc_kill(struct proc *p, straw_msg *reason)
 {
 	if (p->life != PROC_ALIVE)
 		return;
-	p->life = PROC_EXITING;
-	p->reason = straw_msg_ref(reason);
+	proc_set_exiting(p, reason);
 	if (p->ft != NULL) {
 		/* An attached thread: told now, freed at detach. */
 		proc_die(p);

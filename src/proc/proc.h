@@ -154,6 +154,9 @@ enum { PROC_SIG_LINK = 1, PROC_SIG_EXIT = 2 };
  * Scheduler thread; does not return when it ends the running process. */
 void proc_signal(struct proc *p, straw_pid from, straw_msg *reason, int kind);
 
+/* Marks p exiting with reason (a new reference).  Scheduler thread. */
+void proc_set_exiting(struct proc *p, straw_msg *reason);
+
 /* Ends p with reason (takes a new reference).  Scheduler thread; does not
  * return when p is the running process. */
 void proc_kill(struct proc *p, straw_msg *reason);
