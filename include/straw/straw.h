@@ -22,6 +22,7 @@
 #include <straw/buf.h>
 #include <straw/err.h>
 #include <straw/export.h>
+#include <straw/term.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -137,6 +138,16 @@ STRAW_API int straw_pid_decode(const uint8_t *term, size_t len, straw_pid *pid);
 /* As straw_pid_encode / straw_pid_decode, for references. */
 STRAW_API int straw_ref_encode(straw_buf *buf, straw_ref ref);
 STRAW_API int straw_ref_decode(const uint8_t *term, size_t len, straw_ref *ref);
+
+/*
+ * Converts between a straw pid and the term layer's straw_erl_pid (the ~p
+ * argument of straw_build_fmt and straw_term_match), with the mapping
+ * above.  straw_pid_to_erl returns 0, STRAW_ENOTCONTAINER (a short pid
+ * outside a container) or STRAW_EBADATOM; straw_pid_from_erl returns 0.
+ * Any thread.
+ */
+STRAW_API int straw_pid_to_erl(straw_pid pid, straw_erl_pid *out);
+STRAW_API int straw_pid_from_erl(const straw_erl_pid *in, straw_pid *out);
 
 /* 1 if a and b name the same process (short and long forms compare equal
  * when they name the same one), else 0.  Any thread. */

@@ -197,11 +197,10 @@ etfp_is_atom(const uint8_t *term, size_t len, const char *name)
 	return n == strlen(name) && memcmp(s, name, n) == 0;
 }
 
-/* Appends the node atom naming container c of machine m. */
+/* Writes the node name of container c of machine m into node[cap]. */
 static int
-put_node(straw_buf *b, uint64_t machine, uint32_t container)
+node_name(char *node, size_t cap, uint64_t machine, uint32_t container)
 {
-	char node[400];
 	int n;
 
 	proc_node_init_host();
@@ -214,17 +213,27 @@ put_node(straw_buf *b, uint64_t machine, uint32_t container)
 	if (machine == 0)
 		machine = proc_node.machine;
 	if (machine == proc_node.machine && container == proc_node.container)
-		n = snprintf(node, sizeof(node), "%s@%s", proc_node.name,
+		n = snprintf(node, cap, "%s@%s", proc_node.name,
 		             proc_node.host);
 	else if (machine == proc_node.machine)
-		n = snprintf(node, sizeof(node), "c%" PRIu32 "@%s", container,
+		n = snprintf(node, cap, "c%" PRIu32 "@%s", container,
 		             proc_node.host);
 	else
-		n = snprintf(node, sizeof(node), "c%" PRIu32 "@m%016" PRIx64,
-		             container, machine);
-	if (n < 0 || n > 255)
+		n = snprintf(node, cap, "c%" PRIu32 "@m%016" PRIx64, container,
+		             machine);
+	if (n < 0 || n > 255 || (size_t)n >= cap)
 		return STRAW_EBADATOM;
-	return etfp_put_atom(b, node);
+	return 0;
+}
+
+/* Appends the node atom naming container c of machine m. */
+static int
+put_node(straw_buf *b, uint64_t machine, uint32_t container)
+{
+	char node[400];
+	int rc = node_name(node, sizeof(node), machine, container);
+
+	return rc < 0 ? rc : etfp_put_atom(b, node);
 }
 
 /* The machine named by a node atom's text, and whether it is this
@@ -308,6 +317,31 @@ straw_pid_decode(const uint8_t *t, size_t len, straw_pid *pid)
 	pid->machine = node_machine(node, nlen);
 	shorten(&pid->machine, &pid->container);
 	return (int)(off + need);
+}
+
+int
+straw_pid_to_erl(straw_pid pid, straw_erl_pid *out)
+{
+	int rc = node_name(out->node, sizeof(out->node), pid.machine,
+	                   pid.container);
+
+	if (rc < 0)
+		return rc;
+	out->id = pid.process;
+	out->serial = 0;
+	out->creation = pid.container ? pid.container : proc_node.container;
+	return 0;
+}
+
+int
+straw_pid_from_erl(const straw_erl_pid *in, straw_pid *out)
+{
+	out->process = in->id;
+	out->container = in->creation;
+	out->machine =
+	        node_machine((const uint8_t *)in->node, strlen(in->node));
+	shorten(&out->machine, &out->container);
+	return 0;
 }
 
 int

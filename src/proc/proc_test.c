@@ -142,6 +142,81 @@ selective_main(void *arg)
 	PCHECK_EQ(straw_receive_if(&m, 0, NULL, NULL), -EINVAL);
 }
 
+static straw_msg *
+fmt_msg(const char *fmt, int64_t v)
+{
+	straw_builder b;
+	uint8_t *out;
+	size_t len;
+	straw_msg *m;
+
+	straw_builder_init(&b);
+	straw_build_fmt(&b, fmt, v);
+	if (straw_builder_finish(&b, &out, &len) < 0)
+		return NULL;
+	m = straw_msg_take(out, len, NULL);
+	straw_builder_fini(&b);
+	return m;
+}
+
+static void
+match_main(void *arg)
+{
+	straw_pid self = straw_self(), got_pid;
+	straw_erl_pid ep;
+	straw_msg *m;
+	int64_t v = -1;
+
+	(void)arg;
+	straw_send_take(self, fmt_msg("{reply, ~i, ok}", 1));
+	straw_send_take(self, fmt_msg("{reply, ~i, error}", 2));
+	straw_send_take(self, fmt_msg("{other, ~i}", 3));
+	PCHECK_EQ(straw_receive_match(&m, 0, "{reply, _, error}"), 0);
+	PCHECK_EQ(straw_term_match(straw_msg_data(m), straw_msg_len(m),
+	                           "{reply, ~i, error}", &v),
+	          1);
+	PCHECK_EQ(v, 2);
+	straw_msg_unref(m);
+	PCHECK_EQ(straw_receive_match(&m, 0, "{nothing}"), STRAW_ETIMEOUT);
+	PCHECK(straw_receive_match(&m, 0, "{reply, ") < 0); /* bad pattern */
+	PCHECK_EQ(straw_mailbox_len(), 2);
+	PCHECK_EQ(straw_receive_match(&m, 0, "{other, _}"), 0);
+	straw_msg_unref(m);
+	PRECV(m, 0);
+	PCHECK(pt_get_tag_int(m, "reply", &v) == 0); /* {reply, 1, ok} */
+	straw_msg_unref(m);
+	/* pids through format strings: ~p with straw_erl_pid */
+	PCHECK_EQ(straw_pid_to_erl(self, &ep), 0);
+	{
+		straw_builder b;
+		uint8_t *out;
+		size_t len;
+		straw_builder_init(&b);
+		straw_build_fmt(&b, "{hello, ~p}", &ep);
+		PCHECK_EQ(straw_builder_finish(&b, &out, &len), 0);
+		m = straw_msg_take(out, len, NULL);
+		straw_builder_fini(&b);
+	}
+	PCHECK(m != NULL);
+	PCHECK(pt_get_tag_pid(m, "hello", &got_pid));
+	PCHECK(straw_pid_equal(got_pid, self));
+	memset(&ep, 0, sizeof(ep));
+	PCHECK_EQ(straw_term_match(straw_msg_data(m), straw_msg_len(m),
+	                           "{hello, ~p}", &ep),
+	          1);
+	PCHECK_EQ(straw_pid_from_erl(&ep, &got_pid), 0);
+	PCHECK_EQ(got_pid.process, self.process);
+	PCHECK_EQ(got_pid.container, 0);
+	straw_msg_unref(m);
+}
+
+/* Selective receive by an Erlang-syntax pattern. */
+CASE(receive_by_pattern)
+{
+	CHECK_EQ(pt_run(match_main, NULL), 0);
+	CHECK_PROCS_OK();
+}
+
 /* Selective receive takes the first match; the others keep their order. */
 CASE(selective_receive)
 {
@@ -938,9 +1013,10 @@ CASE(introspection)
 	CHECK_PROCS_OK();
 }
 
-CHECK_MAIN(order_between_pair, selective_receive, receive_timeouts,
-           normal_exit_not_propagating, exit_propagates_through_chain,
-           trap_exit_messages, kill_is_untrappable,
-           link_reason_kill_kills_nontrapping, monitor_down_exactly_once,
-           names_released_at_exit, crash_isolation, send_after_and_cancel,
-           million_timers, container_exit_status, introspection)
+CHECK_MAIN(order_between_pair, selective_receive, receive_by_pattern,
+           receive_timeouts, normal_exit_not_propagating,
+           exit_propagates_through_chain, trap_exit_messages,
+           kill_is_untrappable, link_reason_kill_kills_nontrapping,
+           monitor_down_exactly_once, names_released_at_exit, crash_isolation,
+           send_after_and_cancel, million_timers, container_exit_status,
+           introspection)
