@@ -1,5 +1,6 @@
 /* Messages: immutable, reference-counted ETF buffers. */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <straw/term.h>
@@ -8,16 +9,81 @@
 #include "proc/etf_proc.h"
 #include "proc/msg.h"
 
+/*
+ * The per-thread cache of small messages: most messages are a few bytes,
+ * made and freed on the container's scheduler thread, so recycling them
+ * there saves a malloc and a free per message.  Bounded; emptied when the
+ * thread exits (a pthread key destructor) or on request.
+ */
+#define CACHE_MAX 4096
+
+static __thread straw_msg *cache; /* free small messages */
+static __thread unsigned cache_n; /* how many */
+static pthread_key_t cache_key;   /* runs the flush at thread exit */
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void
+cache_destroy(void *unused)
+{
+	(void)unused;
+	proc_msg_cache_flush();
+}
+
+static void
+cache_key_init(void)
+{
+	if (pthread_key_create(&cache_key, cache_destroy) != 0)
+		STRAWI_PANIC("pthread_key_create failed");
+}
+
+void
+proc_msg_cache_flush(void)
+{
+	while (cache != NULL) {
+		straw_msg *m = cache;
+		cache = m->next;
+		straw_free(m);
+	}
+	cache_n = 0;
+}
+
+static void
+cache_put(straw_msg *m)
+{
+	if (cache_n == 0) {
+		pthread_once(&cache_once, cache_key_init);
+		pthread_setspecific(cache_key,
+		                    &cache); /* nonzero: destructor */
+	}
+	m->next = cache;
+	cache = m;
+	cache_n++;
+}
+
 straw_msg *
 proc_msg_alloc(size_t len)
 {
 	straw_msg *m;
 
-	if (len > SIZE_MAX - sizeof(*m))
-		return NULL;
-	m = straw_malloc(sizeof(*m) + len);
-	if (m == NULL)
-		return NULL;
+	if (len <= PROC_MSG_SMALL) {
+		m = cache;
+		if (m != NULL) {
+			cache = m->next;
+			cache_n--;
+		} else {
+			m = straw_malloc(sizeof(*m) + PROC_MSG_SMALL);
+			if (m == NULL)
+				return NULL;
+		}
+		m->small = 1;
+	} else {
+		if (len > SIZE_MAX - sizeof(*m))
+			return NULL;
+		m = straw_malloc(sizeof(*m) + len);
+		if (m == NULL)
+			return NULL;
+		m->small = 0;
+	}
 	m->next = NULL;
 	atomic_init(&m->refs, 1);
 	m->kind = PROC_MSG_INLINE;
@@ -124,7 +190,10 @@ straw_msg_unref(straw_msg *m)
 		base = m->base;
 		if (m->kind == PROC_MSG_TAKEN)
 			straw_free((void *)m->data);
-		straw_free(m);
+		if (m->small && cache_n < CACHE_MAX)
+			cache_put(m);
+		else
+			straw_free(m);
 		m = base; /* an alias held one reference to its base */
 	}
 }

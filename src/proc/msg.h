@@ -21,7 +21,8 @@
 struct straw_msg {
 	struct straw_msg *next; /* queue link; owned by the queue holding it */
 	_Atomic uint32_t refs;  /* references */
-	uint32_t kind;          /* enum proc_msg_kind */
+	uint16_t kind;          /* enum proc_msg_kind */
+	uint16_t small;         /* has PROC_MSG_SMALL bytes: cacheable */
 	size_t len;             /* bytes at data */
 	const uint8_t *data;    /* the term, version byte first */
 	struct straw_msg *base; /* the aliased message (ALIAS), or NULL */
@@ -33,6 +34,14 @@ enum proc_msg_kind {
 	PROC_MSG_TAKEN = 1,  /* data is a straw_malloc buffer it owns */
 	PROC_MSG_ALIAS = 2,  /* data belongs to base */
 };
+
+/* Messages with up to this many bytes share one allocation size and are
+ * recycled through a per-thread cache instead of malloc and free. */
+#define PROC_MSG_SMALL 48
+
+/* Frees the calling thread's cache of small messages (also done when the
+ * thread exits). */
+void proc_msg_cache_flush(void);
 
 /* Makes a message of len bytes, to be filled at m->bytes (unchecked), with
  * one reference.  NULL when out of memory. */

@@ -562,6 +562,7 @@ proc_die(struct proc *p)
 	    !straw_msg_is_atom(p->reason, "normal"))
 		c->status = 1;
 	if (p->ft == NULL) {
+		straw_msg_unref(p->hold);
 		straw_msg_unref(p->reason);
 		straw_free(p);
 	}
@@ -876,10 +877,15 @@ straw_exit_atom(straw_pid pid, const char *atom)
 {
 	int err = 0, rc;
 	straw_msg *r = straw_msg_atom(atom, &err);
+	struct proc *self = proc_current();
 
 	if (r == NULL)
 		return err;
+	if (self != NULL) /* a signal to itself may end it in the call */
+		self->hold = r;
 	rc = straw_exit(pid, r);
+	if (self != NULL)
+		self->hold = NULL;
 	straw_msg_unref(r);
 	return rc;
 }

@@ -68,6 +68,7 @@ struct proc {
 	uint32_t nmons;            /* monitors held and on it */
 	char *name;                /* registered name or NULL */
 	straw_msg *reason;         /* exit reason once not alive */
+	straw_msg *hold;           /* released if it ends inside a call */
 	uint64_t received;         /* messages taken from the mailbox */
 	size_t stack_size;         /* usable stack bytes */
 	straw_proc_fn fn;          /* body */

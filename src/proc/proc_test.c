@@ -243,10 +243,49 @@ timeout_main(void *arg)
 	PCHECK(strawi_now_ns() - t0 >= 20 * 1000000LL);
 }
 
+static void down_reason_is(const char *atom);
+
+static void
+self_exit_child(void *arg)
+{
+	const char *reason = arg;
+
+	straw_exit_atom(straw_self(), reason); /* does not return */
+	straw_exit_self_atom("returned");
+}
+
+static void
+self_exit_main(void *arg)
+{
+	straw_pid c;
+	straw_ref ref;
+
+	(void)arg;
+	/* exit(self(), normal) ends the caller with normal (Erlang's rule for
+	 * a signal to oneself) */
+	PCHECK_EQ(straw_spawn(self_exit_child, "normal",
+	                      &(straw_spawn_opts){STRAW_SPAWN_MONITOR, 0, &ref},
+	                      &c),
+	          0);
+	down_reason_is("normal");
+	PCHECK_EQ(straw_spawn(self_exit_child, "boom",
+	                      &(straw_spawn_opts){STRAW_SPAWN_MONITOR, 0, &ref},
+	                      &c),
+	          0);
+	down_reason_is("boom");
+}
+
 /* 0 polls; a timeout waits at least that long; sleep sleeps. */
 CASE(receive_timeouts)
 {
 	CHECK_EQ(pt_run(timeout_main, NULL), 0);
+	CHECK_PROCS_OK();
+}
+
+/* An exit signal to oneself takes effect in the call. */
+CASE(exit_signal_to_self)
+{
+	CHECK_EQ(pt_run(self_exit_main, NULL), 0);
 	CHECK_PROCS_OK();
 }
 
@@ -1014,7 +1053,7 @@ CASE(introspection)
 }
 
 CHECK_MAIN(order_between_pair, selective_receive, receive_by_pattern,
-           receive_timeouts, normal_exit_not_propagating,
+           receive_timeouts, exit_signal_to_self, normal_exit_not_propagating,
            exit_propagates_through_chain, trap_exit_messages,
            kill_is_untrappable, link_reason_kill_kills_nontrapping,
            monitor_down_exactly_once, names_released_at_exit, crash_isolation,
