@@ -5,8 +5,9 @@
  * (bench/local_erl.erl run by erl in the same invocation, case erl-local).
  *
  * Cases: straw (a message built once and sent by reference, the zero-copy
- * path), straw-build (a fresh message per send, like Erlang's {msg, I}),
- * erl-local.  Every figure is the median of bench_runs() runs.
+ * path), straw-build (a fresh message per send from bytes: straw_msg_new,
+ * which validates them), straw-fmt (a fresh {msg, I} per send with
+ * straw_sendf: the same term Erlang sends), erl-local.  Every figure is the median of bench_runs() runs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,7 +65,10 @@ tput_main(void *arg)
 	t->main = straw_self();
 	straw_spawn(sink, t, NULL, &r);
 	t0 = bench_now_ns();
-	if (t->build) {
+	if (t->build == 2) {
+		for (i = 0; i < n_msgs; i++)
+			straw_sendf(r, "{msg, ~i}", (int64_t)i);
+	} else if (t->build) {
 		for (i = 0; i < n_msgs; i++)
 			straw_send_take(r, msg_int(i));
 	} else {
@@ -250,10 +254,12 @@ main(void)
 	n_spawn = bench_quick() ? 100000 : 1000000;
 	bench_header("local");
 
-	for (int build = 0; build <= 1; build++) {
+	for (int build = 0; build <= 2; build++) {
+		static const char *const cases[] = {"straw", "straw-build",
+		                                    "straw-fmt"};
 		struct bench_result r =
-		        BENCH_RESULT_INIT("local", "throughput",
-		                          build ? "straw-build" : "straw", 7);
+		        BENCH_RESULT_INIT("local", "throughput", cases[build],
+		                          build == 2 ? 9 : 7);
 		for (i = 0; i < runs; i++) {
 			struct tput t = {build, {0, 0, 0}, 0};
 			run(tput_main, &t);

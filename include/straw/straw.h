@@ -97,6 +97,15 @@ STRAW_API const uint8_t *straw_msg_data(const straw_msg *m);
 /* The length of straw_msg_data(m) in bytes. */
 STRAW_API size_t straw_msg_len(const straw_msg *m);
 
+/*
+ * Makes a message from a format string in Erlang syntax (straw_build_fmt,
+ * e.g. straw_msgf(&err, "{ping, ~p, ~i}", &erl_pid, n)).  The term is built
+ * by the term layer's encoder, so it is not validated again.  Returns the
+ * message or NULL with *err (may be NULL): STRAW_EFORMAT, -EINVAL, -ENOMEM.
+ * Any thread.
+ */
+STRAW_API straw_msg *straw_msgf(int *err, const char *fmt, ...);
+
 /* 1 if m is the atom name, 0 otherwise.  Any thread. */
 STRAW_API int straw_msg_is_atom(const straw_msg *m, const char *name);
 
@@ -402,6 +411,10 @@ STRAW_API int straw_send(straw_pid pid, straw_msg *m);
 /* As straw_send, but consumes the caller's reference (also on failure). */
 STRAW_API int straw_send_take(straw_pid pid, straw_msg *m);
 
+/* straw_msgf then straw_send_take: builds and sends one message.  Returns
+ * the codes of both. */
+STRAW_API int straw_sendf(straw_pid pid, const char *fmt, ...);
+
 /* Sends m to the process registered as name in the caller's container.
  * Returns STRAW_ENOPROC when no process has that name. */
 STRAW_API int straw_send_name(const char *name, straw_msg *m);
@@ -434,6 +447,18 @@ STRAW_API int straw_receive_if(straw_msg **out, int timeout_ms,
  */
 STRAW_API int straw_receive_match(straw_msg **out, int timeout_ms,
                                   const char *pattern);
+
+/*
+ * Selective receive with captures: takes the first message matching
+ * pattern (straw_term_match syntax, e.g. "{reply, ~i, ~a}") and writes the
+ * captures (the trailing arguments, as for straw_term_match) only then.
+ * Captures that point into the term (~b, ~t) stay valid while *out is
+ * held.  Returns as straw_receive, or the matcher's negative code for a bad
+ * pattern (at once for a pattern without captures, else when the first
+ * message is tried).
+ */
+STRAW_API int straw_receivef(straw_msg **out, int timeout_ms,
+                             const char *pattern, ...);
 
 /* Messages waiting in the caller's mailbox, or STRAW_ENOTCONTAINER. */
 STRAW_API long straw_mailbox_len(void);

@@ -185,6 +185,26 @@ match_main(void *arg)
 	PRECV(m, 0);
 	PCHECK(pt_get_tag_int(m, "reply", &v) == 0); /* {reply, 1, ok} */
 	straw_msg_unref(m);
+	/* straw_sendf / straw_receivef: build, select and capture */
+	PCHECK_EQ(straw_sendf(self, "{job, ~i, ~a}", (int64_t)7, "low"), 0);
+	PCHECK_EQ(straw_sendf(self, "{job, ~i, ~a}", (int64_t)8, "high"), 0);
+	PCHECK_EQ(straw_sendf(self, "{job, ~i, ~a", (int64_t)9, "x"),
+	          STRAW_EFORMAT);
+	{
+		int64_t id = -1;
+		PCHECK_EQ(straw_receivef(&m, 0, "{job, ~i, high}", &id), 0);
+		PCHECK_EQ(id, 8);
+		straw_msg_unref(m);
+		id = -1;
+		PCHECK_EQ(straw_receivef(&m, 0, "{job, ~i, high}", &id),
+		          STRAW_ETIMEOUT);
+		PCHECK_EQ(id, -1); /* untouched */
+		PCHECK(straw_receivef(&m, 0, "{job, ") < 0);
+		PCHECK_EQ(straw_receive_match(&m, 0, "{job, ~i, _}"), -EINVAL);
+		PCHECK_EQ(straw_receivef(&m, 0, "{job, ~i, _}", &id), 0);
+		PCHECK_EQ(id, 7);
+		straw_msg_unref(m);
+	}
 	/* pids through format strings: ~p with straw_erl_pid */
 	PCHECK_EQ(straw_pid_to_erl(self, &ep), 0);
 	{
