@@ -284,8 +284,9 @@ straw_pid_encode(straw_buf *b, straw_pid pid)
 	if (rc == 0)
 		rc = put_u32(b, 0);
 	if (rc == 0)
-		rc = put_u32(b, pid.container ? pid.container
-		                              : proc_node.container);
+		rc = put_u32(b, pid.machine == 0 && pid.container == 0
+		                        ? proc_node.container
+		                        : pid.container);
 	if (rc < 0)
 		b->len = old;
 	return rc;
@@ -329,7 +330,9 @@ straw_pid_to_erl(straw_pid pid, straw_erl_pid *out)
 		return rc;
 	out->id = pid.process;
 	out->serial = 0;
-	out->creation = pid.container ? pid.container : proc_node.container;
+	out->creation = pid.machine == 0 && pid.container == 0
+	                        ? proc_node.container
+	                        : pid.container;
 	return 0;
 }
 
@@ -355,8 +358,9 @@ straw_ref_encode(straw_buf *b, straw_ref ref)
 	if (rc == 0)
 		rc = put_node(b, ref.machine, ref.container);
 	if (rc == 0)
-		rc = put_u32(b, ref.container ? ref.container
-		                              : proc_node.container);
+		rc = put_u32(b, ref.machine == 0 && ref.container == 0
+		                        ? proc_node.container
+		                        : ref.container);
 	if (rc == 0)
 		rc = put_u32(b, (uint32_t)(ref.id & 0x3ffff));
 	if (rc == 0)

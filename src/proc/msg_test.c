@@ -196,6 +196,22 @@ CASE(pid_etf_roundtrip)
 	CHECK_EQ(q.container, 9);
 	straw_buf_fini(&b);
 
+	/* strawd's container 0 of this machine: creation 0, stays long */
+	other.machine = proc_node.machine;
+	other.container = 0;
+	other.process = 4;
+	CHECK_OK(straw_pid_encode(&b, other));
+	{
+		static const uint8_t zero[4] = {0, 0, 0, 0};
+		CHECK_MEM(b.data + b.len - 4, 4, zero, 4);
+	}
+	CHECK_OK(straw_pid_decode(b.data, b.len, &q));
+	CHECK_EQ_U(q.machine, proc_node.machine);
+	CHECK_EQ(q.container, 0);
+	CHECK_EQ(q.process, 4);
+	CHECK_EQ(straw_pid_equal(q, p), 0);
+	straw_buf_fini(&b);
+
 	proc_node.container = 0;
 	CHECK_RC(straw_pid_encode(&b, p), STRAW_ENOTCONTAINER);
 	CHECK_EQ(b.len, 0);

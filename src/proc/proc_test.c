@@ -1066,6 +1066,46 @@ info_main(void *arg)
 	          -EINVAL);
 }
 
+static void
+bad_args_main(void *arg)
+{
+	straw_pid self = straw_self(), remote = {0x77, 5, 1},
+	          nobody = {0, 0, 99999};
+	straw_msg *m = straw_msg_atom("x", NULL);
+	straw_ref ref = {0, 0, 0, 12345};
+
+	(void)arg;
+	PCHECK_EQ(straw_send(self, NULL), -EINVAL);
+	PCHECK_EQ(straw_send(remote, m), -EHOSTUNREACH); /* no router yet */
+	PCHECK_EQ(straw_send(nobody, m), 0);             /* dropped */
+	PCHECK_EQ(straw_exit(self, NULL), -EINVAL);
+	PCHECK_EQ(straw_exit(remote, m), -EHOSTUNREACH);
+	PCHECK_EQ(straw_exit(nobody, m), 0);
+	PCHECK_EQ(straw_link(remote), -EHOSTUNREACH);
+	PCHECK_EQ(straw_monitor(remote, &ref), -EHOSTUNREACH);
+	PCHECK_EQ(straw_demonitor(ref, 0), 0); /* unknown */
+	PCHECK_EQ(straw_unlink(nobody), 0);
+	PCHECK_EQ(straw_receive(NULL, 0), -EINVAL);
+	PCHECK_EQ(straw_receive_if(&m, 0, NULL, NULL), -EINVAL);
+	PCHECK_EQ(straw_spawn(NULL, NULL, NULL, NULL), -EINVAL);
+	PCHECK_EQ(straw_send_after(self, NULL, 1, NULL), -EINVAL);
+	PCHECK_EQ(straw_cancel_timer((straw_timer){0}), -ENOENT);
+	PCHECK_EQ(straw_cancel_timer((straw_timer){777}), -ENOENT);
+	PCHECK_EQ(straw_register(NULL, self), -EINVAL);
+	PCHECK_EQ(straw_register("n", remote), -EINVAL);
+	PCHECK_EQ(straw_send_name(NULL, m), STRAW_ENOPROC);
+	PCHECK_EQ(straw_send_name("n", NULL), -EINVAL);
+	PCHECK_EQ(straw_mailbox_len(), 0); /* nothing above queued anything */
+	straw_msg_unref(m);
+}
+
+/* Bad arguments get a clear error and change nothing. */
+CASE(bad_arguments)
+{
+	CHECK_EQ(pt_run(bad_args_main, NULL), 0);
+	CHECK_PROCS_OK();
+}
+
 CASE(introspection)
 {
 	CHECK_EQ(pt_run(info_main, NULL), 0);
@@ -1078,4 +1118,4 @@ CHECK_MAIN(order_between_pair, selective_receive, receive_by_pattern,
            kill_is_untrappable, link_reason_kill_kills_nontrapping,
            monitor_down_exactly_once, names_released_at_exit, crash_isolation,
            send_after_and_cancel, million_timers, container_exit_status,
-           introspection)
+           bad_arguments, introspection)
