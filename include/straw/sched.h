@@ -68,6 +68,15 @@ STRAW_API int straw_connect(int fd, const struct sockaddr *addr, socklen_t len,
  */
 STRAW_API int straw_wait_fd(int fd, short events, int timeout_ms);
 
+/*
+ * Closes fd like close(2), first waking the processes of the caller's
+ * container that wait on it in these calls: they return -EBADF (or what
+ * their call gives on a closed fd) instead of waiting on.  Use it instead
+ * of close(2) for fds other processes may be waiting on.  Returns 0 or
+ * -errno.  Any thread.
+ */
+STRAW_API int straw_close(int fd);
+
 /* Whether the caller runs inside a straw process (a coroutine).  Any
  * thread. */
 STRAW_API int straw_in_coroutine(void);

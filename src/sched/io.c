@@ -163,6 +163,12 @@ straw_wait_fd(int fd, short events, int timeout_ms)
 }
 
 int
+straw_close(int fd)
+{
+	return strawi_close(fd);
+}
+
+int
 straw_in_coroutine(void)
 {
 	return strawi_coro_self() != NULL;

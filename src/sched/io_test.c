@@ -411,7 +411,64 @@ CASE(public_calls_outside_coroutines)
 	CHECK_RC(straw_wait_fd(-1, POLLIN, 0), -EBADF);
 }
 
-CHECK_MAIN(pipe_between_coroutines, timeouts_zero_and_finite,
+/* One coroutine waiting for both directions hears both. */
+static void
+both_ways(void *arg)
+{
+	(void)arg;
+	rc_seen[0] = strawi_wait_fd(sv[0], EPOLLIN | EPOLLOUT, STRAWI_FOREVER);
+	CHECK_EQ(write(sv[1], "b", 1), 1);
+	rc_seen[1] = strawi_wait_fd(sv[0], EPOLLIN | EPOLLOUT, STRAWI_FOREVER);
+	rc_seen[2] = strawi_wait_fd(sv[0], EPOLLIN, STRAWI_FOREVER);
+}
+
+CASE(wait_for_both_directions)
+{
+	CHECK_OK(strawi_sched_new(NULL, &S));
+	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	CHECK_OK(strawi_coro_spawn(S, both_ways, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(rc_seen[0], EPOLLOUT);
+	CHECK_EQ(rc_seen[1], EPOLLIN | EPOLLOUT);
+	CHECK_EQ(rc_seen[2], EPOLLIN);
+	close(sv[0]);
+	close(sv[1]);
+	strawi_sched_free(S);
+}
+
+/* Closing an fd wakes its waiter, whose read then fails. */
+static void
+closer(void *arg)
+{
+	(void)arg;
+	rc_seen[3] = strawi_close(pfd[0]);
+}
+
+static void
+reader_of_closed(void *arg)
+{
+	char c;
+
+	(void)arg;
+	rc_seen[2] = (int)strawi_read(pfd[0], &c, 1, STRAWI_FOREVER);
+}
+
+CASE(close_wakes_waiters)
+{
+	CHECK_OK(strawi_sched_new(NULL, &S));
+	CHECK_OK(pipe(pfd));
+	CHECK_OK(strawi_coro_spawn(S, reader_of_closed, NULL, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, closer, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_RC(rc_seen[3], 0);
+	CHECK_RC(rc_seen[2], -EBADF);
+	CHECK_RC(straw_close(pfd[0]), -EBADF);
+	CHECK_RC(straw_close(pfd[1]), 0);
+	strawi_sched_free(S);
+}
+
+CHECK_MAIN(close_wakes_waiters, wait_for_both_directions,
+           pipe_between_coroutines, timeouts_zero_and_finite,
            infinite_wait_then_data, one_waiter_per_direction,
            reader_and_writer_on_one_socket, accept_and_connect,
            kill_while_waiting_on_fd, regular_file_is_ready,

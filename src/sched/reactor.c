@@ -181,6 +181,14 @@ strawi_reactor_unwait(struct strawi_sched *s, struct strawi_coro *c)
 	 * so the union of interests is not narrowed. */
 }
 
+/* The events a waiter for ev hears about. */
+static inline uint32_t
+wanted(uint32_t ev)
+{
+	return (ev & (RD_EVENTS | WR_EVENTS)) | ERR_EVENTS |
+	       ((ev & EPOLLIN) ? (uint32_t)(EPOLLRDHUP | EPOLLPRI) : 0);
+}
+
 static void
 fd_event(struct strawi_sched *s, int fd, uint32_t seq, uint32_t revents)
 {
@@ -194,12 +202,12 @@ fd_event(struct strawi_sched *s, int fd, uint32_t seq, uint32_t revents)
 		return; /* a registration from an earlier generation */
 	if ((c = slot->rd) != NULL && (revents & (RD_EVENTS | ERR_EVENTS))) {
 		strawi_reactor_unwait(s, c);
-		c->park_result = (int)(revents & ~(uint32_t)WR_EVENTS);
+		c->park_result = (int)(revents & wanted(c->wait_events));
 		strawi_coro_make_runnable(s, c);
 	}
 	if ((c = slot->wr) != NULL && (revents & (WR_EVENTS | ERR_EVENTS))) {
 		strawi_reactor_unwait(s, c);
-		c->park_result = (int)(revents & ~(uint32_t)RD_EVENTS);
+		c->park_result = (int)(revents & wanted(c->wait_events));
 		strawi_coro_make_runnable(s, c);
 	}
 	if (slot->rd != NULL || slot->wr != NULL) {
@@ -218,6 +226,27 @@ fd_event(struct strawi_sched *s, int fd, uint32_t seq, uint32_t revents)
 			}
 		}
 	}
+}
+
+int
+strawi_close(int fd)
+{
+	struct strawi_sched *s = strawi_tls_sched;
+
+	if (s != NULL && fd >= 0 && fd < s->nfds) {
+		struct strawi_fd_slot *slot = &s->fds[fd];
+		struct strawi_coro *c;
+
+		while ((c = slot->rd != NULL ? slot->rd : slot->wr) != NULL) {
+			strawi_reactor_unwait(s, c);
+			c->park_result = EPOLLERR | EPOLLHUP;
+			strawi_coro_make_runnable(s, c);
+		}
+		slot->seq++; /* events of the old registration are stale */
+	}
+	if (close(fd) < 0 && errno != EINTR)
+		return -errno;
+	return 0;
 }
 
 /* poll(2) for a thread without a running scheduler, or a deadline now. */

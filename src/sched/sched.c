@@ -22,64 +22,6 @@
 _Thread_local struct strawi_sched *strawi_tls_sched
         __attribute__((tls_model("initial-exec")));
 
-/* ---- switching ---------------------------------------------------------- */
-
-/* Scheduler context -> coroutine c, until c switches back. */
-static inline void
-switch_to_coro(struct strawi_sched *s, struct strawi_coro *c)
-{
-	s->current = c;
-	c->state = c->state == STRAWI_CORO_EXITING ? STRAWI_CORO_EXITING
-	                                           : STRAWI_CORO_RUNNING;
-	c->switches++;
-	s->stats.switches++;
-#ifdef STRAWI_ASAN
-	__sanitizer_start_switch_fiber(&s->main_fake_stack,
-	                               strawi_stack_lo(s, c),
-	                               strawi_stack_len(s, c));
-#endif
-#ifdef STRAWI_TSAN
-	__tsan_switch_to_fiber(c->tsan_fiber, 0);
-#endif
-	strawi_ctx_switch(&s->main_sp, c->sp);
-#ifdef STRAWI_ASAN
-	__sanitizer_finish_switch_fiber(s->main_fake_stack, NULL, NULL);
-#endif
-	s->current = NULL;
-}
-
-/* Coroutine c -> scheduler context.  A dying coroutine never comes back. */
-static inline void
-switch_to_sched(struct strawi_sched *s, struct strawi_coro *c, int dying)
-{
-#ifdef STRAWI_ASAN
-	__sanitizer_start_switch_fiber(dying ? NULL : &c->san_fake_stack,
-	                               s->main_stack_bottom,
-	                               s->main_stack_size);
-#else
-	(void)dying;
-#endif
-#ifdef STRAWI_TSAN
-	__tsan_switch_to_fiber(s->tsan_main, 0);
-#endif
-	strawi_ctx_switch(&c->sp, s->main_sp);
-#ifdef STRAWI_ASAN
-	__sanitizer_finish_switch_fiber(c->san_fake_stack, NULL, NULL);
-#endif
-}
-
-/* First code on a fresh coroutine stack. */
-static void
-san_first_entry(struct strawi_sched *s)
-{
-#ifdef STRAWI_ASAN
-	__sanitizer_finish_switch_fiber(NULL, &s->main_stack_bottom,
-	                                &s->main_stack_size);
-#else
-	(void)s;
-#endif
-}
-
 /* ---- run queue ---------------------------------------------------------- */
 
 static inline void
@@ -108,6 +50,124 @@ rq_pop(struct strawi_sched *s)
 	return c;
 }
 
+/* ---- switching ---------------------------------------------------------- */
+
+/*
+ * A coroutine that gives up the CPU switches straight to the next runnable
+ * one when there is one and the loop's budget allows, else to the
+ * scheduler context.  Whatever runs after a switch first settles the
+ * coroutine that switched out (s->prev): releases its stack if it ended,
+ * checks an unguarded stack's depth.  The scheduler context itself never
+ * sets s->prev, so s->prev == NULL on a coroutine's first entry means it
+ * came from the scheduler.
+ */
+
+static void settle_prev(struct strawi_sched *s);
+
+static inline void
+resumed(struct strawi_sched *s)
+{
+	if (s->prev != NULL)
+		settle_prev(s);
+}
+
+static inline void
+make_current(struct strawi_sched *s, struct strawi_coro *c)
+{
+	s->current = c;
+	if (c->state != STRAWI_CORO_EXITING)
+		c->state = STRAWI_CORO_RUNNING;
+	c->switches++;
+	s->stats.switches++;
+}
+
+/* Scheduler context -> coroutine c, until something switches back. */
+static inline void
+switch_to_coro(struct strawi_sched *s, struct strawi_coro *c)
+{
+	make_current(s, c);
+#ifdef STRAWI_ASAN
+	__sanitizer_start_switch_fiber(&s->main_fake_stack,
+	                               strawi_stack_lo(s, c),
+	                               strawi_stack_len(s, c));
+#endif
+#ifdef STRAWI_TSAN
+	__tsan_switch_to_fiber(c->tsan_fiber, 0);
+#endif
+	strawi_ctx_switch(&s->main_sp, c->sp);
+#ifdef STRAWI_ASAN
+	__sanitizer_finish_switch_fiber(s->main_fake_stack, NULL, NULL);
+#endif
+	s->current = NULL;
+	resumed(s);
+}
+
+/*
+ * The running coroutine c gives up the CPU (it is queued, parked or
+ * ending).  Returns when c runs again; a dying coroutine never does.
+ */
+static inline void
+switch_out(struct strawi_sched *s, struct strawi_coro *c, int dying)
+{
+	struct strawi_coro *next = NULL;
+
+	if (s->budget > 0 &&
+	    !atomic_load_explicit(&s->stop, memory_order_relaxed))
+		next = rq_pop(s);
+	if (next == c) { /* a yield with nobody else to run */
+		s->budget--;
+		c->state = STRAWI_CORO_RUNNING;
+		return;
+	}
+	s->prev = c;
+	s->prev_dead = dying;
+	if (next != NULL) {
+		s->budget--;
+		make_current(s, next);
+#ifdef STRAWI_ASAN
+		__sanitizer_start_switch_fiber(
+		        dying ? NULL : &c->san_fake_stack,
+		        strawi_stack_lo(s, next), strawi_stack_len(s, next));
+#endif
+#ifdef STRAWI_TSAN
+		__tsan_switch_to_fiber(next->tsan_fiber, 0);
+#endif
+		strawi_ctx_switch(&c->sp, next->sp);
+	} else {
+		s->current = NULL;
+#ifdef STRAWI_ASAN
+		__sanitizer_start_switch_fiber(
+		        dying ? NULL : &c->san_fake_stack, s->main_stack_bottom,
+		        s->main_stack_size);
+#endif
+#ifdef STRAWI_TSAN
+		__tsan_switch_to_fiber(s->tsan_main, 0);
+#endif
+		strawi_ctx_switch(&c->sp, s->main_sp);
+	}
+#ifdef STRAWI_ASAN
+	__sanitizer_finish_switch_fiber(c->san_fake_stack, NULL, NULL);
+#endif
+	resumed(s);
+}
+
+/* First code on a fresh coroutine stack (or a restarted one). */
+static void
+first_entry(struct strawi_sched *s)
+{
+#ifdef STRAWI_ASAN
+	const void *bottom;
+	size_t size;
+
+	__sanitizer_finish_switch_fiber(NULL, &bottom, &size);
+	if (s->prev == NULL) { /* from the scheduler: its stack */
+		s->main_stack_bottom = bottom;
+		s->main_stack_size = size;
+	}
+#endif
+	resumed(s);
+}
+
 void
 strawi_coro_make_runnable(struct strawi_sched *s, struct strawi_coro *c)
 {
@@ -132,8 +192,7 @@ coro_finish(struct strawi_coro *c)
 	/* Waits armed by on_exit are over. */
 	if (strawi_timer_pending(&c->park_timer))
 		strawi_timer_cancel(s, &c->park_timer);
-	s->dead = c;
-	switch_to_sched(s, c, 1);
+	switch_out(s, c, 1);
 	STRAWI_PANIC("a dead coroutine was resumed");
 }
 
@@ -142,7 +201,7 @@ coro_main(void *arg)
 {
 	struct strawi_coro *c = arg;
 
-	san_first_entry(c->sched);
+	first_entry(c->sched);
 	if (!c->kill_pending) {
 		c->started = 1;
 		c->fn(c->arg);
@@ -156,7 +215,7 @@ strawi_coro_exit_entry(void *arg)
 {
 	struct strawi_coro *c = arg;
 
-	san_first_entry(c->sched);
+	first_entry(c->sched);
 	coro_finish(c);
 }
 
@@ -178,14 +237,17 @@ strawi_coro_restart_to_exit(struct strawi_sched *s, struct strawi_coro *c)
 	c->sp = strawi_ctx_make(c, strawi_coro_exit_entry, c);
 }
 
-/* After c switched out: release it if it ended, check its stack. */
+/* After s->prev switched out: release it if it ended, check its stack. */
 static void
-after_run(struct strawi_sched *s, struct strawi_coro *c)
+settle_prev(struct strawi_sched *s)
 {
-	if (s->dead != NULL) {
-		struct strawi_coro *d = s->dead;
+	struct strawi_coro *c = s->prev;
 
-		s->dead = NULL;
+	s->prev = NULL;
+	if (s->prev_dead) {
+		struct strawi_coro *d = c;
+
+		s->prev_dead = 0;
 		if (d->all_prev != NULL)
 			d->all_prev->all_next = d->all_next;
 		else
@@ -294,9 +356,7 @@ strawi_yield(void)
 
 	STRAWI_ASSERT(c != NULL);
 	strawi_coro_make_runnable(s, c);
-	switch_to_sched(s, c, 0);
-	if (unlikely(c->kill_pending && c->state != STRAWI_CORO_EXITING))
-		coro_finish(c);
+	switch_out(s, c, 0);
 }
 
 static void
@@ -326,7 +386,7 @@ strawi_park_internal(struct strawi_coro *c, int64_t deadline)
 	}
 	c->park_result = 0;
 	c->state = STRAWI_CORO_PARKED;
-	switch_to_sched(s, c, 0);
+	switch_out(s, c, 0);
 	if (exiting)
 		c->state = STRAWI_CORO_EXITING;
 	if (strawi_timer_pending(&c->park_timer))
@@ -348,6 +408,27 @@ strawi_park(int64_t deadline)
 	if (deadline != STRAWI_FOREVER && deadline <= strawi_now_ns())
 		return STRAW_ETIMEOUT;
 	return strawi_park_internal(c, deadline);
+}
+
+void
+strawi_sleep_until(int64_t deadline)
+{
+	struct strawi_sched *s = strawi_tls_sched;
+	struct strawi_coro *c = s->current;
+	int woken;
+
+	STRAWI_ASSERT(c != NULL);
+	woken = c->wake_pending;
+	c->wake_pending = 0;
+	while (deadline == STRAWI_FOREVER || strawi_now_ns() < deadline) {
+		int rc = strawi_park_internal(c, deadline);
+
+		if (rc == 0)
+			woken = 1;
+		else if (rc == -ENOMEM) /* no room for the timer: poll */
+			strawi_yield();
+	}
+	c->wake_pending = (uint8_t)woken;
 }
 
 void
@@ -405,7 +486,7 @@ strawi_coro_kill(struct strawi_coro *c, intptr_t code, void *data)
 	struct strawi_sched *s = c->sched;
 
 	if (c == s->current || c->state == STRAWI_CORO_EXITING ||
-	    c->state == STRAWI_CORO_DEAD)
+	    c->state == STRAWI_CORO_DEAD || c->in_on_exit)
 		return -EINVAL;
 	if (c->kill_pending)
 		return 0;
@@ -445,7 +526,11 @@ strawi_sched_post(struct strawi_sched *s, struct strawi_task *t)
 	do {
 		atomic_store_explicit(&t->next, old, memory_order_relaxed);
 	} while (!atomic_compare_exchange_weak(&s->remote, &old, t));
-	if (old == NULL) {
+	/* Only a sleeping scheduler needs the eventfd: one awake drains the
+	 * queue before it sleeps.  Both sides are sequentially consistent:
+	 * either this load sees `sleeping`, or the scheduler's check after
+	 * setting it sees this post. */
+	if (old == NULL && atomic_load(&s->sleeping)) {
 		uint64_t one = 1;
 		ssize_t n;
 
@@ -506,6 +591,7 @@ strawi_sched_new(const struct strawi_sched_config *config,
 	s->epfd = -1;
 	s->efd = -1;
 	atomic_init(&s->stop, 0);
+	atomic_init(&s->sleeping, 0);
 	atomic_init(&s->remote, NULL);
 	rc = strawi_fault_install();
 	if (rc == 0)
@@ -549,18 +635,18 @@ strawi_sched_run(struct strawi_sched *s)
 #endif
 	for (;;) {
 		struct strawi_coro *c;
-		int budget = STRAWI_RUN_BUDGET;
 		int64_t deadline;
 
 		if (atomic_load_explicit(&s->stop, memory_order_relaxed)) {
 			s->stopped = 1;
 			break;
 		}
-		while (budget-- > 0 &&
+		s->budget = STRAWI_RUN_BUDGET;
+		while (s->budget > 0 &&
 		       !atomic_load_explicit(&s->stop, memory_order_relaxed) &&
 		       (c = rq_pop(s)) != NULL) {
+			s->budget--;
 			switch_to_coro(s, c);
-			after_run(s, c);
 		}
 		strawi_sched_drain_remote(s);
 		if (s->heap_len > 0)
@@ -573,8 +659,16 @@ strawi_sched_run(struct strawi_sched *s)
 			deadline = s->heap[0].deadline;
 		else
 			deadline = STRAWI_FOREVER;
+		if (deadline != 0) {
+			strawi_stack_trim(s);
+			atomic_store(&s->sleeping, 1);
+			if (atomic_load(&s->remote) != NULL)
+				deadline = 0; /* posted meanwhile: no sleep */
+		}
 		strawi_reactor_poll(s, deadline);
+		atomic_store_explicit(&s->sleeping, 0, memory_order_relaxed);
 	}
+	strawi_stack_trim(s);
 	atomic_store(&s->stop, 0);
 	strawi_tls_sched = NULL;
 	s->running = 0;
@@ -611,6 +705,24 @@ strawi_sched_release(struct strawi_sched *s)
 {
 	STRAWI_ASSERT(s->holds > 0);
 	s->holds--;
+}
+
+void
+strawi_sched_set_user(struct strawi_sched *s, void *user)
+{
+	s->user = user;
+}
+
+void *
+strawi_sched_user(const struct strawi_sched *s)
+{
+	return s->user;
+}
+
+struct strawi_coro *
+strawi_sched_first(const struct strawi_sched *s)
+{
+	return s->all;
 }
 
 void

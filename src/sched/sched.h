@@ -5,11 +5,12 @@
  * directly.
  *
  * Threads.  A scheduler belongs to the thread that called
- * strawi_sched_init() on it: that thread (its "owner") runs it, and every
+ * strawi_sched_new() for it: that thread (its "owner") runs it, and every
  * call below is for the owner thread only (from a coroutine or from a
  * callback the scheduler runs) unless its comment says "any thread".  The
- * calls for any thread are strawi_sched_post(), strawi_coro_wake_remote()
- * and strawi_sched_stop().
+ * calls for any thread are strawi_sched_post(), strawi_coro_wake_remote(),
+ * strawi_sched_stop(), strawi_timer_init(), strawi_close() and, outside
+ * coroutines (where they block in poll(2)), the I/O calls.
  *
  * Contexts.  Code runs either in a coroutine (on the coroutine's own stack)
  * or in the scheduler context (on the owner thread's stack: the loop
@@ -112,7 +113,8 @@ enum strawi_exit_reason {
 /* How a coroutine ended; passed to on_exit. */
 struct strawi_exit_info {
 	int reason;    /* enum strawi_exit_reason */
-	int signo;     /* the signal for OVERFLOW, FAULT, ABORT; else 0 */
+	int signo;     /* the signal for FAULT, ABORT and an OVERFLOW into the
+	                  guard page; else 0 */
 	void *addr;    /* faulting address for OVERFLOW and FAULT; else NULL */
 	intptr_t code; /* from strawi_coro_exit()/strawi_coro_kill(); else 0 */
 	void *data; /* from strawi_coro_exit()/strawi_coro_kill(); else NULL */
@@ -129,11 +131,12 @@ enum strawi_coro_state {
 
 /* Guard pages below coroutine stacks (strawi_sched_config.guard). */
 enum strawi_guard_mode {
-	STRAWI_GUARD_AUTO = 0, /* guard pages while the kernel's map budget
-	                          (vm.max_map_count) allows, then unguarded
+	STRAWI_GUARD_AUTO = 0, /* guard pages (without limit on Linux >=
+	                          6.13; on older kernels while the map budget,
+	                          vm.max_map_count, allows), then unguarded
 	                          stacks checked at switches; the default */
 	STRAWI_GUARD_ON = 1,   /* always; spawn fails with -ENOMEM past the
-	                          budget */
+	                          budget on older kernels */
 	STRAWI_GUARD_OFF = 2,  /* never (sp check at switches only) */
 };
 
@@ -145,12 +148,14 @@ typedef void (*strawi_coro_fn)(void *arg);
  * default.
  */
 struct strawi_sched_config {
-	size_t stack_size; /* default usable stack per coroutine (bytes,
-	                         rounded up to a power of two >= 16 KiB);
-	                         0: STRAWI_STACK_DEFAULT */
+	size_t stack_size; /* default stack per coroutine (bytes, rounded
+	                      up to a power of two >= 16 KiB, of which the
+	                      top 256 hold the struct strawi_coro; the guard
+	                      page comes on top); 0: STRAWI_STACK_DEFAULT */
 	int guard;         /* enum strawi_guard_mode */
-	size_t pool_hot;   /* stacks kept ready without madvise per size
-	                         class; 0: 256 */
+	size_t pool_hot;   /* stacks per size class kept resident for
+	                      reuse; more are trimmed with madvise when the
+	                      scheduler sleeps or returns; 0: 256 */
 	/*
 	 * Called once in every coroutine that ends, in that coroutine, just
 	 * before its stack goes back to the pool: after its entry returned,
@@ -186,7 +191,7 @@ struct strawi_coro {
 	char *stack_base;               /* start of the mapping (guard) */
 	struct strawi_coro *pool_next;  /* stack pool link when dead */
 	uint32_t stack_class;           /* size class of the mapping */
-	uint8_t guarded;                /* the lowest page is PROT_NONE */
+	uint8_t guarded;                /* the lowest page is a guard page */
 	uint64_t id;                    /* serial per scheduler, from 1 */
 	uint64_t switches;              /* times switched in */
 	int state;                      /* enum strawi_coro_state */
@@ -266,7 +271,8 @@ void strawi_yield(void);
 /*
  * Blocks the running coroutine until strawi_coro_wake() (or a remote wake)
  * or the deadline.  Returns 0 when woken, STRAW_ETIMEOUT when the deadline
- * passed first.  A wake that came while the coroutine was not parked is
+ * passed first, -ENOMEM (without blocking) when the timer heap could not
+ * grow for the deadline.  A wake that came while the coroutine was not parked is
  * kept (one, like a permit) and makes the next park return 0 at once, so a
  * check-then-park sequence cannot lose a wake; a park may also return 0
  * spuriously: callers re-check their condition.  A deadline <= now returns
@@ -275,6 +281,12 @@ void strawi_yield(void);
  * ends (on_exit runs).  Coroutine only.
  */
 int strawi_park(int64_t deadline);
+
+/*
+ * Sleeps until the deadline whatever wakes come meanwhile; a wake is kept
+ * for the next strawi_park (it is not lost).  Coroutine only.
+ */
+void strawi_sleep_until(int64_t deadline);
 
 /*
  * Makes c runnable if it is parked, or leaves it a pending wake otherwise
@@ -308,7 +320,8 @@ __attribute__((noreturn)) void strawi_coro_exit(intptr_t code, void *data);
  * STRAWI_EXIT_KILLED and code/data as given, running on_exit.  Its frames
  * are discarded (no cleanup runs in them).  A second kill of the same
  * coroutine before it ran is ignored.  Returns 0, or -EINVAL for the
- * running coroutine or one already exiting.  Owner thread.
+ * running coroutine or one already ending (in on_exit, parked there or
+ * not).  Owner thread.
  */
 int strawi_coro_kill(struct strawi_coro *c, intptr_t code, void *data);
 
@@ -384,6 +397,23 @@ void strawi_sched_free(struct strawi_sched *s);
  */
 void strawi_sched_post(struct strawi_sched *s, struct strawi_task *t);
 
+/*
+ * The live coroutines of s, for introspection (`straw ps`): the first, then
+ * strawi_coro_next() until NULL; unspecified order.  Do not spawn or end
+ * coroutines while walking.  Owner thread.
+ */
+struct strawi_coro *strawi_sched_first(const struct strawi_sched *s);
+static inline struct strawi_coro *
+strawi_coro_next(const struct strawi_coro *c)
+{
+	return c->all_next;
+}
+
+/* A pointer for the layer above (its container state); NULL at first.
+ * Owner thread. */
+void strawi_sched_set_user(struct strawi_sched *s, void *user);
+void *strawi_sched_user(const struct strawi_sched *s);
+
 /* Copies the counters.  Owner thread. */
 void strawi_sched_stats(const struct strawi_sched *s,
                         struct strawi_sched_stats *out);
@@ -445,6 +475,15 @@ int strawi_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
                   int64_t deadline);
 int strawi_connect(int fd, const struct sockaddr *addr, socklen_t len,
                    int64_t deadline);
+
+/*
+ * Closes fd after waking the coroutines of this thread's scheduler that
+ * wait on it (their strawi_wait_fd returns EPOLLERR | EPOLLHUP, so their
+ * read or write then fails with -EBADF instead of waiting for an fd that
+ * is gone).  Returns 0 or -errno from close(2).  Any thread; only the
+ * calling thread's scheduler is told.
+ */
+int strawi_close(int fd);
 
 #ifdef __cplusplus
 }

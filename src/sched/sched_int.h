@@ -57,15 +57,19 @@ struct strawi_fd_slot {
 
 struct strawi_sched {
 	struct strawi_sched_config cfg; /* copied at creation */
+	void *user;                     /* strawi_sched_set_user */
 	void *main_sp;                  /* the scheduler context, when out */
 	struct strawi_coro *current;    /* running coroutine or NULL */
 	struct strawi_coro *rq_head;    /* run queue (FIFO) */
 	struct strawi_coro *rq_tail;
 	struct strawi_coro *all;  /* live coroutines (doubly linked) */
-	struct strawi_coro *dead; /* ended, stack not yet released */
+	struct strawi_coro *prev; /* switched out, not yet settled */
+	int prev_dead;            /* prev ended: release its stack */
+	int budget;               /* runs left before the next poll */
 	uint64_t next_id;         /* next coroutine id */
 	int running;              /* inside strawi_sched_run */
 	int stopped;              /* last run ended by stop */
+	atomic_int sleeping;      /* in epoll_wait with a timeout */
 	atomic_int stop;          /* stop requested */
 	unsigned holds;           /* strawi_sched_hold count */
 	int shutting_down;        /* inside strawi_sched_free */
@@ -93,9 +97,11 @@ struct strawi_sched {
 	/* stacks */
 	size_t page;                                          /* page size */
 	struct strawi_stack_pool pools[STRAWI_STACK_CLASSES]; /* by class */
-	struct strawi_slab *slabs; /* every mapping */
-	uint64_t stacks_mapped;    /* stacks in slabs */
-	uint64_t stacks_guarded;   /* of those, guarded */
+	struct strawi_slab *slabs;  /* every mapping */
+	uint64_t stacks_mapped;     /* stacks in slabs */
+	uint64_t stacks_guarded;    /* of those, guarded */
+	uint64_t stacks_mprotected; /* of those, by mprotect */
+	int stacks_excess;          /* a hot list is longer than pool_hot */
 
 	/* crash isolation */
 	void *altstack;       /* sigaltstack of the owner */
@@ -127,6 +133,8 @@ size_t strawi_stack_class_size(int cls);
 struct strawi_coro *strawi_stack_get(struct strawi_sched *s, int cls);
 void strawi_stack_put(struct strawi_sched *s, struct strawi_coro *c);
 void strawi_stack_free_all(struct strawi_sched *s);
+/* Moves hot stacks past cfg.pool_hot to the cold lists (madvise). */
+void strawi_stack_trim(struct strawi_sched *s);
 /* Lowest usable byte and the usable bytes of c's stack. */
 static inline char *
 strawi_stack_lo(const struct strawi_sched *s, const struct strawi_coro *c)

@@ -47,7 +47,11 @@ CASE(spawn_runs_in_order_and_ends)
 	int i;
 
 	new_sched();
+	CHECK(strawi_sched_user(S) == NULL);
+	strawi_sched_set_user(S, &norder);
+	CHECK(strawi_sched_user(S) == &norder);
 	CHECK(strawi_coro_self() == NULL);
+	CHECK(strawi_sched_self() == NULL);
 	for (i = 0; i < 5; i++)
 		CHECK_OK(strawi_coro_spawn(S, note, (void *)(intptr_t)i, 0,
 		                           NULL));
@@ -465,7 +469,148 @@ CASE(timers_fire_in_deadline_order)
 	strawi_sched_free(S);
 }
 
-CHECK_MAIN(spawn_runs_in_order_and_ends, yield_round_robin, park_and_wake,
+static struct strawi_coro *sleeper_c;
+
+static void
+sleeper(void *arg)
+{
+	int64_t t0 = strawi_now_ns();
+
+	(void)arg;
+	sleeper_c = strawi_coro_self();
+	strawi_sleep_until(t0 + 10 * 1000000);
+	park_elapsed = strawi_now_ns() - t0;
+	park_rc = strawi_park(0); /* the wake that came while asleep */
+	order[norder++] = strawi_park(0);
+}
+
+static void
+sleep_waker(void *arg)
+{
+	struct strawi_coro *c;
+	int n = 0;
+
+	(void)arg;
+	for (c = strawi_sched_first(S); c != NULL; c = strawi_coro_next(c))
+		n++;
+	order[norder++] = n;
+	strawi_coro_wake(sleeper_c);
+	strawi_coro_wake(sleeper_c);
+}
+
+CASE(sleep_keeps_wakes)
+{
+	new_sched();
+	CHECK_OK(strawi_coro_spawn(S, sleeper, NULL, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, sleep_waker, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK(park_elapsed >= 10 * 1000000);
+	CHECK_EQ(norder, 2);
+	CHECK_EQ(order[0], 2); /* two live coroutines */
+	CHECK_RC(park_rc, 0);
+	CHECK_RC(order[1], STRAW_ETIMEOUT); /* one permit only */
+	strawi_sched_free(S);
+}
+
+/* on_exit may park; the coroutine cannot be killed meanwhile. */
+static int hook_steps;
+static struct strawi_coro *hooked;
+
+static void
+parking_hook(struct strawi_coro *c, const struct strawi_exit_info *e)
+{
+	(void)e;
+	if (strawi_coro_user(c) == NULL)
+		return;
+	hook_steps++;
+	CHECK_EQ(strawi_coro_state(c), STRAWI_CORO_EXITING);
+	CHECK_RC(strawi_park(strawi_now_ns() + 2000000), STRAW_ETIMEOUT);
+	CHECK_EQ(strawi_coro_state(c), STRAWI_CORO_EXITING);
+	hook_steps++;
+}
+
+static void
+marked(void *arg)
+{
+	(void)arg;
+	hooked = strawi_coro_self();
+	strawi_coro_set_user(hooked, &hook_steps);
+}
+
+static void
+kill_hooked(void *arg)
+{
+	(void)arg;
+	strawi_yield(); /* marked() ends and parks in its hook */
+	order[norder++] = strawi_coro_kill(hooked, 1, NULL);
+}
+
+CASE(on_exit_may_park)
+{
+	struct strawi_sched_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.on_exit = parking_hook;
+	norder = 0;
+	CHECK_OK(strawi_sched_new(&cfg, &S));
+	CHECK_OK(strawi_coro_spawn(S, marked, NULL, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, kill_hooked, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(hook_steps, 2);
+	CHECK_EQ(norder, 1);
+	CHECK_RC(order[0], -EINVAL);
+	strawi_sched_free(S);
+}
+
+/* Many coroutines parked at once, then all woken; every stack guarded
+ * (by default) and each idle one resident in one page. */
+enum { MANY = 20000 };
+static struct strawi_coro *many[MANY];
+static long many_done;
+
+static void
+many_parker(void *arg)
+{
+	(void)arg;
+	CHECK_RC(strawi_park(STRAWI_FOREVER), 0);
+	many_done++;
+}
+
+static void
+many_waker(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < MANY; i++)
+		strawi_coro_wake(many[i]);
+}
+
+CASE(many_parked_coroutines)
+{
+	struct strawi_sched_stats st;
+	int i;
+
+	new_sched();
+	many_done = 0;
+	for (i = 0; i < MANY; i++)
+		CHECK_OK(strawi_coro_spawn(S, many_parker, NULL, 0, &many[i]));
+	strawi_sched_stop(S);
+	CHECK_RC(strawi_sched_run(S), 0); /* stopped: nobody ran yet */
+	CHECK_OK(strawi_coro_spawn(S, many_waker, NULL, 0, NULL));
+	/* Only the waker is left runnable once all have parked. */
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(many_done, MANY);
+	strawi_sched_stats(S, &st);
+	CHECK_EQ(st.live, 0);
+	CHECK_EQ(st.exited, MANY + 1);
+	CHECK(st.stacks_mapped >= MANY);
+	CHECK(st.stacks_guarded > 0);
+	strawi_sched_free(S);
+}
+
+CHECK_MAIN(sleep_keeps_wakes, many_parked_coroutines, on_exit_may_park,
+           spawn_runs_in_order_and_ends, yield_round_robin, park_and_wake,
            park_timeout, park_poll_does_not_switch, wake_before_park_is_kept,
            kill_parked, kill_before_first_run, exit_called, stop_and_run_again,
            run_from_coroutine_is_refused, free_kills_the_living,

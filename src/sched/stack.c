@@ -7,22 +7,30 @@
  *
  *     [guard page][ ... usable stack ... ][struct strawi_coro]
  *
- * A stack that ends goes to its class's hot list as it is; past cfg.pool_hot
- * its pages (all but the top one, which holds the struct) are given back
- * with MADV_DONTNEED and it goes to the cold list.  The top page stays
- * mapped and resident until strawi_sched_free, so a late remote wake of an
- * ended coroutine touches valid memory.
+ * A stack that ends goes to its class's hot list as it is, to be reused
+ * first.  The hot stacks past cfg.pool_hot give their pages (all but the
+ * top one, which holds the struct) back with MADV_DONTNEED and move to the
+ * cold list when the scheduler is about to sleep (strawi_stack_trim), so a
+ * burst of spawns and exits makes no syscall; past 64 times cfg.pool_hot
+ * that happens at once, on exit.  The top page stays mapped and resident
+ * until strawi_sched_free, so a late remote wake of an ended coroutine
+ * touches valid memory.
  *
- * Guard pages split the mapping, costing two kernel map entries per stack;
- * the kernel allows vm.max_map_count entries per process (65530 by
- * default), so in STRAWI_GUARD_AUTO mode stacks stop getting guard pages
- * when half of that budget, shared by every scheduler of the process, is
- * used; from then on only a check of the stack pointer at each switch
- * (STRAWI_STACK_RED) notices overflows, after the fact.
+ * Guard pages are installed with madvise(MADV_GUARD_INSTALL) (Linux 6.13
+ * and later), which marks the page without splitting the mapping, so any
+ * number of stacks can have one.  Where the kernel lacks it (checked once:
+ * a write(2) from a guard page must fail with EFAULT), mprotect(PROT_NONE)
+ * does the job, but splits the mapping: two kernel map entries per stack,
+ * of the vm.max_map_count (65530 by default) a process may have.  Then in
+ * STRAWI_GUARD_AUTO mode stacks stop getting guard pages when half of that
+ * budget, shared by every scheduler of the process, is used; from then on
+ * only a check of the stack pointer at each switch (STRAWI_STACK_RED)
+ * notices overflows, after the fact.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "sched/sched_int.h"
@@ -35,7 +43,40 @@
 #define CORO_SPACE      ((sizeof(struct strawi_coro) + 63) & ~(size_t)63)
 #define MAP_RESERVE_MIN 8192 /* map entries left for everything else */
 
-static atomic_long guard_budget = -1; /* guarded stacks still allowed */
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102 /* Linux 6.13 */
+#endif
+
+static atomic_long guard_budget = -1; /* mprotect-guarded stacks allowed */
+static atomic_int guard_madvise = -1; /* MADV_GUARD_INSTALL works: 1/0 */
+
+/* Whether MADV_GUARD_INSTALL works here (some kernels and emulators accept
+ * the call and do nothing, so the result is checked). */
+static int
+guard_madvise_works(void)
+{
+	int ok = atomic_load(&guard_madvise);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *p;
+	int pfd[2];
+
+	if (ok >= 0)
+		return ok;
+	ok = 0;
+	p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+	         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p != MAP_FAILED) {
+		if (madvise(p, page, MADV_GUARD_INSTALL) == 0 &&
+		    pipe(pfd) == 0) {
+			ok = write(pfd[1], p, 1) < 0 && errno == EFAULT;
+			close(pfd[0]);
+			close(pfd[1]);
+		}
+		munmap(p, 2 * page);
+	}
+	atomic_store(&guard_madvise, ok);
+	return ok;
+}
 
 static long
 guard_budget_init(void)
@@ -80,7 +121,7 @@ int
 strawi_stack_class(size_t stack_size, size_t page)
 {
 	int cls = 0;
-	size_t need = stack_size + CORO_SPACE;
+	size_t need = stack_size; /* the struct comes out of it */
 
 	(void)page;
 	while (cls < STRAWI_STACK_CLASSES - 1 &&
@@ -132,9 +173,13 @@ slab_new(struct strawi_sched *s, int cls)
 		        (struct strawi_coro *)(sb + region - CORO_SPACE);
 		int guarded = 0;
 
-		if (s->cfg.guard != STRAWI_GUARD_OFF && guard_take()) {
+		if (s->cfg.guard == STRAWI_GUARD_OFF) {
+			/* none */
+		} else if (guard_madvise_works()) {
+			guarded = madvise(sb, s->page, MADV_GUARD_INSTALL) == 0;
+		} else if (guard_take()) {
 			if (mprotect(sb, s->page, PROT_NONE) == 0)
-				guarded = 1;
+				guarded = 2;
 			else
 				guard_give();
 		}
@@ -142,7 +187,7 @@ slab_new(struct strawi_sched *s, int cls)
 			continue; /* unusable: left mapped, never handed out */
 		c->stack_base = sb;
 		c->stack_class = (uint32_t)cls;
-		c->guarded = (uint8_t)guarded;
+		c->guarded = guarded != 0;
 		c->state = STRAWI_CORO_DEAD;
 		c->sched = s;
 		atomic_init(&c->remote_queued, 0);
@@ -151,7 +196,8 @@ slab_new(struct strawi_sched *s, int cls)
 		pool->cold = c;
 		pool->cold_count++;
 		s->stacks_mapped++;
-		s->stacks_guarded += (uint64_t)guarded;
+		s->stacks_guarded += guarded != 0;
+		s->stacks_mprotected += guarded == 2;
 	}
 	if (pool->cold == NULL) {
 		strawi_log(STRAWI_LOG_WARN,
@@ -181,33 +227,60 @@ strawi_stack_get(struct strawi_sched *s, int cls)
 	return c;
 }
 
+/* Gives c's pages back (but the top one) and files it as cold. */
+static void
+make_cold(struct strawi_sched *s, struct strawi_stack_pool *pool,
+          struct strawi_coro *c)
+{
+	char *lo = c->stack_base + s->page;
+	char *top_page = (char *)((uintptr_t)c & ~(uintptr_t)(s->page - 1));
+
+#ifdef STRAWI_ASAN
+	ASAN_UNPOISON_MEMORY_REGION(lo, (size_t)(top_page - lo));
+#endif
+	if (top_page > lo)
+		(void)madvise(lo, (size_t)(top_page - lo), MADV_DONTNEED);
+	c->pool_next = pool->cold;
+	pool->cold = c;
+	pool->cold_count++;
+}
+
 void
 strawi_stack_put(struct strawi_sched *s, struct strawi_coro *c)
 {
 	struct strawi_stack_pool *pool = &s->pools[c->stack_class];
 
 	c->state = STRAWI_CORO_DEAD;
-	if (pool->hot_count < s->cfg.pool_hot) {
-		c->pool_next = pool->hot;
-		pool->hot = c;
-		pool->hot_count++;
+	if (pool->hot_count >= s->cfg.pool_hot * 64) {
+		make_cold(s, pool, c);
 		return;
 	}
-	{
-		char *lo = c->stack_base + s->page;
-		char *top_page =
-		        (char *)((uintptr_t)c & ~(uintptr_t)(s->page - 1));
+	c->pool_next = pool->hot;
+	pool->hot = c;
+	pool->hot_count++;
+	if (pool->hot_count > s->cfg.pool_hot)
+		s->stacks_excess = 1;
+}
 
-#ifdef STRAWI_ASAN
-		ASAN_UNPOISON_MEMORY_REGION(lo, (size_t)(top_page - lo));
-#endif
-		if (top_page > lo)
-			(void)madvise(lo, (size_t)(top_page - lo),
-			              MADV_DONTNEED);
+void
+strawi_stack_trim(struct strawi_sched *s)
+{
+	int cls;
+
+	if (!s->stacks_excess)
+		return;
+	s->stacks_excess = 0;
+	for (cls = 0; cls < STRAWI_STACK_CLASSES; cls++) {
+		struct strawi_stack_pool *pool = &s->pools[cls];
+
+		while (pool->hot_count > s->cfg.pool_hot) {
+			struct strawi_coro *c = pool->hot;
+
+			pool->hot = c->pool_next;
+			pool->hot_count--;
+			make_cold(s, pool, c);
+		}
 	}
-	c->pool_next = pool->cold;
-	pool->cold = c;
-	pool->cold_count++;
 }
 
 void
@@ -221,8 +294,9 @@ strawi_stack_free_all(struct strawi_sched *s)
 		straw_free(slab);
 	}
 	s->slabs = NULL;
-	if (s->stacks_guarded > 0)
-		atomic_fetch_add(&guard_budget, (long)s->stacks_guarded);
+	if (s->stacks_mprotected > 0)
+		atomic_fetch_add(&guard_budget, (long)s->stacks_mprotected);
+	s->stacks_mprotected = 0;
 	s->stacks_guarded = 0;
 	s->stacks_mapped = 0;
 }
