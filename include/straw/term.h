@@ -111,8 +111,9 @@ STRAW_API int straw_term_decompress(const uint8_t *buf, size_t len,
 STRAW_API int straw_term_is_compressed(const uint8_t *buf, size_t len);
 
 /*
- * An Erlang pid: NEW_PID_EXT.  The node name is an atom, UTF-8, at most 255
- * bytes here (node names are ASCII in practice).
+ * An Erlang pid: NEW_PID_EXT.  The node name is an atom, held here as UTF-8
+ * of at most 255 bytes (Erlang node names are short ASCII); the cursor
+ * gives STRAW_ERANGE for a longer one (straw_cursor_term still reads it).
  */
 typedef struct straw_erl_pid {
 	char node[256];    /* node name, NUL-terminated UTF-8 */
@@ -121,7 +122,11 @@ typedef struct straw_erl_pid {
 	uint32_t creation; /* node incarnation */
 } straw_erl_pid;
 
-/* An Erlang port: NEW_PORT_EXT, or V4_PORT_EXT for ids past 32 bits. */
+/* The largest port id OTP 25 writes as NEW_PORT_EXT; larger ones are
+ * written as V4_PORT_EXT. */
+#define STRAW_PORT_MAX_V3_ID 0xFFFFFFFULL
+
+/* An Erlang port: NEW_PORT_EXT, or V4_PORT_EXT past STRAW_PORT_MAX_V3_ID. */
 typedef struct straw_erl_port {
 	char node[256];    /* node name, NUL-terminated UTF-8 */
 	uint64_t id;       /* port number */
@@ -243,7 +248,8 @@ STRAW_API int straw_cursor_nil(straw_cursor *c);
 /* A map header; then read key, value, key, value... */
 STRAW_API int straw_cursor_map(straw_cursor *c, uint32_t *pairs);
 
-/* A pid (NEW_PID_EXT or PID_EXT). */
+/* A pid (NEW_PID_EXT or PID_EXT); STRAW_ERANGE if its node name has more
+ * than 255 bytes in UTF-8. */
 STRAW_API int straw_cursor_pid(straw_cursor *c, straw_erl_pid *pid);
 
 /* A port (PORT_EXT, NEW_PORT_EXT, V4_PORT_EXT). */

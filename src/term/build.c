@@ -402,7 +402,7 @@ straw_build_pid(straw_builder *b, const straw_erl_pid *pid)
 int
 straw_build_port(straw_builder *b, const straw_erl_port *port)
 {
-	int v4 = port->id > UINT32_MAX;
+	int v4 = port->id > STRAW_PORT_MAX_V3_ID;
 	uint8_t *p;
 
 	if ((p = bld_room(b, 1)) == NULL)

@@ -196,6 +196,17 @@ CASE(identifiers)
 	port.creation = 3;
 	straw_build_port(&b, &port);
 	expect_hex(&b, "8378770161000000010000000200000003");
+	/* OTP 25 writes V4_PORT_EXT past 28 bits. */
+	port.id = 0xFFFFFFF;
+	straw_build_port(&b, &port);
+	expect_hex(&b, "8359770161"
+	               "0FFFFFFF"
+	               "00000003");
+	port.id = 0x10000000;
+	straw_build_port(&b, &port);
+	expect_hex(&b, "8378770161"
+	               "0000000010000000"
+	               "00000003");
 	straw_build_export(&b, "lists", "map", 2);
 	expect_hex(&b, "837177056C6973747377036D61706102");
 	straw_builder_fini(&b);

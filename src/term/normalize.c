@@ -56,6 +56,8 @@ put_int(struct norm *n, int neg, const uint8_t *mag, size_t len)
 
 	while (len > 0 && mag[len - 1] == 0)
 		len--;
+	if (len == 0)
+		neg = 0; /* -0 is 0 */
 	if (len <= 4) {
 		uint64_t m = 0;
 		for (size_t i = len; i > 0; i--)
@@ -229,7 +231,7 @@ put_ident(struct norm *n, const uint8_t *p, int *rc)
 			cre = p[q + 4];
 			q += 5;
 		}
-		if (id > UINT32_MAX) {
+		if (id > STRAW_PORT_MAX_V3_ID) {
 			n->out->data[at] = ETF_V4_PORT;
 			etf_put64(h, id);
 			etf_put32(h + 8, cre);

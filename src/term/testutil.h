@@ -8,29 +8,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <straw/term.h>
+
 #define TU_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Decodes hex into a malloc'd buffer; returns NULL on bad hex. */
 static inline uint8_t *
 tu_unhex(const char *hex, size_t *len)
 {
-	size_t n = strlen(hex), i;
-	uint8_t *out;
+	size_t n = strlen(hex), i, o = 0;
+	uint8_t *out = malloc(n / 2 + 1);
+	int hi = -1;
 
-	if (n % 2 != 0)
-		return NULL;
-	out = malloc(n / 2 + 1);
 	if (out == NULL)
 		return NULL;
-	for (i = 0; i < n / 2; i++) {
-		unsigned v;
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1) {
-			free(out);
-			return NULL;
+	for (i = 0; i < n; i++) {
+		int v;
+		char ch = hex[i];
+		if (ch == ' ')
+			continue; /* spaces group the bytes in tests */
+		if (ch >= '0' && ch <= '9')
+			v = ch - '0';
+		else if (ch >= 'A' && ch <= 'F')
+			v = ch - 'A' + 10;
+		else if (ch >= 'a' && ch <= 'f')
+			v = ch - 'a' + 10;
+		else
+			break;
+		if (hi < 0) {
+			hi = v;
+		} else {
+			out[o++] = (uint8_t)(hi << 4 | v);
+			hi = -1;
 		}
-		out[i] = (uint8_t)v;
 	}
-	*len = n / 2;
+	if (i != n || hi >= 0) {
+		free(out);
+		return NULL;
+	}
+	*len = o;
 	return out;
 }
 
@@ -47,6 +63,95 @@ tu_hex(const uint8_t *p, size_t n)
 		sprintf(s + 2 * i, "%02X", p[i]);
 	s[2 * n] = '\0';
 	return s;
+}
+
+/* Reads every term of a checked buffer with the type-specific calls. */
+static inline int
+tu_walk(const uint8_t *buf, size_t len)
+{
+	straw_cursor c;
+	uint64_t pending = 1;
+	int rc;
+
+	if ((rc = straw_cursor_init(&c, buf, len)) != 0)
+		return rc;
+	while (pending > 0) {
+		int type = straw_cursor_type(&c);
+		uint32_t n;
+		pending--;
+		switch (type) {
+		case STRAW_TERM_INTEGER: {
+			int64_t v;
+			int neg;
+			const uint8_t *mag;
+			size_t k;
+			rc = straw_cursor_int64(&c, &v);
+			if (rc == STRAW_ERANGE)
+				rc = straw_cursor_bignum(&c, &neg, &mag, &k);
+			break;
+		}
+		case STRAW_TERM_FLOAT: {
+			double d;
+			rc = straw_cursor_double(&c, &d);
+			break;
+		}
+		case STRAW_TERM_ATOM: {
+			char name[STRAW_ATOM_MAX_BYTES + 1];
+			rc = straw_cursor_atom(&c, name, sizeof(name), NULL);
+			break;
+		}
+		case STRAW_TERM_REF: {
+			straw_erl_ref r;
+			rc = straw_cursor_ref(&c, &r);
+			if (rc == STRAW_ERANGE) /* node name > 255 bytes */
+				rc = straw_cursor_skip(&c);
+			break;
+		}
+		case STRAW_TERM_PORT: {
+			straw_erl_port p;
+			rc = straw_cursor_port(&c, &p);
+			if (rc == STRAW_ERANGE) /* node name > 255 bytes */
+				rc = straw_cursor_skip(&c);
+			break;
+		}
+		case STRAW_TERM_PID: {
+			straw_erl_pid p;
+			rc = straw_cursor_pid(&c, &p);
+			if (rc == STRAW_ERANGE) /* node name > 255 bytes */
+				rc = straw_cursor_skip(&c);
+			break;
+		}
+		case STRAW_TERM_FUN:
+			rc = straw_cursor_skip(&c);
+			break;
+		case STRAW_TERM_TUPLE:
+			rc = straw_cursor_tuple(&c, &n);
+			pending += n;
+			break;
+		case STRAW_TERM_MAP:
+			rc = straw_cursor_map(&c, &n);
+			pending += 2 * (uint64_t)n;
+			break;
+		case STRAW_TERM_NIL:
+			rc = straw_cursor_nil(&c);
+			break;
+		case STRAW_TERM_LIST:
+			rc = straw_cursor_list(&c, &n);
+			pending += (uint64_t)n + 1;
+			break;
+		case STRAW_TERM_BINARY: {
+			const uint8_t *d;
+			uint64_t bits;
+			rc = straw_cursor_bitstring(&c, &d, &bits);
+			break;
+		}
+		default:
+			return type;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	return straw_cursor_at_end(&c) ? 0 : STRAW_ETRAILING;
 }
 
 #endif /* STRAWI_TERM_TESTUTIL_H */
