@@ -66,7 +66,7 @@ term_main(int argc, char **argv)
 	straw_buf in = STRAW_BUF_INIT, out = STRAW_BUF_INIT,
 	          msg = STRAW_BUF_INIT;
 	const char *name, *arg = NULL;
-	int op, hex = 0, i, status;
+	int op, hex = 0, i, status, options = 1;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -92,7 +92,13 @@ term_main(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--hex") == 0) {
+		if (!options) {
+			if (arg != NULL)
+				goto too_many;
+			arg = argv[i];
+		} else if (strcmp(argv[i], "--") == 0) {
+			options = 0;
+		} else if (strcmp(argv[i], "--hex") == 0) {
 			hex = 1;
 		} else if (strcmp(argv[i], "--help") == 0 ||
 		           strcmp(argv[i], "-h") == 0) {
@@ -107,6 +113,7 @@ term_main(int argc, char **argv)
 			        name, argv[i]);
 			return CLI_EXIT_USAGE;
 		} else if (arg != NULL) {
+		too_many:
 			fprintf(stderr,
 			        "straw term %s: too many arguments (see "
 			        "'straw term --help')\n",

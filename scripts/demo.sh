@@ -10,3 +10,15 @@ run() {
 }
 echo "straw demo"
 run "$straw" --help
+
+# The term codec (src/term) through `straw term`: Erlang text to ETF (hex),
+# back to text, and a corrupted term that `check` refuses with its offset.
+term='{ping, [1,2,3], #{k => <<"v">>}, 1.0e300, "text"}'
+printf "\n\$ straw term encode --hex '%s'\n" "$term"
+hex=$("$straw" term encode --hex "$term")
+echo "$hex"
+printf '\n$ echo %s | straw term decode --hex\n' "$hex"
+echo "$hex" | "$straw" term decode --hex
+bad=$(echo "$hex" | sed 's/^\(..................\)../\199/')
+printf '\n$ echo %s | straw term check --hex\n' "$bad"
+echo "$bad" | "$straw" term check --hex || echo "(exit status $?)"

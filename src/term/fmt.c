@@ -393,34 +393,50 @@ match_integer(struct matcher *m, straw_cursor *c, int negative)
 	return 0;
 }
 
-/* Atom literal (not `fun`, not reserved). */
+/* Atom literal (not `fun`, not reserved): its UTF-8 name against the
+ * term's atom, compared in place when the term stores UTF-8. */
 static int
 match_atom(struct matcher *m, straw_cursor *c)
 {
-	char name[STRAW_ATOM_MAX_BYTES + 1];
-	size_t n;
+	const struct tl_token *t = &m->p.tok;
+	char name[STRAW_ATOM_MAX_BYTES + 1], got[STRAW_ATOM_MAX_BYTES + 1];
+	const char *want;
+	const uint8_t *raw;
+	size_t n, rn, gn, hdr;
 	int rc;
 
-	if (m->p.tok.keyword != TLK_NONE)
+	if (t->keyword != TLK_NONE)
 		return pat_error(m);
 	if (!active(m, c))
 		return 0;
-	n = tp_atom_utf8(&m->p, &m->p.tok, (uint8_t *)name);
-	name[n] = '\0';
-	if (memchr(name, '\0', n) != NULL) {
-		/* An atom with a NUL char: compare the copy. */
-		char got[STRAW_ATOM_MAX_BYTES + 1];
-		size_t gn;
-		if ((rc = straw_cursor_atom(c, got, sizeof(got), &gn)) != 0)
-			return cursor_miss(m, rc);
-		if (gn != n || memcmp(got, name, n) != 0)
+	if (straw_cursor_type(c) != STRAW_TERM_ATOM) {
+		m->failed = 1;
+		return 0;
+	}
+	if (t->quoted) {
+		n = tp_atom_utf8(&m->p, t, (uint8_t *)name);
+		want = name;
+	} else {
+		/* A bare atom's text is its UTF-8 name. */
+		want = m->p.lx.text + t->start;
+		n = t->end - t->start;
+	}
+	if ((rc = straw_cursor_term(c, &raw, &rn)) != 0)
+		return rc;
+	if (raw[0] == ETF_SMALL_ATOM_UTF8 || raw[0] == ETF_ATOM_UTF8) {
+		hdr = raw[0] == ETF_SMALL_ATOM_UTF8 ? 2 : 3;
+		if (rn - hdr != n || memcmp(raw + hdr, want, n) != 0)
 			m->failed = 1;
 		return 0;
 	}
-	rc = straw_cursor_atom_is(c, name);
-	if (rc < 0)
-		return rc;
-	if (rc == 0)
+	/* Latin-1 atom: read its UTF-8 form from a copy of the cursor. */
+	{
+		straw_cursor s;
+		straw_cursor_init_body(&s, raw, rn);
+		if ((rc = straw_cursor_atom(&s, got, sizeof(got), &gn)) != 0)
+			return rc;
+	}
+	if (gn != n || memcmp(got, want, n) != 0)
 		m->failed = 1;
 	return 0;
 }
@@ -1137,16 +1153,19 @@ straw_term_vmatch(const uint8_t *buf, size_t len, const char *pattern,
 		return STRAW_EFORMAT;
 	if ((rc = straw_cursor_init(&c, buf, len)) != 0)
 		return rc;
-	memset(&m.p, 0, sizeof(m.p));
 	m.term = buf;
 	m.term_len = len;
 	m.failed = 0;
 	m.in_key = 0;
 	m.depth = 0;
 	m.ncap = 0;
-	/* No tp_fini needed: no_alloc parsers never allocate. */
+	/* Only the fields the pattern reader uses; no tp_fini needed: a
+	 * no_alloc parser never allocates. */
 	tl_init(&m.p.lx, pattern, strlen(pattern), 1);
+	m.p.has_la = 0;
+	m.p.err_at = 0;
 	m.p.no_alloc = 1;
+	straw_buf_init(&m.p.scratch);
 	if ((rc = next_tok(&m)) != 0 || (rc = match_value(&m, &c)) != 0 ||
 	    (rc = next_tok(&m)) != 0)
 		return rc;

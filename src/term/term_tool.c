@@ -46,7 +46,10 @@ strawi_hex_decode(const char *s, size_t n, straw_buf *out, size_t *bad_at)
 		hi = hex_value(s[i]);
 		lo = i + 1 < n ? hex_value(s[i + 1]) : -1;
 		if (hi < 0 || lo < 0) {
-			*bad_at = hi < 0 ? i : i + 1 < n ? i + 1 : i;
+			/* The bad character, or a lone last digit. */
+			*bad_at = hi < 0 || (i + 1 < n && !is_space(s[i + 1]))
+			                  ? i + (hi >= 0)
+			                  : i;
 			out->len = start;
 			return STRAW_ESYNTAX;
 		}
@@ -122,9 +125,9 @@ etf_input(int op, int hex, const uint8_t *in, size_t len, straw_buf *bin,
 	}
 	rc = strawi_hex_decode((const char *)in, len, bin, &bad);
 	if (rc == STRAW_ESYNTAX) {
-		straw_buf_printf(report,
-		                 "straw term %s: invalid hex at byte %zu\n",
-		                 op_names[op], bad);
+		straw_buf_printf(
+		        report, "straw term %s: invalid hex at character %zu\n",
+		        op_names[op], bad);
 		return 1;
 	}
 	if (rc != 0) {

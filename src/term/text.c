@@ -71,8 +71,9 @@ strawi_float_text(double v, char *out)
 	double a = v < 0 ? -v : v;
 
 	if (v == 0) {
-		memcpy(out, signbit(v) ? "-0.0" : "0.0", 5);
-		return strlen(out);
+		const char *z = signbit(v) ? "-0.0" : "0.0";
+		memcpy(out, z, strlen(z) + 1);
+		return strlen(z);
 	}
 	/* The fewest significant digits that read back to v. */
 	for (prec = 1; prec <= 17; prec++) {
@@ -159,12 +160,16 @@ print_bignum(struct printer *pr, int negative, const uint8_t *mag, size_t n)
 		n--;
 	if (n <= 8) {
 		uint64_t v = 0;
-		size_t i;
+		size_t i, o = sizeof(tmp);
 		for (i = n; i > 0; i--)
 			v = v << 8 | mag[i - 1];
-		snprintf(tmp, sizeof(tmp), "%s%llu", negative && v ? "-" : "",
-		         (unsigned long long)v);
-		puts_(pr, tmp);
+		do {
+			tmp[--o] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v != 0);
+		if (negative && !(o == sizeof(tmp) - 1 && tmp[o] == '0'))
+			tmp[--o] = '-';
+		put(pr, tmp + o, sizeof(tmp) - o);
 		return;
 	}
 	if (negative)
@@ -278,6 +283,7 @@ put_quoted_cp(struct printer *pr, uint32_t c, char q)
 	put(pr, u, tl_utf8_encode(c, u));
 }
 
+/* Words erl_scan reserves in OTP 25 or 27 (maybe, else), and query. */
 static const char *const reserved[] = {
         "after", "and", "andalso", "band",  "begin",   "bnot",  "bor",
         "bsl",   "bsr", "bxor",    "case",  "catch",   "cond",  "div",
@@ -299,8 +305,11 @@ strawi_atom_needs_quotes(const char *s, size_t n)
 		      (c >= '0' && c <= '9') || c == '_' || c == '@'))
 			return 1;
 	}
+	if (n < 2 || n > 7) /* reserved words have 2..7 letters */
+		return 0;
 	for (i = 0; reserved[i] != NULL; i++)
-		if (strlen(reserved[i]) == n && memcmp(reserved[i], s, n) == 0)
+		if (reserved[i][0] == s[0] && strncmp(reserved[i], s, n) == 0 &&
+		    reserved[i][n] == '\0')
 			return 1;
 	return 0;
 }
@@ -410,67 +419,76 @@ print_bitstring(struct printer *pr, const uint8_t *d, uint64_t bits)
 
 /* ---- pids, ports, references, closures ---- */
 
-/* `119,Len,"node"` (or 118,Hi,Lo,... past 255 bytes) inside a binary. */
+/*
+ * A pid, port or reference from its canonical bytes t[0..n) (tag first):
+ * erlang:binary_to_term(<<131,Tag,119,Len,"node",Field:Bits,...>>), the
+ * node's bytes as a string when printable, the numbers with their sizes.
+ */
 static void
-print_node(struct printer *pr, const char *node)
+print_ident(struct printer *pr, const uint8_t *t, size_t n)
 {
-	size_t n = strlen(node);
-	char tmp[24];
+	char tmp[64];
+	size_t pos = 1, nlen, i;
 
-	if (n <= 255)
-		snprintf(tmp, sizeof(tmp), "119,%zu", n);
-	else
-		snprintf(tmp, sizeof(tmp), "118,%zu,%zu", n >> 8, n & 255);
+	snprintf(tmp, sizeof(tmp), "erlang:binary_to_term(<<131,%u,", t[0]);
 	puts_(pr, tmp);
-	if (n > 0) {
-		putc_(pr, ',');
-		print_bytes(pr, (const uint8_t *)node, n);
+	if (t[0] == ETF_NEWER_REF) {
+		snprintf(tmp, sizeof(tmp), "%u,%u,", t[1], t[2]);
+		puts_(pr, tmp);
+		pos = 3;
 	}
-}
-
-static void
-print_pid(struct printer *pr, const straw_erl_pid *pid)
-{
-	char tmp[64];
-
-	puts_(pr, "erlang:binary_to_term(<<131,88,");
-	print_node(pr, pid->node);
-	snprintf(tmp, sizeof(tmp), ",%u:32,%u:32,%u:32>>)", pid->id,
-	         pid->serial, pid->creation);
+	if (t[pos] == ETF_SMALL_ATOM_UTF8) {
+		nlen = t[pos + 1];
+		snprintf(tmp, sizeof(tmp), "%u,%zu", t[pos], nlen);
+		pos += 2;
+	} else {
+		nlen = etf_get16(t + pos + 1);
+		snprintf(tmp, sizeof(tmp), "%u,%zu,%zu", t[pos], nlen >> 8,
+		         nlen & 255);
+		pos += 3;
+	}
 	puts_(pr, tmp);
-}
-
-static void
-print_port(struct printer *pr, const straw_erl_port *port)
-{
-	char tmp[64];
-	int v4 = port->id > UINT32_MAX;
-
-	puts_(pr, v4 ? "erlang:binary_to_term(<<131,120,"
-	             : "erlang:binary_to_term(<<131,89,");
-	print_node(pr, port->node);
-	snprintf(tmp, sizeof(tmp), ",%llu:%d,%u:32>>)",
-	         (unsigned long long)port->id, v4 ? 64 : 32, port->creation);
-	puts_(pr, tmp);
-}
-
-static void
-print_ref(struct printer *pr, const straw_erl_ref *ref)
-{
-	char tmp[32];
-	uint32_t i;
-
-	snprintf(tmp, sizeof(tmp), "erlang:binary_to_term(<<131,90,0,%u,",
-	         ref->len);
-	puts_(pr, tmp);
-	print_node(pr, ref->node);
-	snprintf(tmp, sizeof(tmp), ",%u:32", ref->creation);
-	puts_(pr, tmp);
-	for (i = 0; i < ref->len; i++) {
-		snprintf(tmp, sizeof(tmp), ",%u:32", ref->id[i]);
+	if (nlen > 0) {
+		putc_(pr, ',');
+		print_bytes(pr, t + pos, nlen);
+	}
+	pos += nlen;
+	/* The rest: 32-bit fields, except a V4 port's 64-bit id. */
+	if (t[0] == ETF_V4_PORT && pos + 8 <= n) {
+		snprintf(tmp, sizeof(tmp), ",%llu:64",
+		         (unsigned long long)etf_get64(t + pos));
+		puts_(pr, tmp);
+		pos += 8;
+	}
+	for (i = pos; i + 4 <= n; i += 4) {
+		snprintf(tmp, sizeof(tmp), ",%u:32", etf_get32(t + i));
 		puts_(pr, tmp);
 	}
 	puts_(pr, ">>)");
+}
+
+/* Prints the pid, port or reference whose bytes are t[0..n) (any of their
+ * encodings) through its canonical form. */
+static int
+print_ident_term(struct printer *pr, const uint8_t *t, size_t n)
+{
+	straw_buf raw = STRAW_BUF_INIT, canon = STRAW_BUF_INIT;
+	uint8_t v = STRAW_ETF_VERSION;
+	int rc;
+
+	if ((rc = straw_buf_append(&raw, &v, 1)) != 0 ||
+	    (rc = straw_buf_append(&raw, t, n)) != 0 ||
+	    (rc = straw_term_normalize(raw.data, raw.len, NULL, &canon,
+	                               NULL)) != 0)
+		goto out;
+	if (NEVER(canon.len < 4))
+		rc = STRAW_EBADTERM;
+	else
+		print_ident(pr, canon.data + 1, canon.len - 1);
+out:
+	straw_buf_fini(&raw);
+	straw_buf_fini(&canon);
+	return rc;
 }
 
 /* A fun: `fun M:F/A` for EXPORT_EXT, else the bytes of the closure. */
@@ -585,12 +603,14 @@ print_one(struct printer *pr, straw_cursor *c, struct pframe *push)
 		print_atom(pr, name, n);
 		return 0;
 	}
-	case STRAW_TERM_REF: {
-		straw_erl_ref r;
-		if ((rc = straw_cursor_ref(c, &r)) != 0)
+	case STRAW_TERM_REF:
+	case STRAW_TERM_PORT:
+	case STRAW_TERM_PID: {
+		const uint8_t *t;
+		size_t n;
+		if ((rc = straw_cursor_term(c, &t, &n)) != 0)
 			return rc;
-		print_ref(pr, &r);
-		return 0;
+		return print_ident_term(pr, t, n);
 	}
 	case STRAW_TERM_FUN: {
 		const uint8_t *t;
@@ -598,20 +618,6 @@ print_one(struct printer *pr, straw_cursor *c, struct pframe *push)
 		if ((rc = straw_cursor_term(c, &t, &n)) != 0)
 			return rc;
 		print_fun(pr, t, n);
-		return 0;
-	}
-	case STRAW_TERM_PORT: {
-		straw_erl_port port;
-		if ((rc = straw_cursor_port(c, &port)) != 0)
-			return rc;
-		print_port(pr, &port);
-		return 0;
-	}
-	case STRAW_TERM_PID: {
-		straw_erl_pid pid;
-		if ((rc = straw_cursor_pid(c, &pid)) != 0)
-			return rc;
-		print_pid(pr, &pid);
 		return 0;
 	}
 	case STRAW_TERM_TUPLE: {

@@ -2,7 +2,8 @@
 target_sources(straw_obj PRIVATE text.c text_lex.c text_parse.c fmt.c
 	term_tool.c)
 if(STRAW_TESTS)
-	straw_test(term_text_test text_test.c
-		ARGS ${PROJECT_SOURCE_DIR}/tests/data/otp25-vectors.txt)
+	straw_test(term_text_test text_test.c)
+	target_compile_definitions(term_text_test PRIVATE
+		STRAW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 	straw_test(term_fmt_test fmt_test.c)
 endif()

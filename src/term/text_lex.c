@@ -274,12 +274,13 @@ lex_quoted(struct tl_lexer *lx, struct tl_token *t, uint8_t quote)
 	return 0;
 }
 
+/* erl_scan's reserved words in OTP 25.  `maybe` and `else` (reserved
+ * from OTP 27) and `query` are read as atoms; the printer quotes them. */
 static const char *const reserved_words[] = {
-        "after", "and", "andalso", "band",  "begin",   "bnot",  "bor",
-        "bsl",   "bsr", "bxor",    "case",  "catch",   "cond",  "div",
-        "else",  "end", "fun",     "if",    "let",     "maybe", "not",
-        "of",    "or",  "orelse",  "query", "receive", "rem",   "try",
-        "when",  "xor", NULL,
+        "after",  "and",     "andalso", "band", "begin", "bnot", "bor",
+        "bsl",    "bsr",     "bxor",    "case", "catch", "cond", "div",
+        "end",    "fun",     "if",      "let",  "not",   "of",   "or",
+        "orelse", "receive", "rem",     "try",  "when",  "xor",  NULL,
 };
 
 static int
@@ -287,9 +288,14 @@ keyword_of(const char *s, size_t n)
 {
 	size_t i;
 
+	/* Reserved words are 2..7 lower-case letters: most atoms are out
+	 * at the first test. */
+	if (n < 2 || n > 7)
+		return TLK_NONE;
 	for (i = 0; reserved_words[i] != NULL; i++)
-		if (strlen(reserved_words[i]) == n &&
-		    memcmp(reserved_words[i], s, n) == 0)
+		if (reserved_words[i][0] == s[0] &&
+		    strncmp(reserved_words[i], s, n) == 0 &&
+		    reserved_words[i][n] == '\0')
 			return n == 3 && memcmp(s, "fun", 3) == 0
 			               ? TLK_FUN
 			               : TLK_RESERVED;
@@ -447,8 +453,9 @@ tl_next(struct tl_lexer *lx, struct tl_token *t)
 		} while (n > 0 && is_name_char(c));
 		t->end = lx->pos;
 		if (t->kind == TL_ATOM) {
-			if (t->end - t->start > 4 * TL_ATOM_MAX_CHARS ||
-			    tl_chars_count(lx, t) > TL_ATOM_MAX_CHARS)
+			if (t->end - t->start > TL_ATOM_MAX_CHARS &&
+			    (t->end - t->start > 4 * TL_ATOM_MAX_CHARS ||
+			     tl_chars_count(lx, t) > TL_ATOM_MAX_CHARS))
 				return lex_error(lx, t->start);
 			t->keyword =
 			        keyword_of(s + t->start, t->end - t->start);
