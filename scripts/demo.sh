@@ -22,3 +22,16 @@ echo "$hex" | "$straw" term decode --hex
 bad=$(echo "$hex" | sed 's/^\(..................\)../\199/')
 printf '\n$ echo %s | straw term check --hex\n' "$bad"
 echo "$bad" | "$straw" term check --hex || echo "(exit status $?)"
+
+# The registry: strawd in a private runtime directory, stopped at the end.
+STRAW_DIR=$(mktemp -d /tmp/straw-demo-XXXXXX)
+export STRAW_DIR STRAW_AUTOSTART=0
+run "$build/daemon/strawd" --daemon
+strawd_pid=$(cat "$STRAW_DIR/strawd.lock")
+run "$straw" status
+run "$straw" write /demo/greeting "hello from straw"
+run "$straw" ls -r /
+run "$straw" ps
+kill "$strawd_pid"
+flock "$STRAW_DIR/strawd.lock" true
+rm -rf "$STRAW_DIR"

@@ -19,38 +19,42 @@ extern "C" {
 #endif
 
 /* X(NAME, value, "message") */
-#define STRAW_ERROR_LIST(X)                                           \
-	/* src/term: 10000..10099 */                                  \
-	X(STRAW_EBADTERM, 10000, "malformed term")                    \
-	X(STRAW_EBADTAG, 10001, "unknown term tag")                   \
-	X(STRAW_ETRUNC, 10002, "term truncated")                      \
-	X(STRAW_ETRAILING, 10003, "trailing bytes after term")        \
-	X(STRAW_EDEPTH, 10004, "term nested too deeply")              \
-	X(STRAW_ETOOBIG, 10005, "term exceeds size limit")            \
-	X(STRAW_EZLIB, 10006, "compressed term is corrupt")           \
+/* clang-format off */
+#define STRAW_ERROR_LIST(X) \
+	/* src/term: 10000..10099 */ \
+	X(STRAW_EBADTERM, 10000, "malformed term") \
+	X(STRAW_EBADTAG, 10001, "unknown term tag") \
+	X(STRAW_ETRUNC, 10002, "term truncated") \
+	X(STRAW_ETRAILING, 10003, "trailing bytes after term") \
+	X(STRAW_EDEPTH, 10004, "term nested too deeply") \
+	X(STRAW_ETOOBIG, 10005, "term exceeds size limit") \
+	X(STRAW_EZLIB, 10006, "compressed term is corrupt") \
 	X(STRAW_EVERSION, 10007, "missing or wrong ETF version byte") \
-	X(STRAW_ESYNTAX, 10008, "syntax error in term text")          \
-	X(STRAW_EFORMAT, 10009, "bad format string")                  \
-	X(STRAW_EBADATOM, 10010, "invalid atom")                      \
-	X(STRAW_ERANGE, 10011, "value out of range")                  \
-	X(STRAW_ETYPE, 10012, "term has another type")                \
-	X(STRAW_EDUPKEY, 10013, "duplicate map key")                  \
-	/* src/registry: 10100..10199 */                              \
-	X(STRAW_ENODAEMON, 10100, "strawd is not running")            \
-	X(STRAW_EPROTOCOL, 10101, "registry protocol violation")      \
-	X(STRAW_EQUOTA, 10102, "registry quota exceeded")             \
-	X(STRAW_EBADPATH, 10103, "invalid registry path")             \
-	X(STRAW_ENAMETAKEN, 10104, "name already registered")         \
-	X(STRAW_ETXNCONFLICT, 10105, "transaction conflicts")         \
-	X(STRAW_EVALUESIZE, 10106, "registry value too large")        \
-	X(STRAW_ENOTJOINED, 10107, "not joined as a container")       \
-	/* src/tube: 10200..10299 */                                  \
-	X(STRAW_ETUBEMODE, 10200, "tube mode mismatch")               \
-	/* src/sched, src/proc: 10300..10399 */                       \
-	X(STRAW_ENOPROC, 10300, "no such process")                    \
-	X(STRAW_ETIMEOUT, 10301, "timed out")                         \
+	X(STRAW_ESYNTAX, 10008, "syntax error in term text") \
+	X(STRAW_EFORMAT, 10009, "bad format string") \
+	X(STRAW_EBADATOM, 10010, "invalid atom") \
+	X(STRAW_ERANGE, 10011, "value out of range") \
+	X(STRAW_ETYPE, 10012, "term has another type") \
+	X(STRAW_EDUPKEY, 10013, "duplicate map key") \
+	/* src/registry: 10100..10199 */ \
+	X(STRAW_ENODAEMON, 10100, "strawd is not running") \
+	X(STRAW_EPROTOCOL, 10101, "registry protocol violation") \
+	X(STRAW_EQUOTA, 10102, "registry quota exceeded") \
+	X(STRAW_EBADPATH, 10103, "invalid registry path") \
+	X(STRAW_ENAMETAKEN, 10104, "name already registered") \
+	X(STRAW_ETXNCONFLICT, 10105, "transaction conflicts") \
+	X(STRAW_EVALUESIZE, 10106, "registry value too large") \
+	X(STRAW_ENOTJOINED, 10107, "not joined as a container") \
+	/* src/tube: 10200..10299 */ \
+	X(STRAW_ETUBEMODE, 10200, "tube mode mismatch") \
+	X(STRAW_ETUBECORRUPT, 10201, "tube memory corrupted by the peer") \
+	/* src/sched, src/proc: 10300..10399 */ \
+	X(STRAW_ENOPROC, 10300, "no such process") \
+	X(STRAW_ETIMEOUT, 10301, "timed out") \
 	X(STRAW_ENOTCONTAINER, 10302, "not inside a straw container") \
-	/* src/route, src/dist, src/otp, src/netpipe: 10400.. */
+	/* src/route, src/dist, src/otp, src/netpipe: 10400.. */ \
+	/* end */
+/* clang-format on */
 
 enum straw_error {
 #define STRAW_ERR_ENUM_(name, val, msg) name = -(val),

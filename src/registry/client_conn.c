@@ -24,6 +24,7 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -317,6 +318,14 @@ wait_reply(straw_reg *r, int64_t deadline)
 
 		if (r->fd < 0)
 			return -ECONNRESET;
+		if (deadline - strawi_now_ns() > REG_RECV_TIMEOUT_NS) {
+			/* Far from the deadline: a blocking receive (bounded
+			 * by SO_RCVTIMEO) saves a poll per call. */
+			rc = recv_one(r, 0);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		p.fd = r->fd;
 		p.events = POLLIN;
 		rc = poll(&p, 1, ms_left(deadline));
@@ -443,7 +452,12 @@ spawn_strawd(straw_reg *r)
 	envp[j++] = dirvar;
 	pid = fork();
 	if (pid == 0) {
+		/* The caller may be a thread with signals blocked (the
+		 * monitor is): strawd must hear SIGTERM. */
+		sigset_t none;
 		int nul = open("/dev/null", O_RDWR);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		int log = open(logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (nul >= 0) {
 			dup2(nul, 0);
@@ -593,6 +607,12 @@ attempt(straw_reg *r, int64_t deadline, int allow_spawn)
 	if (fd < 0)
 		return fd;
 	r->fd = fd;
+	{
+		struct timeval tv = {REG_RECV_TIMEOUT_NS / 1000000000, 0};
+		int sndbuf = 2 * REG_MAX_PACKET;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	}
 	rc = handshake(r, deadline, r->gen > 0);
 	if (rc < 0) {
 		disconnect_locked(r);

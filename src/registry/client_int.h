@@ -27,8 +27,9 @@
 	3000                     /* a call waits this long for strawd to
                                       come back */
 #define REG_ASYNC_WINDOW    4096 /* pipelined writes awaiting their ack */
-#define REG_ASYNC_BATCH     (32 * 1024) /* bytes queued before a send */
-#define REG_EVENT_QUEUE_MAX 65536       /* events kept for the application */
+#define REG_ASYNC_BATCH     (32 * 1024)  /* bytes queued before a send */
+#define REG_EVENT_QUEUE_MAX 65536        /* events kept for the application */
+#define REG_RECV_TIMEOUT_NS 1000000000LL /* SO_RCVTIMEO of the socket */
 
 struct reg_client_event {
 	struct reg_client_event *next; /* later event */

@@ -475,12 +475,15 @@ int
 reg_enc_txn(straw_buf *pkt, straw_builder *b, uint64_t id, const uint8_t *ops,
             size_t ops_len, uint32_t nops)
 {
+	const uint8_t *op;
+	size_t off = 0, oplen;
+
 	build_req_head(b, "txn", 3, id);
 	straw_build_list(b, nops);
-	if (nops > 0) {
-		straw_build_raw(b, ops, ops_len);
+	while (reg_frame_next(ops, ops_len, &off, &op, &oplen) == 1)
+		straw_build_raw(b, op, oplen);
+	if (nops > 0)
 		straw_build_nil(b);
-	}
 	return emit(pkt, b);
 }
 
@@ -495,13 +498,13 @@ reg_enc_ext(straw_buf *pkt, straw_builder *b, const char *op, uint64_t id,
 	return emit(pkt, b);
 }
 
-/* Appends the body (no version byte) of what b holds to ops. */
+/* Appends the body (no version byte) of what b holds to ops, framed. */
 static int
 emit_body(straw_buf *ops, straw_builder *b)
 {
 	int rc =
 	        b->err ? b->err
-	               : straw_buf_append(ops, b->buf.data + 1, b->buf.len - 1);
+	               : reg_frame_append(ops, b->buf.data + 1, b->buf.len - 1);
 
 	straw_builder_reset(b);
 	return rc;

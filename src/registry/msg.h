@@ -125,14 +125,15 @@ int reg_enc_unregister(straw_buf *pkt, straw_builder *b, uint64_t id,
 int reg_enc_lookup(straw_buf *pkt, straw_builder *b, uint64_t id,
                    const char *container, const char *name);
 int reg_enc_status(straw_buf *pkt, straw_builder *b, uint64_t id);
-/* A txn: ops is the encoded list of operations built with reg_txnop_*. */
+/* A txn: ops holds the operations built with reg_txnop_* (each framed). */
 int reg_enc_txn(straw_buf *pkt, straw_builder *b, uint64_t id,
                 const uint8_t *ops, size_t ops_len, uint32_t nops);
 /* An extension request: body is an encoded term (version byte first). */
 int reg_enc_ext(straw_buf *pkt, straw_builder *b, const char *op, uint64_t id,
                 const uint8_t *body, size_t body_len);
 
-/* Transaction operations, appended (without version byte) to ops. */
+/* Transaction operations, appended (framed, without version byte) to
+ * ops. */
 int reg_txnop_write(straw_buf *ops, straw_builder *b, const char *path,
                     size_t plen, const void *val, size_t vlen);
 int reg_txnop_path(straw_buf *ops, straw_builder *b, const char *op,

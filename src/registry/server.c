@@ -293,6 +293,7 @@ accept_conns(struct reg_server *s)
 		struct epoll_event ev = {0};
 		struct ucred cred;
 		socklen_t cl = sizeof(cred);
+		int sndbuf = 2 * REG_MAX_PACKET;
 		struct reg_conn *c;
 		int fd = accept4(s->listen_fd, NULL, NULL,
 		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -309,6 +310,8 @@ accept_conns(struct reg_server *s)
 			close(fd);
 			continue;
 		}
+		/* Room for whole packets both ways (capped by wmem_max). */
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 		c->kind = REG_SRC_CONN;
 		c->id = ++s->next_conn;
 		c->fd = fd;
@@ -448,6 +451,11 @@ flush_dirty(struct reg_server *s)
 static void
 bury_dead(struct reg_server *s)
 {
+	while (s->cgrave != NULL) {
+		struct reg_container *ct = s->cgrave;
+		s->cgrave = ct->next;
+		straw_free(ct);
+	}
 	while (s->grave != NULL) {
 		struct reg_conn *c = s->grave;
 		s->grave = c->next;
@@ -635,7 +643,9 @@ reg_server_run(struct reg_server *s)
 				s->stopping = 1;
 				break;
 			case REG_SRC_PIDFD:
-				reg_cont_gone(s, (struct reg_container *)k);
+				if (!((struct reg_container *)k)->dead)
+					reg_cont_gone(
+					        s, (struct reg_container *)k);
 				break;
 			case REG_SRC_CONN:
 				c = (struct reg_conn *)k;
@@ -651,9 +661,6 @@ reg_server_run(struct reg_server *s)
 		}
 		flush_dirty(s);
 		bury_dead(s);
-		/* Containers reaped above are freed by reg_cont_gone; pidfd
-		 * events of one already gone cannot follow in this turn
-		 * because its pidfd was removed from the set at once. */
 	}
 	return 0;
 }
@@ -772,6 +779,8 @@ reg_server_reply(struct reg_server *s, uint64_t conn, uint64_t id, int rc,
 	}
 	if (term != NULL && (len < 2 || term[0] != 131))
 		return -EINVAL;
+	if (term != NULL && len > REG_MAX_PACKET - 64)
+		return -E2BIG;
 	if (nfds == 0) {
 		start = c->out.len;
 		r = term ? reg_enc_reply_term(&c->out, &s->b, id, term + 1,

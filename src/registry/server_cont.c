@@ -207,5 +207,8 @@ reg_cont_gone(struct reg_server *s, struct reg_container *ct)
 	strawi_log(STRAWI_LOG_INFO, "container %u '%s' gone", ct->id, ct->name);
 	for (i = 0; i < s->ngone; i++)
 		s->gone[i].fn(s, s->gone[i].arg, ct->id, ct->name);
-	straw_free(ct);
+	/* An event for its pidfd may still be pending in this turn. */
+	ct->dead = 1;
+	ct->next = s->cgrave;
+	s->cgrave = ct;
 }

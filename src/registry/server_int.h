@@ -70,7 +70,8 @@ struct reg_container {
 	uid_t uid;                   /* its uid */
 	int pidfd;                   /* pidfd_open(pid) */
 	uint64_t conn;               /* its connection id */
-	struct reg_container *next;  /* all containers */
+	int dead;                    /* gone; freed at the end of the turn */
+	struct reg_container *next;  /* all containers, or the grave */
 };
 
 struct reg_watch {
@@ -132,6 +133,7 @@ struct reg_server {
 	struct reg_conn *dirty;           /* connections with output */
 	struct reg_conn *grave;           /* dead connections to free */
 	struct reg_container *containers; /* live containers */
+	struct reg_container *cgrave;     /* gone containers to free */
 	uint32_t ncontainers;             /* their number */
 	struct reg_watch *watch_hash[REG_WATCH_BUCKETS]; /* by path */
 	uint32_t nwatches;                               /* watches set */

@@ -74,11 +74,15 @@ reply_vb(struct reg_server *s, struct reg_conn *c, uint64_t id)
 	size_t start = c->out.len;
 	int rc = s->vb.err;
 
+	/* A reply must fit in one packet (an ls of very many long names
+	 * might not). */
+	if (rc == 0 && s->vb.buf.len > REG_MAX_PACKET - 64)
+		rc = -E2BIG;
 	if (rc == 0)
 		rc = reg_enc_reply_term(&c->out, &s->b, id, s->vb.buf.data + 1,
 		                        s->vb.buf.len - 1);
 	straw_builder_reset(&s->vb);
-	if (rc == -ENOMEM) {
+	if (rc == -ENOMEM || rc == -E2BIG) {
 		reg_reply_err(s, c, id, rc);
 		return;
 	}

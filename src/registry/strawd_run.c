@@ -115,6 +115,10 @@ reg_strawd_run(struct reg_server_opts *opts, int daemonize)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGTERM);
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigprocmask(SIG_UNBLOCK, &sa.sa_mask, NULL);
 	strawi_log(STRAWI_LOG_INFO, "serving %s (pid %d)", reg_server_dir(s),
 	           (int)getpid());
 	if (ready >= 0) {

@@ -329,7 +329,7 @@ ensure_node(struct reg_tree *t, const struct reg_who *who, const char *path,
 {
 	struct reg_node *anc, *made[REG_PATH_MAX / 2 + 1];
 	size_t lens[REG_PATH_MAX / 2 + 1];
-	size_t nmade = 0, l = len, i;
+	size_t nmade = 0, l = len, i, k;
 	int rc;
 
 	while ((anc = reg_tree_find(t, path, l)) == NULL) {
@@ -347,12 +347,12 @@ ensure_node(struct reg_tree *t, const struct reg_who *who, const char *path,
 		if (made[i] == NULL)
 			goto fail;
 	}
-	for (i = 0; i < nmade; i++) {
-		if (t->in_txn) {
-			rc = undo_push(t, UNDO_CREATED, made[i]);
-			if (rc < 0)
-				goto fail_undo;
-		}
+	/* Undo entries go deepest last, so that rollback (newest first)
+	 * removes children before their parents. */
+	for (k = nmade; t->in_txn && k-- > 0;) {
+		rc = undo_push(t, UNDO_CREATED, made[k]);
+		if (rc < 0)
+			goto fail_undo;
 	}
 	hash_reserve(t, nmade);
 	/* lens[] runs from the deepest to the shallowest. */
@@ -365,7 +365,7 @@ ensure_node(struct reg_tree *t, const struct reg_who *who, const char *path,
 	return 0;
 fail_undo:
 	/* Drop the undo entries pushed above (they are the newest). */
-	while (i-- > 0) {
+	for (i = k + 1; i < nmade; i++) {
 		struct reg_undo *u = t->undo;
 		t->undo = u->next;
 		straw_free(u);
