@@ -391,7 +391,8 @@ STRAW_API int straw_whereis(const char *name, straw_pid *pid);
  * Attached threads: returns 0 at once. */
 STRAW_API int straw_yield(void);
 
-/* Waits ms milliseconds (other processes run).  Returns 0. */
+/* Waits ms milliseconds (other processes run).  Returns 0, or -ENOMEM when
+ * no timer could be set (then it did not wait). */
 STRAW_API int straw_sleep(int ms);
 
 /* ------------------------------------------------------------------ */
@@ -422,7 +423,8 @@ STRAW_API int straw_send_name(const char *name, straw_msg *m);
 /*
  * Waits for the next message, at most timeout_ms (0 polls, STRAW_INFINITY
  * waits).  Returns 0 and *out (one reference, the caller's), or
- * STRAW_ETIMEOUT, STRAW_ENOTCONTAINER, or for an attached thread whose
+ * STRAW_ETIMEOUT, -ENOMEM (no timer for the timeout could be set),
+ * STRAW_ENOTCONTAINER, or for an attached thread whose
  * process was ended by an exit signal, STRAW_ENOPROC.  Blocks (a process
  * yields to the others).
  */

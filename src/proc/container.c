@@ -35,6 +35,29 @@ on_signal(int sig)
 		straw_container_stop(c, 128 + sig);
 }
 
+static void
+signals_install(straw_container *c)
+{
+	struct sigaction sa;
+
+	if (c->flags & STRAW_CONTAINER_NO_SIGNALS)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGINT, &sa, &old_int);
+}
+
+static void
+signals_restore(straw_container *c)
+{
+	if (c->flags & STRAW_CONTAINER_NO_SIGNALS)
+		return;
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGINT, &old_int, NULL);
+}
+
 static int
 name_ok(const char *name)
 {
@@ -118,6 +141,11 @@ sched_thread(void *arg)
 	cfg.on_exit = proc_on_exit;
 	rc = strawi_sched_new(&cfg, &c->sched);
 	if (rc == 0) {
+		/* A stop that came before the scheduler existed takes effect
+		 * now (see straw_container_stop). */
+		atomic_store(&c->live, c->sched);
+		if (atomic_load(&c->stop_status) >= 0)
+			strawi_sched_stop(c->sched);
 		rc = proc_spawn(c, NULL, c->main_fn, c->main_arg, NULL, &first);
 		if (rc < 0) {
 			strawi_sched_free(c->sched);
@@ -194,6 +222,7 @@ straw_container_start(const char *name, straw_proc_fn main_fn, void *arg,
 	c->main_fn = main_fn;
 	c->main_arg = arg;
 	atomic_init(&c->stop_status, -1);
+	atomic_init(&c->live, NULL);
 	atomic_init(&c->closed, 0);
 	atomic_init(&c->inflight, 0);
 	pthread_mutex_init(&c->attach_mu, NULL);
@@ -218,29 +247,24 @@ straw_container_start(const char *name, straw_proc_fn main_fn, void *arg,
 		rc = -errno;
 		goto fail_reg;
 	}
+	/* Before the first process can run: it may raise them itself. */
+	signals_install(c);
 	rc = pthread_create(&c->thread, NULL, sched_thread, c);
 	if (rc != 0) {
 		rc = -rc;
-		goto fail_sem;
+		goto fail_signals;
 	}
 	while (sem_wait(&c->started) != 0)
 		; /* EINTR */
 	rc = c->start_rc;
 	if (rc < 0) {
 		pthread_join(c->thread, NULL);
-		goto fail_sem;
-	}
-	if (!(c->flags & STRAW_CONTAINER_NO_SIGNALS)) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGTERM, &sa, &old_term);
-		sigaction(SIGINT, &sa, &old_int);
+		goto fail_signals;
 	}
 	*out = c;
 	return 0;
-fail_sem:
+fail_signals:
+	signals_restore(c);
 	sem_destroy(&c->started);
 fail_reg:
 	proc_reg_leave(c);
@@ -259,10 +283,7 @@ straw_container_wait(straw_container *c)
 	int status, stop;
 
 	pthread_join(c->thread, NULL);
-	if (!(c->flags & STRAW_CONTAINER_NO_SIGNALS)) {
-		sigaction(SIGTERM, &old_term, NULL);
-		sigaction(SIGINT, &old_int, NULL);
-	}
+	signals_restore(c);
 	pthread_mutex_lock(&c->attach_mu);
 	while (c->attached > 0)
 		pthread_cond_wait(&c->attach_cv, &c->attach_mu);
@@ -304,8 +325,11 @@ straw_container_stop(straw_container *c, int status)
 	/* As a post: the scheduler is not freed while we touch it.  Closed
 	 * means it is ending already. */
 	atomic_fetch_add(&c->inflight, 1);
-	if (!atomic_load(&c->closed))
-		strawi_sched_stop(c->sched);
+	if (!atomic_load(&c->closed)) {
+		struct strawi_sched *s = atomic_load(&c->live);
+		if (s != NULL)
+			strawi_sched_stop(s);
+	}
 	atomic_fetch_sub(&c->inflight, 1);
 }
 

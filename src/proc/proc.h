@@ -83,37 +83,38 @@ struct proc_name {
 };
 
 struct straw_container {
-	struct strawi_sched *sched;   /* its scheduler; owner: thread */
-	pthread_t thread;             /* the scheduler thread */
-	char name[80];                /* container name */
-	uint32_t id;                  /* container id */
-	uint64_t machine;             /* machine id */
-	unsigned flags;               /* enum straw_container_flag */
-	size_t stack_size;            /* default process stack */
-	straw_proc_fn main_fn;        /* the first process */
-	void *main_arg;               /* its argument */
-	sem_t started;                /* posted when start is decided */
-	int start_rc;                 /* start's result */
-	struct proc_map procs;        /* id -> struct proc */
-	struct proc_map names;        /* name hash -> struct proc_name */
-	struct proc_map timers;       /* timer id -> struct proc_tmr */
-	struct proc_map monitors;     /* ref id -> struct proc_mon */
-	uint32_t next_pid;            /* last process id given */
-	uint64_t next_ref;            /* last reference id given */
-	uint64_t next_timer;          /* last timer id given */
-	size_t nprocs;                /* processes alive or exiting */
-	uint32_t first_id;            /* the first process's id */
-	int status;                   /* exit status so far */
-	int stopping;                 /* shutting down: no signals */
-	_Atomic int stop_status;      /* any thread: -1 or the status */
-	_Atomic int closed;           /* any thread: no more posts */
-	_Atomic int inflight;         /* any thread: posts under way */
-	pthread_mutex_t attach_mu;    /* guards attached */
-	pthread_cond_t attach_cv;     /* signalled when attached drops */
-	int attached;                 /* attached threads not detached */
-	void *reg;                    /* registry connection or NULL */
-	int ps_interval_ms;           /* publish period, 0: none */
-	struct strawi_timer ps_timer; /* publishes the process list */
+	struct strawi_sched *sched;          /* its scheduler; owner: thread */
+	pthread_t thread;                    /* the scheduler thread */
+	char name[80];                       /* container name */
+	uint32_t id;                         /* container id */
+	uint64_t machine;                    /* machine id */
+	unsigned flags;                      /* enum straw_container_flag */
+	size_t stack_size;                   /* default process stack */
+	straw_proc_fn main_fn;               /* the first process */
+	void *main_arg;                      /* its argument */
+	sem_t started;                       /* posted when start is decided */
+	int start_rc;                        /* start's result */
+	struct proc_map procs;               /* id -> struct proc */
+	struct proc_map names;               /* name hash -> struct proc_name */
+	struct proc_map timers;              /* timer id -> struct proc_tmr */
+	struct proc_map monitors;            /* ref id -> struct proc_mon */
+	uint32_t next_pid;                   /* last process id given */
+	uint64_t next_ref;                   /* last reference id given */
+	uint64_t next_timer;                 /* last timer id given */
+	size_t nprocs;                       /* processes alive or exiting */
+	uint32_t first_id;                   /* the first process's id */
+	int status;                          /* exit status so far */
+	int stopping;                        /* shutting down: no signals */
+	_Atomic int stop_status;             /* any thread: -1 or the status */
+	_Atomic(struct strawi_sched *) live; /* any thread: sched, once made */
+	_Atomic int closed;                  /* any thread: no more posts */
+	_Atomic int inflight;                /* any thread: posts under way */
+	pthread_mutex_t attach_mu;           /* guards attached */
+	pthread_cond_t attach_cv;            /* signalled when attached drops */
+	int attached;                        /* attached threads not detached */
+	void *reg;                           /* registry connection or NULL */
+	int ps_interval_ms;                  /* publish period, 0: none */
+	struct strawi_timer ps_timer;        /* publishes the process list */
 };
 
 /* The container of the scheduler thread running now, or NULL. */

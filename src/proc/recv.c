@@ -34,7 +34,7 @@ proc_receive(struct proc *p, straw_msg **out, int timeout_ms,
 {
 	straw_msg **link = &p->mbox.head;
 	int64_t deadline = 0;
-	int timed_out = 0;
+	int timed_out = 0, rc;
 
 	for (;;) {
 		straw_msg *m;
@@ -52,8 +52,11 @@ proc_receive(struct proc *p, straw_msg **out, int timeout_ms,
 			deadline = deadline_of(timeout_ms);
 		p->waiting = 1;
 		p->budget = 0;
-		timed_out = strawi_park(deadline) == STRAW_ETIMEOUT;
+		rc = strawi_park(deadline);
 		p->waiting = 0;
+		if (rc == -ENOMEM) /* no room for the timeout's timer */
+			return rc;
+		timed_out = rc == STRAW_ETIMEOUT;
 	}
 }
 
@@ -244,6 +247,7 @@ straw_sleep(int ms)
 {
 	struct proc *p = proc_current();
 	int64_t deadline;
+	int rc;
 
 	if (p == NULL) {
 		struct timespec ts;
@@ -262,8 +266,9 @@ straw_sleep(int ms)
 	else
 		deadline = strawi_now_ns() + (int64_t)ms * 1000000;
 	p->sleeping = 1;
-	while (strawi_park(deadline) != STRAW_ETIMEOUT)
-		;
+	do {
+		rc = strawi_park(deadline);
+	} while (rc == 0);
 	p->sleeping = 0;
-	return 0;
+	return rc == STRAW_ETIMEOUT ? 0 : rc; /* -ENOMEM */
 }
