@@ -192,6 +192,30 @@ spawn_main(void *arg)
 	straw_container_stop(straw_container_self(), 0);
 }
 
+/* Spawn cost in steady state: batches of 1000 processes spawned, ended
+ * and spawned again, the way short-lived workers come and go. */
+static void
+churn_main(void *arg)
+{
+	double *ns = arg;
+	enum { BATCH = 1000 };
+	straw_pid pids[BATCH];
+	long rounds = n_spawn / BATCH, r, i;
+	int64_t spent = 0;
+
+	for (r = 0; r < rounds; r++) {
+		int64_t t0 = bench_now_ns();
+		for (i = 0; i < BATCH; i++)
+			straw_spawn(idle, NULL, NULL, &pids[i]);
+		spent += bench_now_ns() - t0;
+		straw_yield();
+		for (i = 0; i < BATCH; i++)
+			straw_exit_atom(pids[i], "kill");
+		straw_yield();
+	}
+	*ns = (double)spent / (double)(rounds * BATCH);
+}
+
 /* ---- Erlang ---------------------------------------------------------- */
 
 struct erl_res {
@@ -308,6 +332,15 @@ main(void)
 		m.size = (long)bench_median(w, sruns);
 		bench_report(&r);
 		bench_report(&p);
+		{
+			struct bench_result ch = BENCH_RESULT_INIT(
+			        "local", "spawn", "straw-churn", 0);
+			for (i = 0; i < runs; i++)
+				run(churn_main, &v[i]);
+			ch.ns_per_op = bench_median(v, runs);
+			ch.msgs_per_s = 1e9 / ch.ns_per_op;
+			bench_report(&ch);
+		}
 		bench_report(&m);
 		printf("(spawn: %ld processes; idle-bytes: RSS delta per idle "
 		       "process in the size column)\n",
