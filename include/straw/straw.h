@@ -286,9 +286,10 @@ STRAW_API straw_pid straw_self_long(void);
 
 /*
  * Ends the calling process with reason (any term; NULL means normal).  Its
- * links and monitors receive the reason.  Does not return.  The reference to
- * reason stays the caller's (it is never released, as the caller ends).
- * Called outside a process, it aborts the OS process.
+ * links and monitors receive the reason.  Does not return.  Consumes the
+ * caller's reference to reason.  Called outside a process (an attached
+ * thread uses straw_exit(straw_self(), reason) and straw_detach), it aborts
+ * the OS process.
  */
 STRAW_API __attribute__((noreturn)) void straw_exit_self(straw_msg *reason);
 
@@ -539,14 +540,15 @@ typedef struct straw_proc_info {
 } straw_proc_info;
 
 /*
- * Fills *info for pid, a process of the caller's container.  Returns 0 or
- * STRAW_ENOPROC.  A process of that container (attached threads: -EPERM).
+ * Fills *info for pid, a process of the caller's container.  Returns 0,
+ * STRAW_ENOPROC or -EINVAL.  A process or an attached thread.
  */
 STRAW_API int straw_proc_info_get(straw_pid pid, straw_proc_info *info);
 
 /*
  * Fills up to cap entries of the container's processes, in pid order, and
- * returns how many processes there are (may exceed cap).  A process only.
+ * returns how many processes there are (may exceed cap), or -ENOMEM.  A
+ * process only (an attached thread gets -EPERM).
  */
 STRAW_API long straw_proc_list(straw_proc_info *out, size_t cap);
 
