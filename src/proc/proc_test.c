@@ -381,6 +381,16 @@ normal_main(void *arg)
 	PCHECK_EQ(straw_receive(&m, 0), STRAW_ETIMEOUT);
 	straw_send_take(watcher, straw_msg_atom("stop", NULL));
 	down_reason_is("normal");
+	/* After unlink, an abnormal exit no longer reaches us. */
+	PCHECK_EQ(straw_spawn(exit_with, "boom",
+	                      &(straw_spawn_opts){STRAW_SPAWN_LINK |
+	                                                  STRAW_SPAWN_MONITOR,
+	                                          0, &ref},
+	                      &child),
+	          0);
+	PCHECK_EQ(straw_unlink(child), 0);
+	straw_send(child, go);
+	down_reason_is("boom"); /* and we are still here to see it */
 	straw_msg_unref(go);
 }
 
