@@ -467,9 +467,92 @@ CASE(close_wakes_waiters)
 	strawi_sched_free(S);
 }
 
-CHECK_MAIN(close_wakes_waiters, wait_for_both_directions,
-           pipe_between_coroutines, timeouts_zero_and_finite,
-           infinite_wait_then_data, one_waiter_per_direction,
-           reader_and_writer_on_one_socket, accept_and_connect,
-           kill_while_waiting_on_fd, regular_file_is_ready,
+/* Watches: level-triggered callbacks for fds the runtime owns. */
+static struct strawi_watch wr_watch, rd_watch, wa, wb;
+static int watch_log[16], nwatch, wa_on, wb_on;
+
+static void
+on_readable(struct strawi_watch *w, uint32_t revents)
+{
+	char buf[8];
+
+	watch_log[nwatch++] = (int)revents;
+	CHECK_EQ(read(w->fd, buf, sizeof(buf)), 3);
+	CHECK_OK(strawi_watch_del(S, w));
+	CHECK_RC(strawi_watch_del(S, w), -ENOENT);
+}
+
+static void
+on_writable(struct strawi_watch *w, uint32_t revents)
+{
+	watch_log[nwatch++] = (int)revents;
+	CHECK_EQ(write(w->fd, "abc", 3), 3);
+	CHECK_OK(strawi_watch_del(S, w)); /* once is enough */
+}
+
+CASE(watches)
+{
+	CHECK_OK(strawi_sched_new(NULL, &S));
+	CHECK_OK(pipe(pfd));
+	nwatch = 0;
+	rd_watch = (struct strawi_watch){pfd[0], EPOLLIN, on_readable, NULL};
+	wr_watch = (struct strawi_watch){pfd[1], 0, on_writable, NULL};
+	CHECK_OK(strawi_watch_add(S, &rd_watch));
+	CHECK_OK(strawi_watch_add(S, &wr_watch)); /* no events yet */
+	CHECK_OK(strawi_watch_mod(S, &wr_watch, EPOLLOUT));
+	CHECK_EQ(wr_watch.events, EPOLLOUT);
+	CHECK_RC(strawi_watch_add(S, &rd_watch), -EEXIST);
+	CHECK_RC(strawi_sched_run(S), 0); /* ends when no watch is left */
+	CHECK_EQ(nwatch, 2);
+	CHECK_EQ(watch_log[0], EPOLLOUT); /* the write came first */
+	CHECK_EQ(watch_log[1], EPOLLIN);
+	close(pfd[0]);
+	close(pfd[1]);
+	strawi_sched_free(S);
+}
+
+/* Two watches ready in the same batch; the first callback deletes both:
+ * the other's pending event must be dropped, not delivered. */
+static void
+on_either(struct strawi_watch *w, uint32_t revents)
+{
+	(void)w;
+	(void)revents;
+	nwatch++;
+	if (wa_on)
+		CHECK_OK(strawi_watch_del(S, &wa));
+	if (wb_on)
+		CHECK_OK(strawi_watch_del(S, &wb));
+	wa_on = wb_on = 0;
+}
+
+CASE(deleted_watch_gets_no_event)
+{
+	int a[2], b[2];
+
+	CHECK_OK(strawi_sched_new(NULL, &S));
+	CHECK_OK(pipe(a));
+	CHECK_OK(pipe(b));
+	CHECK_EQ(write(a[1], "x", 1), 1);
+	CHECK_EQ(write(b[1], "x", 1), 1);
+	nwatch = 0;
+	wa = (struct strawi_watch){a[0], EPOLLIN, on_either, NULL};
+	wb = (struct strawi_watch){b[0], EPOLLIN, on_either, NULL};
+	CHECK_OK(strawi_watch_add(S, &wa));
+	CHECK_OK(strawi_watch_add(S, &wb));
+	wa_on = wb_on = 1;
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(nwatch, 1);
+	close(a[0]);
+	close(a[1]);
+	close(b[0]);
+	close(b[1]);
+	strawi_sched_free(S);
+}
+
+CHECK_MAIN(watches, deleted_watch_gets_no_event, close_wakes_waiters,
+           wait_for_both_directions, pipe_between_coroutines,
+           timeouts_zero_and_finite, infinite_wait_then_data,
+           one_waiter_per_direction, reader_and_writer_on_one_socket,
+           accept_and_connect, kill_while_waiting_on_fd, regular_file_is_ready,
            public_calls_outside_coroutines)

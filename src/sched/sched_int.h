@@ -102,6 +102,7 @@ struct strawi_sched {
 	uint64_t stacks_guarded;    /* of those, guarded */
 	uint64_t stacks_mprotected; /* of those, by mprotect */
 	int stacks_excess;          /* a hot list is longer than pool_hot */
+	int warned_unguarded;       /* logged that guard pages ran out */
 
 	/* crash isolation */
 	void *altstack;       /* sigaltstack of the owner */

@@ -609,10 +609,208 @@ CASE(many_parked_coroutines)
 	strawi_sched_free(S);
 }
 
-CHECK_MAIN(sleep_keeps_wakes, many_parked_coroutines, on_exit_may_park,
-           spawn_runs_in_order_and_ends, yield_round_robin, park_and_wake,
-           park_timeout, park_poll_does_not_switch, wake_before_park_is_kept,
-           kill_parked, kill_before_first_run, exit_called, stop_and_run_again,
-           run_from_coroutine_is_refused, free_kills_the_living,
-           hold_keeps_running, stacks_are_pooled,
+/* Out of memory: every failing call reports -ENOMEM and changes nothing. */
+static long allocs_left = -1; /* < 0: no limit */
+
+static void *
+failing_realloc(void *ctx, void *ptr, size_t size)
+{
+	(void)ctx;
+	if (size == 0) {
+		free(ptr);
+		return NULL;
+	}
+	if (allocs_left == 0)
+		return NULL;
+	if (allocs_left > 0)
+		allocs_left--;
+	return realloc(ptr, size);
+}
+
+CASE(out_of_memory)
+{
+	straw_allocator a = {failing_realloc, NULL};
+	struct strawi_sched_stats st;
+	struct strawi_timer t[65];
+	struct strawi_coro *c = NULL;
+	int i;
+
+	straw_set_allocator(&a);
+	allocs_left = 0;
+	S = NULL;
+	CHECK_RC(strawi_sched_new(NULL, &S), -ENOMEM);
+	CHECK(S == NULL);
+	allocs_left = -1;
+	CHECK_OK(strawi_sched_new(NULL, &S));
+	/* The heap starts with 64 entries; the 65th add must grow it. */
+	for (i = 0; i < 65; i++)
+		strawi_timer_init(&t[i], NULL, NULL);
+	for (i = 0; i < 64; i++)
+		CHECK_OK(strawi_timer_add(S, &t[i], STRAWI_FOREVER - 1));
+	allocs_left = 0;
+	CHECK_RC(strawi_timer_add(S, &t[64], 1), -ENOMEM);
+	CHECK(!strawi_timer_pending(&t[64]));
+	/* A first spawn needs a slab (and its bookkeeping). */
+	CHECK_RC(strawi_coro_spawn(S, nothing, NULL, 0, &c), -ENOMEM);
+	CHECK(c == NULL);
+	strawi_sched_stats(S, &st);
+	CHECK_EQ(st.live, 0);
+	CHECK_EQ(st.timers, 64);
+	CHECK_EQ(st.stacks_mapped, 0);
+	allocs_left = -1;
+	CHECK_OK(strawi_coro_spawn(S, nothing, NULL, 0, &c));
+	for (i = 0; i < 64; i++)
+		CHECK_EQ(strawi_timer_cancel(S, &t[i]), 1);
+	CHECK_RC(strawi_sched_run(S), 0);
+	strawi_sched_free(S);
+	straw_set_allocator(NULL);
+}
+
+/*
+ * Random mix: coroutines yield, park with and without deadlines, sleep,
+ * wait on pipes, wake, kill and spawn each other and end in every way.
+ * The counters must add up and every coroutine must end once.
+ */
+enum { STRESS_SLOTS = 64 };
+static struct strawi_coro *slot_coro[STRESS_SLOTS];
+static uint64_t slot_id[STRESS_SLOTS];
+static int stress_pipe[2];
+static long stress_ops, stress_spawned, stress_ended, stress_reasons[8];
+static uint64_t stress_rng = 0x9E3779B97F4A7C15ULL;
+
+static uint64_t
+stress_rand(void)
+{
+	stress_rng ^= stress_rng << 13;
+	stress_rng ^= stress_rng >> 7;
+	stress_rng ^= stress_rng << 17;
+	return stress_rng;
+}
+
+static void stress_body(void *arg);
+
+static void
+stress_spawn(void)
+{
+	int i = (int)(stress_rand() % STRESS_SLOTS);
+	struct strawi_coro *c;
+
+	if (slot_coro[i] != NULL || stress_ops <= 0)
+		return;
+	CHECK_OK(strawi_coro_spawn(S, stress_body, (void *)(intptr_t)i,
+	                           (stress_rand() & 1) ? 16384 : 0, &c));
+	slot_coro[i] = c;
+	slot_id[i] = strawi_coro_id(c);
+	strawi_coro_set_user(c, &slot_coro[i]);
+	stress_spawned++;
+}
+
+static void
+stress_on_exit(struct strawi_coro *c, const struct strawi_exit_info *e)
+{
+	struct strawi_coro **slot = strawi_coro_user(c);
+
+	if (slot == NULL)
+		return;
+	CHECK(*slot == c);
+	*slot = NULL;
+	stress_ended++;
+	stress_reasons[e->reason]++;
+}
+
+static void
+stress_body(void *arg)
+{
+	char b;
+
+	(void)arg;
+	while (stress_ops-- > 0) {
+		int j = (int)(stress_rand() % STRESS_SLOTS);
+		struct strawi_coro *o = slot_coro[j];
+
+		switch (stress_rand() % 10) {
+		case 0:
+			strawi_yield();
+			break;
+		case 1:
+			strawi_park(strawi_now_ns() +
+			            (int64_t)(stress_rand() % 200000));
+			break;
+		case 2:
+			if (o != NULL && o != strawi_coro_self())
+				strawi_coro_wake(o);
+			break;
+		case 3:
+			if (o != NULL && o != strawi_coro_self())
+				strawi_coro_kill(o, 9, NULL);
+			break;
+		case 4:
+			stress_spawn();
+			break;
+		case 5: /* contend for the pipe: one reader at a time */
+			if (strawi_read(stress_pipe[0], &b, 1,
+			                strawi_now_ns() + 100000) == -EBUSY)
+				strawi_yield();
+			break;
+		case 6:
+			CHECK_EQ(write(stress_pipe[1], "s", 1), 1);
+			break;
+		case 7:
+			strawi_sleep_until(strawi_now_ns() + 50000);
+			break;
+		case 8:
+			if (stress_rand() % 8 == 0)
+				strawi_coro_exit(1, NULL);
+			break;
+		default:
+			if (stress_rand() % 8 == 0)
+				return;
+			strawi_park(0);
+			break;
+		}
+	}
+}
+
+CASE(random_mix)
+{
+	struct strawi_sched_config cfg;
+	struct strawi_sched_stats st;
+	int i;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.on_exit = stress_on_exit;
+	cfg.pool_hot = 8; /* trim often */
+	CHECK_OK(strawi_sched_new(&cfg, &S));
+	CHECK_OK(pipe(stress_pipe));
+	stress_ops = 100000;
+	for (i = 0; i < 16; i++)
+		stress_spawn();
+	/* Parked ones with no deadline are left when the ops run out:
+	 * stop once nothing else is runnable, then free kills them. */
+	CHECK_RC(strawi_sched_run(S), 0);
+	strawi_sched_stats(S, &st);
+	fprintf(stderr, "%ld spawned, %llu switches\n", stress_spawned,
+	        (unsigned long long)st.switches);
+	CHECK_EQ(st.spawned, stress_spawned);
+	CHECK_EQ(st.live + st.exited, st.spawned);
+	CHECK_EQ(st.fd_waits, 0);
+	strawi_sched_free(S);
+	CHECK_EQ(stress_ended, stress_spawned);
+	CHECK(stress_reasons[STRAWI_EXIT_RETURN] > 0);
+	CHECK(stress_reasons[STRAWI_EXIT_CALLED] > 0);
+	CHECK(stress_reasons[STRAWI_EXIT_KILLED] > 0);
+	CHECK_EQ(stress_reasons[STRAWI_EXIT_FAULT], 0);
+	CHECK_EQ(stress_reasons[STRAWI_EXIT_OVERFLOW], 0);
+	for (i = 0; i < STRESS_SLOTS; i++)
+		CHECK(slot_coro[i] == NULL);
+	close(stress_pipe[0]);
+	close(stress_pipe[1]);
+}
+
+CHECK_MAIN(random_mix, out_of_memory, sleep_keeps_wakes, many_parked_coroutines,
+           on_exit_may_park, spawn_runs_in_order_and_ends, yield_round_robin,
+           park_and_wake, park_timeout, park_poll_does_not_switch,
+           wake_before_park_is_kept, kill_parked, kill_before_first_run,
+           exit_called, stop_and_run_again, run_from_coroutine_is_refused,
+           free_kills_the_living, hold_keeps_running, stacks_are_pooled,
            idle_coroutine_touches_one_page, timers_fire_in_deadline_order)

@@ -185,6 +185,13 @@ slab_new(struct strawi_sched *s, int cls)
 		}
 		if (!guarded && s->cfg.guard == STRAWI_GUARD_ON)
 			continue; /* unusable: left mapped, never handed out */
+		if (!guarded && s->cfg.guard == STRAWI_GUARD_AUTO &&
+		    !s->warned_unguarded) {
+			s->warned_unguarded = 1;
+			strawi_log(STRAWI_LOG_WARN,
+			           "coroutine stacks from now on without guard "
+			           "pages (raise vm.max_map_count for more)");
+		}
 		c->stack_base = sb;
 		c->stack_class = (uint32_t)cls;
 		c->guarded = guarded != 0;
