@@ -185,7 +185,7 @@ STRAW_API int straw_cursor_type(const straw_cursor *c);
 STRAW_API int straw_cursor_at_end(const straw_cursor *c);
 
 /* An integer of any encoding that fits in int64_t (else STRAW_ERANGE). */
-STRAW_API int straw_cursor_int64(straw_cursor *c, int64_t *v);
+STRAW_API inline int straw_cursor_int64(straw_cursor *c, int64_t *v);
 
 /* An integer that fits in uint64_t (negative ones give STRAW_ERANGE). */
 STRAW_API int straw_cursor_uint64(straw_cursor *c, uint64_t *v);
@@ -200,7 +200,7 @@ STRAW_API int straw_cursor_bignum(straw_cursor *c, int *negative,
                                   const uint8_t **mag, size_t *n);
 
 /* A float (NEW_FLOAT_EXT or the old FLOAT_EXT).  Integers give ETYPE. */
-STRAW_API int straw_cursor_double(straw_cursor *c, double *v);
+STRAW_API inline int straw_cursor_double(straw_cursor *c, double *v);
 
 /*
  * An atom, copied as UTF-8 (Latin-1 atoms are converted) into out with a
@@ -216,11 +216,11 @@ STRAW_API int straw_cursor_atom(straw_cursor *c, char *out, size_t cap,
  * NUL-terminated UTF-8 name; 0 (nothing consumed) if it is another atom or
  * not an atom; <0 on malformed bytes.
  */
-STRAW_API int straw_cursor_atom_is(straw_cursor *c, const char *name);
+STRAW_API inline int straw_cursor_atom_is(straw_cursor *c, const char *name);
 
 /* A binary (whole bytes), in place.  A bit binary gives STRAW_ETYPE. */
-STRAW_API int straw_cursor_binary(straw_cursor *c, const uint8_t **data,
-                                  size_t *len);
+STRAW_API inline int straw_cursor_binary(straw_cursor *c, const uint8_t **data,
+                                         size_t *len);
 
 /*
  * A binary or bit binary, in place: *bits gets its length in bits; the
@@ -231,7 +231,7 @@ STRAW_API int straw_cursor_bitstring(straw_cursor *c, const uint8_t **data,
                                      uint64_t *bits);
 
 /* A tuple header; then read arity elements. */
-STRAW_API int straw_cursor_tuple(straw_cursor *c, uint32_t *arity);
+STRAW_API inline int straw_cursor_tuple(straw_cursor *c, uint32_t *arity);
 
 /*
  * A list header: [] gives n = 0 and consumes the [] (nothing more to
@@ -240,7 +240,7 @@ STRAW_API int straw_cursor_tuple(straw_cursor *c, uint32_t *arity);
  * [97,98,99]: n integer elements then a [] tail.  A list written as
  * [a|[b|[]]] gives n = 1 with the tail [b].
  */
-STRAW_API int straw_cursor_list(straw_cursor *c, uint32_t *n);
+STRAW_API inline int straw_cursor_list(straw_cursor *c, uint32_t *n);
 
 /* A [] (also the tail of a proper list). */
 STRAW_API int straw_cursor_nil(straw_cursor *c);
@@ -258,6 +258,19 @@ STRAW_API int straw_cursor_port(straw_cursor *c, straw_erl_port *port);
 /* A reference (REFERENCE_EXT, NEW_REFERENCE_EXT, NEWER_REFERENCE_EXT). */
 STRAW_API int straw_cursor_ref(straw_cursor *c, straw_erl_ref *ref);
 
+/*
+ * The general cases of the inline cursor calls above (any encoding, the
+ * STRING_EXT state, errors); those calls handle the canonical encoding
+ * inline and call these for the rest.  Same contracts.
+ */
+STRAW_API int straw_cursor_int64_general(straw_cursor *c, int64_t *v);
+STRAW_API int straw_cursor_double_general(straw_cursor *c, double *v);
+STRAW_API int straw_cursor_atom_is_general(straw_cursor *c, const char *name);
+STRAW_API int straw_cursor_binary_general(straw_cursor *c, const uint8_t **data,
+                                          size_t *len);
+STRAW_API int straw_cursor_tuple_general(straw_cursor *c, uint32_t *arity);
+STRAW_API int straw_cursor_list_general(straw_cursor *c, uint32_t *n);
+
 /* Skips one whole term, without recursion. */
 STRAW_API int straw_cursor_skip(straw_cursor *c);
 
@@ -271,7 +284,7 @@ STRAW_API int straw_cursor_term(straw_cursor *c, const uint8_t **start,
 
 /*
  * A writer.  Errors are sticky: after the first failure every call returns
- * it, writes nothing, and straw_builder_finish reports it.  The caller
+ * it and straw_builder_finish reports it and discards the bytes.  The caller
  * writes a well-formed sequence (a header promising n elements is followed
  * by n terms); the builder does not track nesting.  Output is canonical
  * (OTP 25's minor_version 2 bytes) except for lists of integers 0..255
@@ -294,8 +307,22 @@ STRAW_API void straw_builder_fini(straw_builder *b);
 /* Empties b for reuse, keeping its memory, and writes the version byte. */
 STRAW_API void straw_builder_reset(straw_builder *b);
 
+/*
+ * Makes room for n more bytes at the end of b and returns where they go
+ * (b->buf.len is not advanced), or NULL after setting the sticky error.
+ * For writers of their own encodings; the calls below use it.
+ */
+STRAW_API uint8_t *straw_builder_room(straw_builder *b, size_t n);
+
+/*
+ * Writes a container header: tag and a 32-bit big-endian count, or
+ * short_tag (when not 0) and an 8-bit count for counts up to 255.
+ */
+STRAW_API inline int straw_build_header(straw_builder *b, uint8_t short_tag,
+                                        uint8_t tag, uint32_t n);
+
 /* Integers, in the smallest encoding. */
-STRAW_API int straw_build_int(straw_builder *b, int64_t v);
+STRAW_API inline int straw_build_int(straw_builder *b, int64_t v);
 STRAW_API int straw_build_uint(straw_builder *b, uint64_t v);
 
 /*
@@ -306,16 +333,21 @@ STRAW_API int straw_build_bignum(straw_builder *b, int negative,
                                  const uint8_t *mag, size_t n);
 
 /* A float; NaN and infinities give STRAW_ERANGE (Erlang has neither). */
-STRAW_API int straw_build_double(straw_builder *b, double v);
+STRAW_API inline int straw_build_double(straw_builder *b, double v);
 
 /* An atom from UTF-8 (STRAW_EBADATOM if invalid or longer than 255
  * characters). */
-STRAW_API int straw_build_atom(straw_builder *b, const char *utf8, size_t len);
-STRAW_API int straw_build_atomz(straw_builder *b, const char *utf8);
+STRAW_API inline int straw_build_atom(straw_builder *b, const char *utf8,
+                                      size_t len);
+/* The general case of straw_build_atom (any UTF-8 name); straw_build_atom
+ * calls it for names that are not short ASCII. */
+STRAW_API int straw_build_atom_unicode(straw_builder *b, const char *utf8,
+                                       size_t len);
+STRAW_API inline int straw_build_atomz(straw_builder *b, const char *utf8);
 
 /* A binary (copied). */
-STRAW_API int straw_build_binary(straw_builder *b, const void *data,
-                                 size_t len);
+STRAW_API inline int straw_build_binary(straw_builder *b, const void *data,
+                                        size_t len);
 
 /* A bit binary of bits bits from data ((bits + 7) / 8 bytes, copied;
  * unused low bits of the last byte are cleared). */
@@ -327,17 +359,17 @@ STRAW_API int straw_build_bitstring(straw_builder *b, const void *data,
 STRAW_API int straw_build_string(straw_builder *b, const char *s, size_t len);
 
 /* A tuple header; arity terms follow. */
-STRAW_API int straw_build_tuple(straw_builder *b, uint32_t arity);
+STRAW_API inline int straw_build_tuple(straw_builder *b, uint32_t arity);
 
 /* A list header: n terms, then the tail, follow.  n = 0 writes [] and
  * nothing follows. */
-STRAW_API int straw_build_list(straw_builder *b, uint32_t n);
+STRAW_API inline int straw_build_list(straw_builder *b, uint32_t n);
 
 /* [] */
-STRAW_API int straw_build_nil(straw_builder *b);
+STRAW_API inline int straw_build_nil(straw_builder *b);
 
 /* A map header; pairs key, value pairs follow. */
-STRAW_API int straw_build_map(straw_builder *b, uint32_t pairs);
+STRAW_API inline int straw_build_map(straw_builder *b, uint32_t pairs);
 
 /* A pid, port, reference, fun M:F/A. */
 STRAW_API int straw_build_pid(straw_builder *b, const straw_erl_pid *pid);
@@ -424,6 +456,312 @@ STRAW_API int straw_term_to_text(const uint8_t *buf, size_t len,
 /* text -> ETF with version byte.  Implemented in src/term/text.c. */
 STRAW_API int straw_term_from_text(const char *text, size_t len, straw_buf *out,
                                    size_t *err_offset);
+
+/*
+ * Inline fast paths.  The calls below are C99 inline functions: callers
+ * compiled with optimisation write and read the common encodings without a
+ * call; libstraw also exports each as an ordinary function.
+ */
+inline int
+straw_build_int(straw_builder *b, int64_t v)
+{
+	uint8_t *p;
+
+	if (v >= INT32_MIN && v <= INT32_MAX) {
+		if (b->buf.cap - b->buf.len < 5) {
+			if ((p = straw_builder_room(b, 5)) == NULL)
+				return b->err;
+		}
+		p = b->buf.data + b->buf.len;
+		if (v >= 0 && v <= 255) {
+			p[0] = 'a'; /* SMALL_INTEGER_EXT */
+			p[1] = (uint8_t)v;
+			b->buf.len += 2;
+		} else {
+			uint32_t u = (uint32_t)(int32_t)v;
+			p[0] = 'b'; /* INTEGER_EXT */
+			p[1] = (uint8_t)(u >> 24);
+			p[2] = (uint8_t)(u >> 16);
+			p[3] = (uint8_t)(u >> 8);
+			p[4] = (uint8_t)u;
+			b->buf.len += 5;
+		}
+		return b->err;
+	}
+	{
+		uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+		uint8_t mag[8];
+		for (int i = 0; i < 8; i++)
+			mag[i] = (uint8_t)(m >> (8 * i));
+		return straw_build_bignum(b, v < 0, mag, 8);
+	}
+}
+
+inline int
+straw_build_double(straw_builder *b, double v)
+{
+	uint64_t bits;
+	uint8_t *p;
+
+	__builtin_memcpy(&bits, &v, 8);
+	if ((bits & 0x7FF0000000000000ULL) == 0x7FF0000000000000ULL) {
+		if (b->err == 0)
+			b->err = STRAW_ERANGE; /* NaN, infinity */
+		return b->err;
+	}
+	if (b->buf.cap - b->buf.len < 9) {
+		if ((p = straw_builder_room(b, 9)) == NULL)
+			return b->err;
+	}
+	p = b->buf.data + b->buf.len;
+	p[0] = 'F'; /* NEW_FLOAT_EXT */
+	bits = __builtin_bswap64(bits);
+	__builtin_memcpy(p + 1, &bits, 8);
+	b->buf.len += 9;
+	return b->err;
+}
+
+inline int
+straw_build_atom(straw_builder *b, const char *utf8, size_t len)
+{
+	uint8_t *p, acc = 0;
+	size_t i;
+
+	if (len > 255)
+		return straw_build_atom_unicode(b, utf8, len);
+	for (i = 0; i < len; i++)
+		acc |= (uint8_t)utf8[i];
+	if (acc >= 0x80)
+		return straw_build_atom_unicode(b, utf8, len);
+	if (b->buf.cap - b->buf.len < 2 + len) {
+		if ((p = straw_builder_room(b, 2 + len)) == NULL)
+			return b->err;
+	}
+	p = b->buf.data + b->buf.len;
+	p[0] = 'w'; /* SMALL_ATOM_UTF8_EXT */
+	p[1] = (uint8_t)len;
+	__builtin_memcpy(p + 2, utf8, len);
+	b->buf.len += 2 + len;
+	return b->err;
+}
+
+inline int
+straw_build_atomz(straw_builder *b, const char *utf8)
+{
+	uint8_t *p, acc = 0;
+	size_t i;
+
+	/* Measure, check and copy short ASCII names in one pass. */
+	if (b->buf.cap - b->buf.len >= 2 + 256) {
+		p = b->buf.data + b->buf.len;
+		for (i = 0; i < 256 && utf8[i] != '\0'; i++) {
+			p[2 + i] = (uint8_t)utf8[i];
+			acc |= (uint8_t)utf8[i];
+		}
+		if (i <= 255 && acc < 0x80) {
+			p[0] = 'w'; /* SMALL_ATOM_UTF8_EXT */
+			p[1] = (uint8_t)i;
+			b->buf.len += 2 + i;
+			return b->err;
+		}
+	}
+	return straw_build_atom(b, utf8, __builtin_strlen(utf8));
+}
+
+inline int
+straw_build_binary(straw_builder *b, const void *data, size_t len)
+{
+	uint8_t *p;
+
+	if (len > 0xFFFFFFFFu) {
+		if (b->err == 0)
+			b->err = STRAW_ERANGE;
+		return b->err;
+	}
+	if (b->buf.cap - b->buf.len < 5 + len) {
+		if ((p = straw_builder_room(b, 5 + len)) == NULL)
+			return b->err;
+	}
+	p = b->buf.data + b->buf.len;
+	p[0] = 'm'; /* BINARY_EXT */
+	p[1] = (uint8_t)(len >> 24);
+	p[2] = (uint8_t)(len >> 16);
+	p[3] = (uint8_t)(len >> 8);
+	p[4] = (uint8_t)len;
+	if (len <= 64) {
+		/* Short: fixed-size moves rather than a call to memcpy. */
+		const uint8_t *d = (const uint8_t *)data;
+		size_t i = 0;
+		for (; i + 8 <= len; i += 8)
+			__builtin_memcpy(p + 5 + i, d + i, 8);
+		for (; i < len; i++)
+			p[5 + i] = d[i];
+	} else {
+		__builtin_memcpy(p + 5, data, len);
+	}
+	b->buf.len += 5 + len;
+	return b->err;
+}
+
+inline int
+straw_build_header(straw_builder *b, uint8_t short_tag, uint8_t tag, uint32_t n)
+{
+	uint8_t *p;
+
+	if (b->buf.cap - b->buf.len < 5) {
+		if ((p = straw_builder_room(b, 5)) == NULL)
+			return b->err;
+	}
+	p = b->buf.data + b->buf.len;
+	if (short_tag != 0 && n <= 255) {
+		p[0] = short_tag;
+		p[1] = (uint8_t)n;
+		b->buf.len += 2;
+		return b->err;
+	}
+	p[0] = tag;
+	p[1] = (uint8_t)(n >> 24);
+	p[2] = (uint8_t)(n >> 16);
+	p[3] = (uint8_t)(n >> 8);
+	p[4] = (uint8_t)n;
+	b->buf.len += 5;
+	return b->err;
+}
+
+inline int
+straw_build_tuple(straw_builder *b, uint32_t arity)
+{
+	return straw_build_header(b, 'h', 'i', arity); /* SMALL/LARGE_TUPLE */
+}
+
+inline int
+straw_build_nil(straw_builder *b)
+{
+	uint8_t *p;
+
+	if (b->buf.cap == b->buf.len) {
+		if ((p = straw_builder_room(b, 1)) == NULL)
+			return b->err;
+	}
+	b->buf.data[b->buf.len++] = 'j'; /* NIL_EXT */
+	return b->err;
+}
+
+inline int
+straw_build_list(straw_builder *b, uint32_t n)
+{
+	if (n == 0)
+		return straw_build_nil(b);
+	return straw_build_header(b, 0, 'l', n); /* LIST_EXT */
+}
+
+inline int
+straw_build_map(straw_builder *b, uint32_t pairs)
+{
+	return straw_build_header(b, 0, 't', pairs); /* MAP_EXT */
+}
+
+/* The cursor is in the plain state (not inside a STRING_EXT) with at least
+ * n bytes left, the first being tag. */
+#define STRAW_CURSOR_AT_(c, tag, n)                                            \
+	(((c)->str_left | (c)->str_tail) == 0 && (c)->len - (c)->pos >= (n) && \
+	 (c)->buf[(c)->pos] == (tag))
+
+/* A big-endian 32-bit value. */
+#define STRAW_GET32_(p)                                    \
+	((uint32_t)(p)[0] << 24 | (uint32_t)(p)[1] << 16 | \
+	 (uint32_t)(p)[2] << 8 | (uint32_t)(p)[3])
+
+inline int
+straw_cursor_int64(straw_cursor *c, int64_t *v)
+{
+	if (STRAW_CURSOR_AT_(c, 'a', 2)) {
+		*v = c->buf[c->pos + 1];
+		c->pos += 2;
+		return 0;
+	}
+	if (STRAW_CURSOR_AT_(c, 'b', 5)) {
+		*v = (int32_t)STRAW_GET32_(c->buf + c->pos + 1);
+		c->pos += 5;
+		return 0;
+	}
+	return straw_cursor_int64_general(c, v);
+}
+
+inline int
+straw_cursor_double(straw_cursor *c, double *v)
+{
+	if (STRAW_CURSOR_AT_(c, 'F', 9)) {
+		uint64_t bits;
+		__builtin_memcpy(&bits, c->buf + c->pos + 1, 8);
+		bits = __builtin_bswap64(bits);
+		__builtin_memcpy(v, &bits, 8);
+		c->pos += 9;
+		return 0;
+	}
+	return straw_cursor_double_general(c, v);
+}
+
+inline int
+straw_cursor_atom_is(straw_cursor *c, const char *name)
+{
+	if (STRAW_CURSOR_AT_(c, 'w', 2)) {
+		const uint8_t *a = c->buf + c->pos + 2;
+		size_t n = c->buf[c->pos + 1], i;
+		if (c->len - c->pos - 2 < n)
+			return STRAW_ETRUNC;
+		/* Stops at the first difference or at name's NUL, which no
+		 * byte of a matching atom can be. */
+		for (i = 0; i < n; i++)
+			if (a[i] != (uint8_t)name[i] || name[i] == '\0')
+				return 0;
+		if (name[n] != '\0')
+			return 0;
+		c->pos += 2 + n;
+		return 1;
+	}
+	return straw_cursor_atom_is_general(c, name);
+}
+
+inline int
+straw_cursor_binary(straw_cursor *c, const uint8_t **data, size_t *len)
+{
+	if (STRAW_CURSOR_AT_(c, 'm', 5)) {
+		uint32_t n = STRAW_GET32_(c->buf + c->pos + 1);
+		if (c->len - c->pos - 5 < n)
+			return STRAW_ETRUNC;
+		*data = c->buf + c->pos + 5;
+		*len = n;
+		c->pos += 5 + n;
+		return 0;
+	}
+	return straw_cursor_binary_general(c, data, len);
+}
+
+inline int
+straw_cursor_tuple(straw_cursor *c, uint32_t *arity)
+{
+	if (STRAW_CURSOR_AT_(c, 'h', 2)) {
+		*arity = c->buf[c->pos + 1];
+		c->pos += 2;
+		return 0;
+	}
+	return straw_cursor_tuple_general(c, arity);
+}
+
+inline int
+straw_cursor_list(straw_cursor *c, uint32_t *n)
+{
+	if (STRAW_CURSOR_AT_(c, 'l', 5)) {
+		uint32_t k = STRAW_GET32_(c->buf + c->pos + 1);
+		if (k != 0) {
+			*n = k;
+			c->pos += 5;
+			return 0;
+		}
+	}
+	return straw_cursor_list_general(c, n);
+}
 
 #ifdef __cplusplus
 }

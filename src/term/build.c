@@ -77,31 +77,28 @@ straw_builder_finish(straw_builder *b, uint8_t **out, size_t *len)
 	return 0;
 }
 
-static int bld_bignum_u64(straw_builder *b, int negative, uint64_t mag);
+/* The external definitions of the inline calls of straw/term.h. */
+extern inline int straw_build_int(straw_builder *b, int64_t v);
+extern inline int straw_build_double(straw_builder *b, double v);
+extern inline int straw_build_atom(straw_builder *b, const char *utf8,
+                                   size_t len);
+extern inline int straw_build_atomz(straw_builder *b, const char *utf8);
+extern inline int straw_build_binary(straw_builder *b, const void *data,
+                                     size_t len);
+extern inline int straw_build_tuple(straw_builder *b, uint32_t arity);
+extern inline int straw_build_list(straw_builder *b, uint32_t n);
+extern inline int straw_build_nil(straw_builder *b);
+extern inline int straw_build_map(straw_builder *b, uint32_t pairs);
+extern inline int straw_build_header(straw_builder *b, uint8_t short_tag,
+                                     uint8_t tag, uint32_t n);
 
-int
-straw_build_int(straw_builder *b, int64_t v)
+uint8_t *
+straw_builder_room(straw_builder *b, size_t n)
 {
-	uint8_t *p;
-
-	if (v >= 0 && v <= 255) {
-		if ((p = bld_room(b, 2)) == NULL)
-			return b->err;
-		p[0] = ETF_SMALL_INTEGER;
-		p[1] = (uint8_t)v;
-		b->buf.len += 2;
-		return 0;
-	}
-	if (v >= INT32_MIN && v <= INT32_MAX) {
-		if ((p = bld_room(b, 5)) == NULL)
-			return b->err;
-		p[0] = ETF_INTEGER;
-		etf_put32(p + 1, (uint32_t)(int32_t)v);
-		b->buf.len += 5;
-		return 0;
-	}
-	return bld_bignum_u64(b, v < 0, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+	return bld_room(b, n);
 }
+
+static int bld_bignum_u64(straw_builder *b, int negative, uint64_t mag);
 
 static int
 bld_bignum_u64(straw_builder *b, int negative, uint64_t mag)
@@ -166,27 +163,7 @@ straw_build_bignum(straw_builder *b, int negative, const uint8_t *mag, size_t n)
 }
 
 int
-straw_build_double(straw_builder *b, double v)
-{
-	uint64_t bits;
-	uint8_t *p;
-
-	if (!isfinite(v)) {
-		if (b->err == 0)
-			b->err = STRAW_ERANGE;
-		return b->err;
-	}
-	if ((p = bld_room(b, 9)) == NULL)
-		return b->err;
-	memcpy(&bits, &v, 8);
-	p[0] = ETF_NEW_FLOAT;
-	etf_put64(p + 1, bits);
-	b->buf.len += 9;
-	return 0;
-}
-
-int
-straw_build_atom(straw_builder *b, const char *utf8, size_t len)
+straw_build_atom_unicode(straw_builder *b, const char *utf8, size_t len)
 {
 	const uint8_t *s = (const uint8_t *)utf8;
 	uint8_t *p, acc = 0;
@@ -218,32 +195,6 @@ straw_build_atom(straw_builder *b, const char *utf8, size_t len)
 	etf_put16(p + 1, (uint16_t)len);
 	memcpy(p + 3, s, len);
 	b->buf.len += 3 + len;
-	return 0;
-}
-
-int
-straw_build_atomz(straw_builder *b, const char *utf8)
-{
-	return straw_build_atom(b, utf8, strlen(utf8));
-}
-
-int
-straw_build_binary(straw_builder *b, const void *data, size_t len)
-{
-	uint8_t *p;
-
-	if (len > UINT32_MAX) {
-		if (b->err == 0)
-			b->err = STRAW_ERANGE;
-		return b->err;
-	}
-	if ((p = bld_room(b, 5 + len)) == NULL)
-		return b->err;
-	p[0] = ETF_BINARY;
-	etf_put32(p + 1, (uint32_t)len);
-	if (len)
-		memcpy(p + 5, data, len);
-	b->buf.len += 5 + len;
 	return 0;
 }
 
@@ -308,65 +259,6 @@ straw_build_string(straw_builder *b, const char *s, size_t len)
 	return 0;
 }
 
-int
-straw_build_tuple(straw_builder *b, uint32_t arity)
-{
-	uint8_t *p;
-
-	if ((p = bld_room(b, 5)) == NULL)
-		return b->err;
-	if (arity <= 255) {
-		p[0] = ETF_SMALL_TUPLE;
-		p[1] = (uint8_t)arity;
-		b->buf.len += 2;
-	} else {
-		p[0] = ETF_LARGE_TUPLE;
-		etf_put32(p + 1, arity);
-		b->buf.len += 5;
-	}
-	return 0;
-}
-
-int
-straw_build_list(straw_builder *b, uint32_t n)
-{
-	uint8_t *p;
-
-	if (n == 0)
-		return straw_build_nil(b);
-	if ((p = bld_room(b, 5)) == NULL)
-		return b->err;
-	p[0] = ETF_LIST;
-	etf_put32(p + 1, n);
-	b->buf.len += 5;
-	return 0;
-}
-
-int
-straw_build_nil(straw_builder *b)
-{
-	uint8_t *p;
-
-	if ((p = bld_room(b, 1)) == NULL)
-		return b->err;
-	p[0] = ETF_NIL;
-	b->buf.len += 1;
-	return 0;
-}
-
-int
-straw_build_map(straw_builder *b, uint32_t pairs)
-{
-	uint8_t *p;
-
-	if ((p = bld_room(b, 5)) == NULL)
-		return b->err;
-	p[0] = ETF_MAP;
-	etf_put32(p + 1, pairs);
-	b->buf.len += 5;
-	return 0;
-}
-
 /* Writes a node name atom. */
 static int
 bld_node(straw_builder *b, const char *node)
@@ -378,7 +270,7 @@ bld_node(straw_builder *b, const char *node)
 			b->err = STRAW_EBADATOM;
 		return b->err;
 	}
-	return straw_build_atom(b, node, n);
+	return straw_build_atom_unicode(b, node, n);
 }
 
 int

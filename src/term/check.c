@@ -251,7 +251,7 @@ strawi_check_run(const uint8_t *buf, size_t len, size_t pos, size_t max_depth,
                  size_t *end, size_t *fault)
 {
 	uint64_t local[STACK_LOCAL];
-	uint64_t *stack = local;
+	uint64_t *stack = local, left = 0;
 	size_t sp = 0, cap = STACK_LOCAL;
 	size_t *funs = NULL, nfun = 0, funcap = 0; /* pairs: start, end */
 	size_t at = pos;
@@ -276,6 +276,65 @@ strawi_check_run(const uint8_t *buf, size_t len, size_t pos, size_t max_depth,
 			goto fail;         \
 		}                          \
 	} while (0)
+		/*
+		 * The common tags first, by conditional branches: the
+		 * indirect jump of a switch mispredicts on every change of
+		 * tag on some machines.
+		 */
+		if (*p == ETF_SMALL_INTEGER) {
+			NEED(2);
+			pos += 2;
+			goto complete;
+		}
+		if (*p == ETF_SMALL_ATOM_UTF8 && rem >= 2 && rem - 2 >= p[1]) {
+			uint8_t acc = 0;
+			n = p[1];
+			for (size_t i = 0; i < n; i++)
+				acc |= p[2 + i];
+			if (acc < 0x80) {
+				pos += 2 + n;
+				goto complete;
+			}
+		}
+		if (*p == ETF_SMALL_TUPLE) {
+			NEED(2);
+			kids = p[1];
+			pos += 2;
+			goto container;
+		}
+		if (*p == ETF_INTEGER) {
+			NEED(5);
+			pos += 5;
+			goto complete;
+		}
+		if (*p == ETF_BINARY) {
+			NEED(5);
+			n = etf_get32(p + 1);
+			NEED(5 + n);
+			pos += 5 + n;
+			goto complete;
+		}
+		if (*p == ETF_NEW_FLOAT) {
+			NEED(9);
+			if (unlikely((etf_get64(p + 1) &
+			              0x7FF0000000000000ULL) ==
+			             0x7FF0000000000000ULL)) {
+				rc = STRAW_EBADTERM;
+				goto fail;
+			}
+			pos += 9;
+			goto complete;
+		}
+		if (*p == ETF_LIST) {
+			NEED(5);
+			kids = (uint64_t)etf_get32(p + 1) + 1;
+			pos += 5;
+			goto container;
+		}
+		if (*p == ETF_NIL) {
+			pos += 1;
+			goto complete;
+		}
 		switch (*p) {
 		case ETF_SMALL_INTEGER:
 			NEED(2);
@@ -459,6 +518,7 @@ strawi_check_run(const uint8_t *buf, size_t len, size_t pos, size_t max_depth,
 			goto fail;
 		}
 #undef NEED
+	container:
 		if (kids != 0) {
 			/* Every child takes at least one byte. */
 			if (unlikely((kids & ~FUN_FLAG) > len - pos)) {
@@ -469,32 +529,40 @@ strawi_check_run(const uint8_t *buf, size_t len, size_t pos, size_t max_depth,
 				rc = STRAW_EDEPTH;
 				goto fail;
 			}
-			if (unlikely(sp == cap)) {
-				uint64_t *ns;
-				size_t nc = cap * 2;
-				if (stack == local) {
-					ns = straw_malloc(nc * sizeof(*ns));
-					if (ns != NULL)
-						memcpy(ns, local,
-						       sizeof(local));
-				} else {
-					ns = straw_realloc(stack,
-					                   nc * sizeof(*ns));
+			/* The innermost count lives in left; the stack
+			 * keeps those of the containers around it. */
+			if (sp > 0) {
+				if (unlikely(sp - 1 == cap)) {
+					uint64_t *ns;
+					size_t nc = cap * 2;
+					if (stack == local) {
+						ns = straw_malloc(nc *
+						                  sizeof(*ns));
+						if (ns != NULL)
+							memcpy(ns, local,
+							       sizeof(local));
+					} else {
+						ns = straw_realloc(
+						        stack,
+						        nc * sizeof(*ns));
+					}
+					if (ns == NULL) {
+						rc = -ENOMEM;
+						goto fail;
+					}
+					stack = ns;
+					cap = nc;
 				}
-				if (ns == NULL) {
-					rc = -ENOMEM;
-					goto fail;
-				}
-				stack = ns;
-				cap = nc;
+				stack[sp - 1] = left;
 			}
-			stack[sp++] = kids;
+			sp++;
+			left = kids;
 			continue;
 		}
+	complete:
 		/* A term is complete: so may be its parents. */
 		while (sp > 0) {
-			uint64_t left = --stack[sp - 1];
-			if ((left & ~FUN_FLAG) != 0)
+			if ((--left & ~FUN_FLAG) != 0)
 				break;
 			sp--;
 			if (left & FUN_FLAG) {
@@ -506,6 +574,8 @@ strawi_check_run(const uint8_t *buf, size_t len, size_t pos, size_t max_depth,
 					goto fail;
 				}
 			}
+			if (sp > 0)
+				left = stack[sp - 1];
 		}
 		if (sp == 0)
 			break;

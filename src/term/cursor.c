@@ -8,6 +8,15 @@
 
 #include "etf.h"
 
+/* The external definitions of the inline calls of straw/term.h. */
+extern inline int straw_cursor_int64(straw_cursor *c, int64_t *v);
+extern inline int straw_cursor_double(straw_cursor *c, double *v);
+extern inline int straw_cursor_atom_is(straw_cursor *c, const char *name);
+extern inline int straw_cursor_binary(straw_cursor *c, const uint8_t **data,
+                                      size_t *len);
+extern inline int straw_cursor_tuple(straw_cursor *c, uint32_t *arity);
+extern inline int straw_cursor_list(straw_cursor *c, uint32_t *n);
+
 int
 straw_cursor_init(straw_cursor *c, const uint8_t *buf, size_t len)
 {
@@ -192,7 +201,7 @@ cur_int(const straw_cursor *c, size_t pos, int *neg, uint64_t *mag,
 }
 
 int
-straw_cursor_int64(straw_cursor *c, int64_t *v)
+straw_cursor_int64_general(straw_cursor *c, int64_t *v)
 {
 	uint64_t mag;
 	size_t pos, size;
@@ -308,7 +317,7 @@ straw_cursor_bignum(straw_cursor *c, int *negative, const uint8_t **mag,
 }
 
 int
-straw_cursor_double(straw_cursor *c, double *v)
+straw_cursor_double_general(straw_cursor *c, double *v)
 {
 	const uint8_t *p;
 	size_t pos;
@@ -386,7 +395,7 @@ straw_cursor_atom(straw_cursor *c, char *out, size_t cap, size_t *len)
 }
 
 int
-straw_cursor_atom_is(straw_cursor *c, const char *want)
+straw_cursor_atom_is_general(straw_cursor *c, const char *want)
 {
 	const uint8_t *name, *w = (const uint8_t *)want;
 	size_t pos, hdr, n, i, j = 0;
@@ -454,7 +463,7 @@ straw_cursor_bitstring(straw_cursor *c, const uint8_t **data, uint64_t *bits)
 }
 
 int
-straw_cursor_binary(straw_cursor *c, const uint8_t **data, size_t *len)
+straw_cursor_binary_general(straw_cursor *c, const uint8_t **data, size_t *len)
 {
 	straw_cursor save = *c;
 	uint64_t bits;
@@ -481,7 +490,7 @@ straw_cursor_binary(straw_cursor *c, const uint8_t **data, size_t *len)
 }
 
 int
-straw_cursor_tuple(straw_cursor *c, uint32_t *arity)
+straw_cursor_tuple_general(straw_cursor *c, uint32_t *arity)
 {
 	const uint8_t *p;
 	size_t pos;
@@ -510,7 +519,7 @@ straw_cursor_tuple(straw_cursor *c, uint32_t *arity)
 }
 
 int
-straw_cursor_list(straw_cursor *c, uint32_t *n)
+straw_cursor_list_general(straw_cursor *c, uint32_t *n)
 {
 	const uint8_t *p;
 	size_t pos;

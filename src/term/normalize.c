@@ -309,6 +309,15 @@ ent_add(struct norm *n, size_t off)
 	return 0;
 }
 
+/* Skips LIST_EXT headers of no elements, which stand for their tails. */
+static size_t
+skip_empty_lists(const uint8_t *in, size_t pos)
+{
+	while (in[pos] == ETF_LIST && etf_get32(in + pos + 1) == 0)
+		pos += 5;
+	return pos;
+}
+
 /*
  * Decides whether the list starting at in[pos] is a byte string for
  * STRING_EXT: proper, 1..65535 elements, all integers 0..255.  Returns
@@ -340,6 +349,7 @@ string_prescan(const uint8_t *in, size_t pos, size_t *end)
 				return 0;
 			for (uint32_t i = 0; i < k; i++) {
 				size_t size;
+				pos = skip_empty_lists(in, pos);
 				if (!is_int_tag(in[pos]) ||
 				    byte_value(in + pos, &size) < 0)
 					return 0;
@@ -372,7 +382,9 @@ put_string(struct norm *n, size_t pos, size_t total)
 			pos += 5;
 			for (uint32_t i = 0; i < k; i++) {
 				size_t size;
-				int v = byte_value(in + pos, &size);
+				int v;
+				pos = skip_empty_lists(in, pos);
+				v = byte_value(in + pos, &size);
 				if ((rc = put1(n, (uint8_t)v)) != 0)
 					return rc;
 				pos += size;

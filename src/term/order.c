@@ -895,6 +895,13 @@ straw_term_hash(const uint8_t *buf, size_t len)
 			pending += 2 * (uint64_t)etf_get32(p + 1);
 			pos += 5;
 			continue;
+		case ETF_NEW_FUN: {
+			struct fun f;
+			read_fun(p, &f);
+			pending += f.nfree;
+			pos += f.free_at;
+			continue;
+		}
 		default:
 			if (strawi_skip(c.data, c.len, &next) != 0)
 				STRAWI_PANIC("bad canonical term");

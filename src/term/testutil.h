@@ -20,6 +20,7 @@ tu_unhex(const char *hex, size_t *len)
 	uint8_t *out = malloc(n / 2 + 1);
 	int hi = -1;
 
+	*len = 0;
 	if (out == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {

@@ -1,0 +1,246 @@
+/*
+ * bench/term.c - the term codec against libei (erl_interface), in one run.
+ *
+ * (a) "6k": a list of 100 tuples {item, N, <<36 bytes>>, 4.5};
+ * (b) "1m": a list of 256 tuples {blob, N, <<4096 bytes>>}.
+ * encode: straw's builder against ei_x_encode_*; decode: straw_term_check
+ * plus a walk with the cursor against ei_decode_* (binaries in place with
+ * ei_decode_bitstring, as the cursor does); check: straw_term_check against
+ * ei_skip_term.  Both sides reuse their output buffer.  Median of
+ * bench_runs() runs each, in CPU time of the benchmark thread.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <straw/alloc.h>
+#include <straw/term.h>
+
+#include "bench.h"
+
+#ifdef STRAW_HAVE_EI
+#include <ei.h>
+#endif
+
+struct shape {
+	const char *name; /* "6k", "1m" */
+	const char *atom; /* first tuple element */
+	int tuples;       /* list length */
+	int bin;          /* binary size */
+	int with_float;   /* 4-tuples with a float, or 3-tuples */
+};
+
+static const struct shape shapes[] = {
+        {"6k", "item", 100, 36, 1},
+        {"1m", "blob", 256, 4096, 0},
+};
+
+static uint8_t payload[4096];
+static volatile uint64_t sink;
+
+static void
+straw_encode(straw_builder *b, const struct shape *s)
+{
+	straw_builder_reset(b);
+	straw_build_list(b, (uint32_t)s->tuples);
+	for (int i = 0; i < s->tuples; i++) {
+		straw_build_tuple(b, s->with_float ? 4 : 3);
+		straw_build_atomz(b, s->atom);
+		straw_build_int(b, 1000 + i);
+		straw_build_binary(b, payload, (size_t)s->bin);
+		if (s->with_float)
+			straw_build_double(b, 4.5);
+	}
+	straw_build_nil(b);
+}
+
+/* check + walk; returns a checksum so that nothing is optimised away. */
+static uint64_t
+straw_decode(const uint8_t *buf, size_t len, const struct shape *s)
+{
+	straw_cursor c;
+	uint32_t n, arity;
+	uint64_t sum = 0;
+
+	if (straw_term_check(buf, len, NULL, NULL) != 0 ||
+	    straw_cursor_init(&c, buf, len) != 0 ||
+	    straw_cursor_list(&c, &n) != 0)
+		abort();
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *d;
+		size_t dl;
+		int64_t v;
+		double f = 0;
+		if (straw_cursor_tuple(&c, &arity) != 0 ||
+		    straw_cursor_atom_is(&c, s->atom) != 1 ||
+		    straw_cursor_int64(&c, &v) != 0 ||
+		    straw_cursor_binary(&c, &d, &dl) != 0 ||
+		    (arity == 4 && straw_cursor_double(&c, &f) != 0))
+			abort();
+		sum += (uint64_t)v + dl + (uint64_t)(int64_t)f + d[0];
+	}
+	if (straw_cursor_nil(&c) != 0 || !straw_cursor_at_end(&c))
+		abort();
+	return sum;
+}
+
+#ifdef STRAW_HAVE_EI
+static void
+ei_encode(ei_x_buff *x, const struct shape *s)
+{
+	x->index = 0;
+	ei_x_encode_version(x);
+	ei_x_encode_list_header(x, s->tuples);
+	for (int i = 0; i < s->tuples; i++) {
+		ei_x_encode_tuple_header(x, s->with_float ? 4 : 3);
+		ei_x_encode_atom(x, s->atom);
+		ei_x_encode_long(x, 1000 + i);
+		ei_x_encode_binary(x, payload, s->bin);
+		if (s->with_float)
+			ei_x_encode_double(x, 4.5);
+	}
+	ei_x_encode_empty_list(x);
+}
+
+static uint64_t
+ei_decode(const char *buf, const struct shape *s)
+{
+	int idx = 0, version, n, arity;
+	uint64_t sum = 0;
+
+	if (ei_decode_version(buf, &idx, &version) != 0 ||
+	    ei_decode_list_header(buf, &idx, &n) != 0)
+		abort();
+	for (int i = 0; i < n; i++) {
+		char atom[MAXATOMLEN_UTF8];
+		const char *d;
+		unsigned int bitoff;
+		size_t bits;
+		long v;
+		double f = 0;
+		if (ei_decode_tuple_header(buf, &idx, &arity) != 0 ||
+		    ei_decode_atom(buf, &idx, atom) != 0 ||
+		    strcmp(atom, s->atom) != 0 ||
+		    ei_decode_long(buf, &idx, &v) != 0 ||
+		    ei_decode_bitstring(buf, &idx, &d, &bitoff, &bits) != 0 ||
+		    (arity == 4 && ei_decode_double(buf, &idx, &f) != 0))
+			abort();
+		sum += (uint64_t)v + bits / 8 + (uint64_t)(int64_t)f + (uint8_t)d[0];
+	}
+	if (ei_decode_list_header(buf, &idx, &n) != 0 || n != 0)
+		abort();
+	return sum;
+}
+#endif
+
+#ifdef STRAW_HAVE_EI
+static uint64_t
+ei_skip(const char *buf)
+{
+	int idx = 0, ver;
+
+	if (ei_decode_version(buf, &idx, &ver) != 0 ||
+	    ei_skip_term(buf, &idx) != 0)
+		abort();
+	return (uint64_t)idx;
+}
+#endif
+
+/*
+ * CPU time of this thread: the machine running the suite is often shared,
+ * and time spent preempted is not time spent coding terms.
+ */
+static int64_t
+cpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Times iters calls of what, bench_runs() times; returns median ns/op. */
+#define MEASURE(iters, what)                                       \
+	({                                                         \
+		double runs_[16];                                  \
+		int nr_ = bench_runs();                            \
+		for (int r_ = 0; r_ < nr_; r_++) {                 \
+			int64_t t0_ = cpu_now_ns();                \
+			for (long i_ = 0; i_ < (iters); i_++) {    \
+				what;                              \
+			}                                          \
+			runs_[r_] = (double)(cpu_now_ns() - t0_) / \
+			            (double)(iters);               \
+		}                                                  \
+		bench_median(runs_, nr_);                          \
+	})
+
+static void
+report(const char *op, const struct shape *s, const char *who, long size,
+       double ns)
+{
+	char name[32];
+	struct bench_result r = BENCH_RESULT_INIT("term", name, who, size);
+
+	snprintf(name, sizeof(name), "%s-%s", op, s->name);
+	r.ns_per_op = ns;
+	r.msgs_per_s = 1e9 / ns;
+	r.bytes_per_s = (double)size * 1e9 / ns;
+	bench_report(&r);
+}
+
+int
+main(void)
+{
+	straw_builder b;
+
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 31 + 7);
+	bench_header("term");
+	straw_builder_init(&b);
+	for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+		const struct shape *s = &shapes[k];
+		long iters = s->bin > 1000 ? 400 : 40000;
+		double ns;
+		long size;
+
+		if (bench_quick())
+			iters /= 10;
+		straw_encode(&b, s);
+		if (b.err != 0)
+			abort();
+		size = (long)b.buf.len;
+#ifdef STRAW_HAVE_EI
+		ei_x_buff x;
+		ei_x_new(&x);
+		ei_encode(&x, s);
+		if (x.index != size ||
+		    memcmp(x.buff, b.buf.data, (size_t)size) != 0)
+			fprintf(stderr, "note: libei writes other bytes (%d)\n",
+			        x.index);
+#endif
+		ns = MEASURE(iters, straw_encode(&b, s));
+		report("encode", s, "straw", size, ns);
+#ifdef STRAW_HAVE_EI
+		ns = MEASURE(iters, ei_encode(&x, s));
+		report("encode", s, "libei", size, ns);
+#endif
+		ns = MEASURE(iters,
+		             sink += straw_decode(b.buf.data, b.buf.len, s));
+		report("decode", s, "straw", size, ns);
+#ifdef STRAW_HAVE_EI
+		ns = MEASURE(iters, sink += ei_decode(x.buff, s));
+		report("decode", s, "libei", size, ns);
+#endif
+		ns = MEASURE(iters, sink += (uint64_t)straw_term_check(
+		                            b.buf.data, b.buf.len, NULL, NULL));
+		report("check", s, "straw", size, ns);
+#ifdef STRAW_HAVE_EI
+		ns = MEASURE(iters, sink += ei_skip(x.buff));
+		report("check", s, "libei", size, ns);
+		ei_x_free(&x);
+#endif
+	}
+	straw_builder_fini(&b);
+	return 0;
+}
