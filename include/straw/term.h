@@ -766,4 +766,9 @@ straw_cursor_list(straw_cursor *c, uint32_t *n)
 #ifdef __cplusplus
 }
 #endif
+
+/* The text form and the format directives in full, with the variants that
+ * take limits or a va_list. */
+#include <straw/term_text.h>
+
 #endif /* STRAW_TERM_H */

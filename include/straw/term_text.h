@@ -132,8 +132,10 @@ extern "C" {
 
 /* Most directives in one pattern for straw_term_match. */
 #define STRAW_MATCH_MAX_CAPTURES 32
-/* Deepest nesting of a pattern for straw_term_match. */
-#define STRAW_MATCH_MAX_DEPTH 64
+/* Deepest nesting of a pattern for straw_term_match.  The matcher recurses
+ * along the pattern (never along the term): at most about 20 KB of stack,
+ * a few KB for usual patterns. */
+#define STRAW_MATCH_MAX_DEPTH 32
 
 /*
  * Appends the text of the encoded term buf[0..len) (version byte first;

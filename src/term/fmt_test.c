@@ -369,6 +369,10 @@ CASE(match_literals)
 	        {"<<1,2:3>>", "<<1,2:3>>", 1},
 	        {"<<1,2:3>>", "<<1,2:4>>", 0},
 	        {"<<>>", "<<>>", 1},
+	        {"<<1:3, -1:30>>", "<<1:3, -1:30>>", 1},
+	        {"<<1:3, -1:30>>", "<<1:3, -1:29, 0:1>>", 0},
+	        {"<<3:2, -1:100, 1:1>>", "<<3:2, -1:100, 1:1>>", 1},
+	        {"<<3:2, -1:100, 1:1>>", "<<3:2, -1:100, 1:1, 0:1>>", 0},
 	        {"fun lists:map/2", "_", 1},
 	        {"{a, b}", "{a, _Ignored}", 1},
 	};
@@ -441,15 +445,15 @@ CASE(match_errors)
 	                          "12345678901234567890}"),
 	         STRAW_EFORMAT);
 	CHECK_EQ(i, 7);
-	/* Nesting: 64 levels (63 tuples around `_`) are fine, 65 not. */
-	for (k = 0; k < 64; k++) {
+	/* Nesting: 32 levels (31 tuples around `_`) are fine, 33 not. */
+	for (k = 0; k < 32; k++) {
 		deep[k] = '{';
-		deep[65 + k] = '}';
+		deep[33 + k] = '}';
 	}
-	deep[64] = '_';
-	deep[129] = '\0';
+	deep[32] = '_';
+	deep[65] = '\0';
 	CHECK_RC(straw_term_match(t, len, deep), STRAW_EFORMAT);
-	deep[128] = '\0';
+	deep[64] = '\0';
 	CHECK_EQ(straw_term_match(t, len, deep + 1), 0);
 	/* More than STRAW_MATCH_MAX_CAPTURES directives. */
 	{

@@ -5,7 +5,10 @@
  * separators and bases 2..36, floats, $c characters and the punctuation of
  * tuples, lists, maps and binaries.
  */
+#define _GNU_SOURCE /* strtod_l, newlocale */
 #include <errno.h>
+#include <locale.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -335,6 +338,26 @@ lex_digits(struct tl_lexer *lx, uint32_t base, uint64_t *val, int *big)
 	return 0;
 }
 
+/* Floats are read in the C locale whatever the program's locale is (a
+ * locale with a decimal comma must not change what "1.5" means). */
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void
+c_locale_init(void)
+{
+	c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+static double
+strtod_c(const char *s, char **end)
+{
+	pthread_once(&c_locale_once, c_locale_init);
+	if (c_locale == (locale_t)0)
+		return strtod(s, end); /* no memory for it: the current one */
+	return strtod_l(s, end, c_locale);
+}
+
 /* Largest float literal accepted, in bytes. */
 #define TL_FLOAT_MAX_LEN 512
 
@@ -386,8 +409,7 @@ lex_number(struct tl_lexer *lx, struct tl_token *t)
 			tmp[n++] = s[p];
 		}
 		tmp[n] = '\0';
-		errno = 0;
-		t->f = strtod(tmp, &end);
+		t->f = strtod_c(tmp, &end);
 		if (end != tmp + n || t->f > 1.7976931348623157e308)
 			return lex_error(lx, t->start);
 		t->kind = TL_FLOAT;

@@ -452,49 +452,104 @@ bw_bit(struct tp_bitwriter *w, int bit)
 	return 0;
 }
 
-/* One whole byte at a byte boundary. */
+/* Eight bits at any bit offset. */
 static int
 bw_byte(struct tp_bitwriter *w, uint8_t byte)
 {
+	unsigned shift = (unsigned)(w->bits & 7);
+	uint8_t two[2];
 	int rc;
 
 	if (w->buf == NULL) {
-		if (w->bits + 8 > w->cmp_bits || w->cmp[w->bits >> 3] != byte)
+		size_t i = (size_t)(w->bits >> 3);
+		uint8_t have;
+		if (w->bits + 8 > w->cmp_bits) {
 			w->mismatch = 1;
+		} else {
+			have = (uint8_t)(w->cmp[i] << shift);
+			if (shift != 0)
+				have |= (uint8_t)(w->cmp[i + 1] >> (8 - shift));
+			if (have != byte)
+				w->mismatch = 1;
+		}
 		w->bits += 8;
 		return 0;
 	}
-	if ((rc = straw_buf_append(w->buf, &byte, 1)) != 0)
-		return rc;
+	if (shift == 0) {
+		if ((rc = straw_buf_append(w->buf, &byte, 1)) != 0)
+			return rc;
+	} else {
+		w->buf->data[w->buf->len - 1] |= (uint8_t)(byte >> shift);
+		two[0] = (uint8_t)(byte << (8 - shift));
+		if ((rc = straw_buf_append(w->buf, two, 1)) != 0)
+			return rc;
+	}
 	w->bits += 8;
 	return 0;
 }
 
-/* Writes the low `size` bits of a two's complement integer given by sign
+/*
+ * Writes the low `size` bits of a two's complement integer given by sign
  * and little-endian magnitude m[0..n), most significant bit first.  For
- * negative values m holds |v| - 1 and the bits are inverted. */
+ * negative values m holds |v| - 1 and the bits are inverted.  The output
+ * is bounded by w->max_bits (STRAW_ETOOBIG past it); comparing stops
+ * at the first difference.  Costs O(size / 8).
+ */
 static int
 bw_int(struct tp_bitwriter *w, int negative, const uint8_t *m, size_t n,
        uint64_t size)
 {
-	uint64_t i;
+	uint64_t i, b;
 	int rc;
 
-	if ((w->bits & 7) == 0 && (size & 7) == 0) {
-		/* Whole bytes: the common case, written a byte at a time. */
-		for (i = size / 8; i > 0; i--) {
-			uint8_t byte = i - 1 < n ? m[i - 1] : 0;
-			if (negative)
-				byte = (uint8_t)~byte;
-			if ((rc = bw_byte(w, byte)) != 0)
-				return rc;
-		}
+	if (w->buf == NULL && (w->mismatch || w->bits + size > w->cmp_bits)) {
+		w->mismatch = 1;
+		w->bits += size;
 		return 0;
 	}
-	for (i = size; i > 0; i--) {
-		uint64_t b = i - 1;
-		int bit = (b >> 3) < n ? (m[b >> 3] >> (b & 7)) & 1 : 0;
+	if (w->buf != NULL && w->bits + size > w->max_bits)
+		return STRAW_ETOOBIG;
+	/* The top size % 8 bits one at a time, then whole bytes. */
+	for (b = size; (b & 7) != 0; b--) {
+		uint64_t k = b - 1;
+		int bit = (k >> 3) < n ? (m[k >> 3] >> (k & 7)) & 1 : 0;
 		if ((rc = bw_bit(w, bit ^ (negative != 0))) != 0)
+			return rc;
+	}
+	i = b / 8;
+	if (i > n + 1) {
+		/* Sign bytes above the magnitude: one, then the rest in bulk
+		 * (after one byte the fill is byte-aligned to itself). */
+		uint8_t fill = negative ? 0xFF : 0;
+		uint64_t count = i - n - 1;
+		if ((rc = bw_byte(w, fill)) != 0)
+			return rc;
+		if (w->buf == NULL) {
+			for (; count > 0 && !w->mismatch; count--)
+				if ((rc = bw_byte(w, fill)) != 0)
+					return rc;
+			w->bits += 8 * count;
+		} else {
+			if ((rc = straw_buf_reserve(w->buf, (size_t)count)) !=
+			    0)
+				return rc;
+			if ((w->bits & 7) != 0) /* completes the partial byte */
+				w->buf->data[w->buf->len - 1] |=
+				        (uint8_t)(fill >> (w->bits & 7));
+			memset(w->buf->data + w->buf->len, fill, (size_t)count);
+			w->buf->len += (size_t)count;
+			w->bits += 8 * count;
+			if ((w->bits & 7) != 0) /* the last byte is partial */
+				w->buf->data[w->buf->len - 1] &=
+				        (uint8_t)(0xFF << (8 - (w->bits & 7)));
+		}
+		i = n;
+	}
+	for (; i > 0; i--) {
+		uint8_t byte = i - 1 < n ? m[i - 1] : 0;
+		if (negative)
+			byte = (uint8_t)~byte;
+		if ((rc = bw_byte(w, byte)) != 0)
 			return rc;
 	}
 	return 0;
@@ -723,6 +778,16 @@ write_segment(struct tp_parser *p, struct tp_bitwriter *w,
 	return bw_int(w, v->negative, v->mag, v->n, size);
 }
 
+/* A segment's failure: syntax errors carry their offset, others (no
+ * memory, too big) get the segment's. */
+static int
+seg_error(struct tp_parser *p, const struct segment *sg, int rc)
+{
+	if (rc != STRAW_ESYNTAX)
+		p->err_at = sg->at;
+	return rc;
+}
+
 /* Reads `:Size` and `/Types` after a value; p->la is the next token. */
 static int
 parse_seg_spec(struct tp_parser *p, struct segment *sg)
@@ -806,7 +871,8 @@ tp_parse_binary(struct tp_parser *p, struct tp_bitwriter *w)
 						if ((rc = write_segment(
 						             p, w, &sg, &v)) !=
 						    0)
-							return rc;
+							return seg_error(p, &sg,
+							                 rc);
 					}
 					if (cur.start >= last.start)
 						break;
@@ -857,7 +923,7 @@ tp_parse_binary(struct tp_parser *p, struct tp_bitwriter *w)
 			    sg.type == SEG_INTEGER)
 				sg.type = SEG_FLOAT;
 			if ((rc = write_segment(p, w, &sg, &v)) != 0)
-				return rc;
+				return seg_error(p, &sg, rc);
 		}
 		if ((rc = tp_next(p)) != 0)
 			return rc;
@@ -868,12 +934,20 @@ tp_parse_binary(struct tp_parser *p, struct tp_bitwriter *w)
 	}
 }
 
+/* The most bits a binary literal may have: max_size bytes. */
+static uint64_t
+max_bits(const struct tp_parser *p)
+{
+	return p->max_size > UINT64_MAX / 8 ? UINT64_MAX
+	                                    : 8 * (uint64_t)p->max_size;
+}
+
 /* A binary literal as a term: BINARY_EXT or BIT_BINARY_EXT. */
 static int
 emit_binary(struct tp_parser *p)
 {
 	straw_buf bits = STRAW_BUF_INIT;
-	struct tp_bitwriter w = {.buf = &bits};
+	struct tp_bitwriter w = {.buf = &bits, .max_bits = max_bits(p)};
 	uint8_t h[6];
 	uint64_t nbytes;
 	int rc;
@@ -910,7 +984,7 @@ static int
 emit_binary_to_term(struct tp_parser *p, size_t at)
 {
 	straw_buf bits = STRAW_BUF_INIT, flat = STRAW_BUF_INIT;
-	struct tp_bitwriter w = {.buf = &bits};
+	struct tp_bitwriter w = {.buf = &bits, .max_bits = max_bits(p)};
 	straw_term_limits lim = {0, p->max_size, p->max_size};
 	const uint8_t *t;
 	size_t tlen, off;
@@ -1074,37 +1148,6 @@ push_pair_offset(struct tp_parser *p)
 	return rc;
 }
 
-/*
- * Compares two encoded terms (bodies) in Erlang's term order via the
- * public calls, which want the version byte: the keys are copied after one.
- * Returns <0, 0, >0; *equal gets =:=.
- */
-static int
-key_cmp(struct tp_parser *p, const uint8_t *a, size_t alen, const uint8_t *b,
-        size_t blen, int *equal)
-{
-	uint8_t *s;
-	int c;
-
-	p->scratch.len = 0;
-	if (straw_buf_reserve(&p->scratch, alen + blen + 2) != 0) {
-		/* No memory: order by bytes (keeps determinism). */
-		size_t n = alen < blen ? alen : blen;
-		c = memcmp(a, b, n);
-		*equal = c == 0 && alen == blen;
-		return c != 0 ? c : (alen > blen) - (alen < blen);
-	}
-	s = p->scratch.data;
-	s[0] = STRAW_ETF_VERSION;
-	memcpy(s + 1, a, alen);
-	s[alen + 1] = STRAW_ETF_VERSION;
-	memcpy(s + alen + 2, b, blen);
-	c = straw_term_compare(s, alen + 1, s + alen + 1, blen + 1);
-	*equal =
-	        c == 0 && straw_term_equal(s, alen + 1, s + alen + 1, blen + 1);
-	return c;
-}
-
 /* Pair i of the map starting at pair offset index base, in out. */
 struct pair_span {
 	size_t key, value, end; /* offsets in out */
@@ -1122,96 +1165,100 @@ pair_at(struct tp_parser *p, size_t base, uint32_t i, uint32_t n)
 	return s;
 }
 
+/* A key in canonical form, for sorting: its bytes in p->scratch. */
+struct canon_key {
+	size_t at;  /* offset in p->scratch of the version byte */
+	size_t len; /* bytes from there */
+};
+
 /*
- * Closes a map: removes duplicate keys (first key kept, last value wins,
- * as Erlang's map construction does) and patches the pair count.  Sorting
- * into map-key order is left to straw_term_normalize.
+ * Closes a map: removes duplicate keys (the first key is kept with the
+ * last value, as Erlang's map construction does) and patches the pair
+ * count.  Keys are compared exactly (=:=) in their canonical form, after
+ * a stable sort in map-key order, so any number of keys costs
+ * O(n log n) comparisons.  The final order is left to
+ * straw_term_normalize, which runs on the whole term.
  */
 static int
 close_map(struct tp_parser *p, struct tp_frame *f)
 {
 	uint32_t n = f->count, i, j, kept = 0;
-	size_t base = f->pairs_at;
+	size_t base = f->pairs_at, width;
 	uint32_t *idx = NULL, *tmp = NULL, *value_of = NULL;
+	struct canon_key *keys = NULL;
+	straw_buf one = STRAW_BUF_INIT, canon = STRAW_BUF_INIT;
 	uint8_t *drop = NULL;
-	int rc = 0, dups = 0;
-	size_t width;
+	int rc = 0, dups = 0, c;
 
 	if (n < 2)
 		goto patch;
 	idx = straw_malloc(sizeof(uint32_t) * n * 3);
+	keys = straw_malloc(sizeof(*keys) * n);
 	drop = straw_calloc(n, 1);
-	if (idx == NULL || drop == NULL) {
+	if (idx == NULL || keys == NULL || drop == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	tmp = idx + n;
 	value_of = tmp + n;
+	/* Canonical keys, one after the other in scratch. */
+	p->scratch.len = 0;
 	for (i = 0; i < n; i++) {
+		struct pair_span x = pair_at(p, base, i, n);
+		uint8_t v = STRAW_ETF_VERSION;
+		one.len = 0;
+		if ((rc = straw_buf_append(&one, &v, 1)) != 0 ||
+		    (rc = straw_buf_append(&one, p->out->data + x.key,
+		                           x.value - x.key)) != 0 ||
+		    (rc = straw_term_normalize(one.data, one.len, NULL, &canon,
+		                               NULL)) != 0)
+			goto out;
+		keys[i].at = p->scratch.len;
+		keys[i].len = canon.len;
+		if ((rc = straw_buf_append(&p->scratch, canon.data,
+		                           canon.len)) != 0)
+			goto out;
 		idx[i] = i;
 		value_of[i] = i;
 	}
-	/* Bottom-up merge sort of pair indexes by key (stable). */
+	/* Bottom-up merge sort of pair indexes by exact key order (stable:
+	 * equal keys stay in text order). */
 	for (width = 1; width < n; width *= 2) {
 		size_t lo;
 		for (lo = 0; lo < n; lo += 2 * width) {
 			size_t mid = lo + width < n ? lo + width : n;
 			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-			size_t a = lo, b = mid, k = lo;
-			while (a < mid && b < hi) {
-				struct pair_span x =
-				        pair_at(p, base, idx[a], n);
-				struct pair_span y =
-				        pair_at(p, base, idx[b], n);
-				int eq;
-				int c = key_cmp(p, p->out->data + x.key,
-				                x.value - x.key,
-				                p->out->data + y.key,
-				                y.value - y.key, &eq);
-				tmp[k++] = c <= 0 ? idx[a++] : idx[b++];
+			size_t x = lo, y = mid, k = lo;
+			while (x < mid && y < hi) {
+				if ((rc = strawi_cmp_canon(
+				             p->scratch.data + keys[idx[x]].at,
+				             1,
+				             p->scratch.data + keys[idx[y]].at,
+				             1, 1, &c)) != 0)
+					goto out;
+				tmp[k++] = c <= 0 ? idx[x++] : idx[y++];
 			}
-			while (a < mid)
-				tmp[k++] = idx[a++];
-			while (b < hi)
-				tmp[k++] = idx[b++];
+			while (x < mid)
+				tmp[k++] = idx[x++];
+			while (y < hi)
+				tmp[k++] = idx[y++];
 		}
 		memcpy(idx, tmp, sizeof(uint32_t) * n);
 	}
-	/* Runs of keys that compare equal; within one, =:= groups. */
+	/* Runs of equal keys: the first (earliest) keeps its place and takes
+	 * the value of the last. */
 	for (i = 0; i < n; i = j) {
-		uint32_t a;
 		for (j = i + 1; j < n; j++) {
-			struct pair_span x = pair_at(p, base, idx[i], n);
-			struct pair_span y = pair_at(p, base, idx[j], n);
-			int eq;
-			if (key_cmp(p, p->out->data + x.key, x.value - x.key,
-			            p->out->data + y.key, y.value - y.key,
-			            &eq) != 0)
+			if ((rc = strawi_cmp_canon(
+			             p->scratch.data + keys[idx[i]].at, 1,
+			             p->scratch.data + keys[idx[j]].at, 1, 1,
+			             &c)) != 0)
+				goto out;
+			if (c != 0)
 				break;
-		}
-		for (a = i; a < j; a++) {
-			uint32_t b;
-			if (drop[idx[a]])
-				continue;
-			for (b = a + 1; b < j; b++) {
-				struct pair_span x, y;
-				int eq;
-				if (drop[idx[b]])
-					continue;
-				x = pair_at(p, base, idx[a], n);
-				y = pair_at(p, base, idx[b], n);
-				key_cmp(p, p->out->data + x.key,
-				        x.value - x.key, p->out->data + y.key,
-				        y.value - y.key, &eq);
-				if (!eq)
-					continue;
-				/* Stable sort: idx[a] is the earlier pair. */
-				drop[idx[b]] = 1;
-				value_of[idx[a]] = idx[b] > value_of[idx[a]]
-				                           ? idx[b]
-				                           : value_of[idx[a]];
-				dups = 1;
-			}
+			drop[idx[j]] = 1;
+			value_of[idx[i]] = idx[j];
+			dups = 1;
 		}
 	}
 	if (dups) {
@@ -1245,7 +1292,10 @@ patch:
 	p->pairs.len = base * sizeof(size_t);
 out:
 	straw_free(idx);
+	straw_free(keys);
 	straw_free(drop);
+	straw_buf_fini(&one);
+	straw_buf_fini(&canon);
 	if (rc != 0)
 		p->err_at = p->tok.start;
 	return rc;

@@ -53,6 +53,7 @@ struct tp_bitwriter {
 	const uint8_t *cmp; /* compare mode: the expected bits */
 	uint64_t cmp_bits;  /* compare mode: how many */
 	int mismatch;       /* compare mode: 1 after a difference */
+	uint64_t max_bits;  /* output mode: most bits allowed */
 };
 
 /* Prepares p to parse text into out (fmt: scan ~x directives); p must be

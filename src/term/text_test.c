@@ -304,6 +304,14 @@ CASE(parse_exact)
 	        {"<<16#0102030405060708090A:80>>",
 	         "836D0000000A0102030405060708090A"},
 	        {"<<-2:72>>", "836D00000009FFFFFFFFFFFFFFFFFE"},
+	        {"<<1:3, -1:30>>", "834D00000005013FFFFFFF80"},
+	        {"<<5:3, -2:70>>", "834D0000000A01BFFFFFFFFFFFFFFFFF00"},
+	        {"<<1:1, 0:40, -1:20>>", "834D000000080580000000007FFFF8"},
+	        {"<<3:2, -1:100, 1:1>>",
+	         "834D0000000D07FFFFFFFFFFFFFFFFFFFFFFFFFE"},
+	        {"<<-3:66>>", "834D0000000902FFFFFFFFFFFFFFFF40"},
+	        {"<<1:3, 16#123456789ABCDEF012:80>>",
+	         "834D0000000B032002468ACF13579BDE0240"},
 	        {"<<65/utf16, 16#1F600/utf32-little>>",
 	         "836D00000006004100F60100"},
 	        {"#{}", "837400000000"},
@@ -314,6 +322,13 @@ CASE(parse_exact)
 	         "8374000000027701616101"
 	         "6D000000016B6C000000017701786A"},
 	        {"#{a => 1, a => 2}", "8374000000017701616102"},
+	        {"#{0.0 => a, -0.0 => b}",
+	         "837400000001460000000000000000770162"},
+	        {"#{1 => a, 1.0 => b, 1 => c}",
+	         "8374000000026101770163463FF0000000000000770162"},
+	        {"#{[1.0,1] => x, [1,1.0] => y, [1.0,1] => z}",
+	         "8374000000026C000000026101463FF00000000000006A7701796C000000"
+	         "02463FF000000000000061016A77017A"},
 	        {"#{b => 2, a => 1, c => 3}",
 	         "8374000000037701616101770162610277016361"
 	         "03"},
@@ -500,10 +515,38 @@ CASE(deep_nesting)
 	                                  &off),
 	         STRAW_EDEPTH);
 	CHECK_EQ(off, 1000);
+	free(text);
+	/* 2,000,000 levels: refused at the default depth, with the offset of
+	 * the first bracket past it. */
+	depth = 2000000;
+	text = malloc(2 * depth);
+	memset(text, '[', depth);
+	memset(text + depth, ']', depth);
+	b.len = 0;
+	CHECK_RC(straw_term_from_text(text, 2 * depth, &b, &off), STRAW_EDEPTH);
+	CHECK_EQ(off, STRAW_TERM_DEFAULT_MAX_DEPTH);
+	CHECK_EQ(b.len, 0);
 	lim.max_depth = 0;
 	lim.max_size = 100;
 	CHECK_RC(straw_term_from_text_lim("<<0:1000>>", 10, &lim, &b, &off),
 	         STRAW_ETOOBIG);
+	CHECK_EQ(off, 2);
+	/* Big segments cost their size in bytes, not in bits: 100 segments
+	 * of 2^27 bits (16 MiB each) stop at max_size quickly. */
+	{
+		straw_buf big = STRAW_BUF_INIT;
+		int k;
+		straw_term_limits lim2 = {0, 64 << 20, 0};
+		CHECK_OK(straw_buf_puts(&big, "<<\"ab\":3"));
+		for (k = 0; k < 100; k++)
+			CHECK_OK(straw_buf_puts(&big, ", -1:134217728"));
+		CHECK_OK(straw_buf_puts(&big, ">>"));
+		CHECK_RC(straw_term_from_text_lim((char *)big.data, big.len,
+		                                  &lim2, &b, &off),
+		         STRAW_ETOOBIG);
+		CHECK_EQ(off, 8 + 3 * 14 + 2); /* the 4th reaches 64 MiB */
+		straw_buf_fini(&big);
+	}
 	memset(text, 'a', 62);
 	text[0] = text[61] = '"';
 	CHECK_RC(straw_term_from_text_lim(text, 62, &lim, &b, &off),
@@ -700,5 +743,36 @@ CASE(vectors)
 	CHECK_EQ(literal, 46);
 }
 
+/* Many keys that are == but not =:= (every list of 1 and 1.0): the
+ * duplicate check stays O(n log n); the repeated key takes its last value. */
+CASE(map_many_equal_keys)
+{
+	straw_buf text = STRAW_BUF_INIT, b = STRAW_BUF_INIT, t = STRAW_BUF_INIT;
+	unsigned i, k, n = 1u << 13;
+
+	CHECK_OK(straw_buf_puts(&text, "#{"));
+	for (i = 0; i < n; i++) {
+		CHECK_OK(straw_buf_puts(&text, "["));
+		for (k = 0; k < 13; k++)
+			CHECK_OK(straw_buf_puts(&text,
+			                        (i >> k) & 1 ? "1.0," : "1,"));
+		text.len--;
+		CHECK_OK(straw_buf_printf(&text, "] => %u,", i));
+	}
+	CHECK_OK(straw_buf_puts(&text, "[1,1,1,1,1,1,1,1,1,1,1,1,1] => last}"));
+	CHECK_OK(straw_term_from_text((char *)text.data, text.len, &b, NULL));
+	CHECK_EQ(b.data[1], 't');
+	CHECK_EQ(b.data[2] << 24 | b.data[3] << 16 | b.data[4] << 8 | b.data[5],
+	         n);
+	CHECK_OK(straw_term_to_text(b.data, b.len, &t));
+	CHECK(t.len > 20 &&
+	      memcmp(t.data, "#{[1,1,1,1,1,1,1,1,1,1,1,1,1] => last,", 38) ==
+	              0);
+	straw_buf_fini(&text);
+	straw_buf_fini(&b);
+	straw_buf_fini(&t);
+}
+
 CHECK_MAIN(print_exact, print_errors, parse_exact, parse_errors, atom_length,
-           parse_appends, deep_nesting, bignums, float_shortest, vectors)
+           parse_appends, deep_nesting, bignums, float_shortest,
+           map_many_equal_keys, vectors)
