@@ -17,6 +17,7 @@
 #include <straw/registry.h>
 
 #include "cli.h"
+#include "registry/client.h"
 
 /* Options shared by the subcommands. */
 struct opts {
@@ -484,27 +485,35 @@ status_main(int argc, char **argv)
 	if (rc < 0)
 		return fail("status", NULL, rc);
 	rc = straw_reg_status_get(r, &st);
-	straw_reg_close(r);
-	if (rc < 0)
+	if (rc < 0) {
+		straw_reg_close(r);
 		return fail("status", NULL, rc);
-	if (o.json)
+	}
+	if (o.json) {
 		printf("{\"running\":true,\"pid\":%u,\"machine\":\"%016llx\","
-		       "\"containers\":%u,\"nodes\":%u,\"connections\":%u,"
+		       "\"dir\":",
+		       st.pid, (unsigned long long)st.machine);
+		put_json_str(stdout, reg_client_dir(r),
+		             strlen(reg_client_dir(r)));
+		printf(",\"containers\":%u,\"nodes\":%u,\"connections\":%u,"
 		       "\"watches\":%u,\"uptime_ms\":%llu,\"next_id\":%u}\n",
-		       st.pid, (unsigned long long)st.machine, st.containers,
-		       st.nodes, st.connections, st.watches,
+		       st.containers, st.nodes, st.connections, st.watches,
 		       (unsigned long long)st.uptime_ms, st.next_id);
-	else
+	} else {
 		printf("strawd is running\n"
 		       "  pid          %u\n"
+		       "  directory    %s\n"
 		       "  machine id   %016llx\n"
 		       "  containers   %u\n"
 		       "  nodes        %u\n"
 		       "  connections  %u\n"
 		       "  watches      %u\n"
 		       "  uptime       %llu ms\n",
-		       st.pid, (unsigned long long)st.machine, st.containers,
-		       st.nodes, st.connections, st.watches,
+		       st.pid, reg_client_dir(r),
+		       (unsigned long long)st.machine, st.containers, st.nodes,
+		       st.connections, st.watches,
 		       (unsigned long long)st.uptime_ms);
+	}
+	straw_reg_close(r);
 	return CLI_EXIT_OK;
 }

@@ -46,7 +46,7 @@ check "second strawd exit" 1 "$rc"
 case $err in *"already running as pid $pid"*) ;; *) echo "FAIL: second strawd: $err"; fail=1 ;; esac
 
 out=$("$straw" status); check "status exit" 0 $?
-case $out in *"strawd is running"*"pid          $pid"*) ;; *) echo "FAIL: status: $out"; fail=1 ;; esac
+case $out in *"strawd is running"*"pid          $pid"*"directory    $D"*) ;; *) echo "FAIL: status: $out"; fail=1 ;; esac
 out=$("$straw" status --json)
 case $out in '{"running":true,"pid":'"$pid"',"machine":"'*) ;; *) echo "FAIL: status --json: $out"; fail=1 ;; esac
 
@@ -89,8 +89,23 @@ check "watch output" "/demo/x
 /demo/x
 /demo/a" "$(cat "$D/watch.out")"
 
-check "ps header" "ID     NAME                 PID      UID    AGE    NAMES" "$("$straw" ps)"
-check "ps --json empty" "[]" "$("$straw" ps --json)"
+# Without -n it runs until interrupted, then exits 0.
+fifo2="$D/watch2.fifo"
+mkfifo "$fifo2"
+"$straw" watch /demo >/dev/null 2>"$fifo2" &
+wpid=$!
+check "watch ready (2)" "watching /demo" "$(timeout 10 head -n 1 "$fifo2")"
+kill -INT "$wpid"
+wait "$wpid"; check "watch exit on SIGINT" 0 $?
+
+out=$("$straw" ps)
+check "ps header" "ID     NAME                 PID      UID    AGE    NAMES" "$(echo "$out" | sed -n 1p)"
+check "ps strawd" "0 strawd $pid $me -" "$(echo "$out" | sed -n 2p | awk '{print $1, $2, $3, $4, $6}')"
+check "ps lines" 2 "$(echo "$out" | wc -l)"
+case $("$straw" ps --json) in
+'[{"id":0,"name":"strawd","pid":'$pid',"uid":'$me',"started":'*',"names":{}}]') ;;
+*) echo "FAIL: ps --json"; fail=1 ;;
+esac
 
 kill "$pid"
 timeout 10 flock "$D/strawd.lock" true; check "strawd stopped" 0 $?

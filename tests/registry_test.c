@@ -351,6 +351,7 @@ CASE(registration_and_conflicts)
 	CHECK_EQ(straw_reg_container_id(a), 1);
 	CHECK_RC(straw_reg_join(a, "again", &id), -EALREADY);
 	CHECK_RC(straw_reg_join(b, "alpha", &idb), STRAW_ENAMETAKEN);
+	CHECK_RC(straw_reg_join(b, "strawd", &idb), STRAW_ENAMETAKEN);
 	CHECK_RC(straw_reg_join(b, "123", &idb), -EINVAL);
 	CHECK_RC(straw_reg_join(b, "a/b", &idb), -EINVAL);
 	CHECK_OK(straw_reg_join(b, "beta", &idb));
@@ -371,7 +372,16 @@ CASE(registration_and_conflicts)
 	CHECK_OK(straw_reg_unregister(a, "server"));
 	CHECK_RC(straw_reg_lookup(c, "alpha", "server", &proc), -ENOENT);
 	CHECK_RC(straw_reg_unregister(a, "server"), -ENOENT);
-	/* The registry shows it as DESIGN.md lays it out. */
+	/* The registry shows it as DESIGN.md lays it out; strawd is
+	 * container 0. */
+	CHECK_OK(read_str(c, "/names/strawd", v, sizeof(v)));
+	CHECK_STR(v, "0");
+	{
+		char pidv[32], want[32];
+		CHECK_OK(read_str(c, "/containers/0/pid", pidv, sizeof(pidv)));
+		snprintf(want, sizeof(want), "%d", (int)pid);
+		CHECK_STR(pidv, want);
+	}
 	CHECK_OK(read_str(c, "/names/alpha", v, sizeof(v)));
 	CHECK_STR(v, "1");
 	CHECK_OK(read_str(c, "/containers/2/name", v, sizeof(v)));
@@ -403,6 +413,39 @@ CASE(registration_and_conflicts)
 	tu_cleanup();
 }
 
+/* Joins over a raw connection asking for a given id; returns the reply's
+ * code. */
+static int
+raw_join(const char *name, uint32_t want)
+{
+	straw_buf pkt = STRAW_BUF_INIT;
+	straw_builder b;
+	uint8_t buf[4096];
+	const uint8_t *frame;
+	struct reg_in in;
+	size_t off = 0, flen;
+	ssize_t n;
+	int fd = tu_raw_connect(), rc = -EIO;
+
+	straw_builder_init(&b);
+	if (fd >= 0 && reg_enc_hello(&pkt, &b, 1) == 0 &&
+	    send(fd, pkt.data, pkt.len, 0) == (ssize_t)pkt.len &&
+	    tu_raw_recv(fd, buf, sizeof(buf), 5000) > 0) {
+		pkt.len = 0;
+		if (reg_enc_join(&pkt, &b, 2, name, want) == 0 &&
+		    send(fd, pkt.data, pkt.len, 0) == (ssize_t)pkt.len &&
+		    (n = tu_raw_recv(fd, buf, sizeof(buf), 5000)) > 0 &&
+		    reg_frame_next(buf, (size_t)n, &off, &frame, &flen) == 1 &&
+		    reg_msg_decode_in(frame, flen, &in) == 0 && in.id == 2)
+			rc = in.rc;
+	}
+	if (fd >= 0)
+		close(fd);
+	straw_builder_fini(&b);
+	straw_buf_fini(&pkt);
+	return rc;
+}
+
 CASE(container_kill9)
 {
 	straw_reg *r;
@@ -431,6 +474,20 @@ CASE(container_kill9)
 	CHECK(dt < 50 * 1000000LL);
 	CHECK_RC(read_str(r, "/names/victim", v, sizeof(v)), -ENOENT);
 	CHECK_RC(read_str(r, path, v, sizeof(v)), -ENOENT);
+	/* Its id is not given to anyone else: not by a claim, ... */
+	CHECK_RC(raw_join("impostor", id), -EPERM);
+	CHECK_RC(raw_join("impostor", id + 1000), -EINVAL);
+	/* ... nor as a new id. */
+	{
+		uint32_t nid;
+		straw_reg *c;
+		CHECK_OK(straw_reg_connect(&c, NULL, 0));
+		CHECK_OK(straw_reg_join(c, "next", &nid));
+		CHECK_EQ(nid, id + 1);
+		/* A live container's id cannot be claimed either. */
+		CHECK_RC(raw_join("impostor", nid), -EEXIST);
+		straw_reg_close(c);
+	}
 	finish(&h);
 	straw_reg_close(r);
 	CHECK_EQ(tu_stop_strawd(pid), 0);
@@ -807,6 +864,32 @@ CASE(quotas)
 	}
 	CHECK_OK(straw_reg_status_get(other, &st));
 	CHECK_EQ(st.connections, 1);
+
+	/* The same through the library: the connection is cut, comes back
+	 * by itself, and the application learns that it missed events. */
+	{
+		straw_reg *lazy;
+		straw_reg_event ev;
+		uint32_t lw;
+		int resync = 0, got = 0;
+		CHECK_OK(straw_reg_connect(&lazy, NULL, 0));
+		CHECK_OK(straw_reg_watch(lazy, "/o", &lw));
+		for (i = 0; i < 30000; i++) {
+			snprintf(path, sizeof(path), "/o/%0200d", i % 5);
+			CHECK_OK(straw_reg_write_async(other, path, "y", 1));
+		}
+		CHECK_OK(straw_reg_sync(other));
+		while (!resync && straw_reg_next_event(lazy, &ev, 5000) == 0) {
+			got++;
+			resync = (ev.flags & STRAW_REG_EVENT_RESYNC) != 0;
+		}
+		CHECK(resync);
+		CHECK(got < 30000); /* not everything came through */
+		/* Watching again: a new change is reported. */
+		CHECK_OK(straw_reg_write(other, "/o/after", "z", 1));
+		CHECK_OK(wait_event(lazy, "/o/after", 5000));
+		straw_reg_close(lazy);
+	}
 	straw_reg_close(other);
 	CHECK_EQ(tu_stop_strawd(pid), 0);
 	tu_cleanup();
@@ -1001,6 +1084,15 @@ CASE(cli_ps)
 	CHECK(fgets(line, sizeof(line), f) != NULL);
 	CHECK_STR(line, "ID     NAME                 PID      UID    AGE    "
 	                "NAMES\n");
+	/* strawd itself, container 0, then ours. */
+	CHECK(fgets(line, sizeof(line), f) != NULL);
+	CHECK_EQ(sscanf(line, "%u %63s %u %u %15s %127s", &id, name, &cpid,
+	                &uid, age, names),
+	         6);
+	CHECK_EQ(id, 0);
+	CHECK_STR(name, "strawd");
+	CHECK_EQ(cpid, pid);
+	CHECK_STR(names, "-");
 	CHECK(fgets(line, sizeof(line), f) != NULL);
 	CHECK_EQ(sscanf(line, "%u %63s %u %u %15s %127s", &id, name, &cpid,
 	                &uid, age, names),
@@ -1020,12 +1112,15 @@ CASE(cli_ps)
 	CHECK_EQ(pclose(f), 0);
 	{
 		char want[256];
-		snprintf(
-		        want, sizeof(want),
-		        "[{\"id\":%u,\"name\":\"pscont\",\"pid\":%d,\"uid\":%u,"
-		        "\"started\":",
-		        cid, (int)getpid(), (unsigned)getuid());
+		snprintf(want, sizeof(want),
+		         "[{\"id\":0,\"name\":\"strawd\",\"pid\":%d,",
+		         (int)pid);
 		CHECK(strncmp(line, want, strlen(want)) == 0);
+		snprintf(want, sizeof(want),
+		         "{\"id\":%u,\"name\":\"pscont\",\"pid\":%d,\"uid\":%u,"
+		         "\"started\":",
+		         cid, (int)getpid(), (unsigned)getuid());
+		CHECK(strstr(line, want) != NULL);
 		CHECK(strstr(line, "\"names\":{\"alpha\":3,\"beta\":4}}]") !=
 		      NULL);
 	}

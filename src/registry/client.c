@@ -220,7 +220,8 @@ straw_reg_write_async(straw_reg *r, const char *path, const void *val,
 	if (rc < 0)
 		return end(r, rc);
 	r->async_outstanding++;
-	if (r->out.len >= REG_ASYNC_BATCH)
+	if (r->out.len >= REG_ASYNC_BATCH ||
+	    r->async_outstanding >= REG_ASYNC_WINDOW)
 		rc = reg_client_send(r, NULL, NULL, 0);
 	/* Bound what is in flight, so that replies never back up. */
 	while (rc == 0 && r->async_outstanding >= REG_ASYNC_WINDOW) {

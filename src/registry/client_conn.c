@@ -549,12 +549,25 @@ handshake(straw_reg *r, int64_t deadline, int restore)
 		                              r->reply.value_len, &got) < 0 ||
 		                got != r->container))
 			rc = STRAW_EPROTOCOL;
+		if (rc < 0 && r->fd < 0)
+			return rc; /* strawd went away again: retry later */
 		if (rc < 0) {
+			/* Refused for good (the id or the name belongs to
+			 * someone else now): carry on without them rather
+			 * than retry forever. */
 			strawi_log(STRAWI_LOG_ERROR,
-			           "cannot rejoin as container %u '%s': %s",
+			           "cannot rejoin as container %u '%s': %s; "
+			           "no longer a container",
 			           r->container, r->container_name,
 			           straw_strerror(rc));
-			return rc;
+			r->container = 0;
+			straw_free(r->container_name);
+			r->container_name = NULL;
+			while (r->names != NULL) {
+				rec = r->names;
+				r->names = rec->next;
+				straw_free(rec);
+			}
 		}
 		for (rec = r->names; rec != NULL; rec = rec->next) {
 			id = new_id(r);

@@ -162,45 +162,59 @@ reg_boot_id(char *out, size_t cap)
 }
 
 uint32_t
-reg_ids_load(const char *dir, const char *boot_id)
+reg_ids_load(const char *dir, const char *boot_id, struct reg_id_note *notes,
+             size_t cap, size_t *n)
 {
-	char path[REG_DIR_MAX + 32], buf[80], bid[40];
-	unsigned long last;
-	ssize_t n;
-	int fd;
+	char path[REG_DIR_MAX + 32], bid[40];
+	unsigned long last, id, uid;
+	long pid;
+	FILE *f;
 
+	*n = 0;
 	if (reg_rundir_file(dir, "ids", path, sizeof(path)) < 0)
 		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	f = fopen(path, "re");
+	if (f == NULL)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
+	if (fscanf(f, "%36s %lu", bid, &last) != 2 ||
+	    strcmp(bid, boot_id) != 0 || last > UINT32_MAX) {
+		fclose(f);
 		return 0;
-	buf[n] = '\0';
-	if (sscanf(buf, "%36s %lu", bid, &last) != 2 ||
-	    strcmp(bid, boot_id) != 0 || last > UINT32_MAX)
-		return 0;
+	}
+	while (*n < cap && fscanf(f, "%lu %ld %lu", &id, &pid, &uid) == 3) {
+		if (id == 0 || id > last || pid <= 0 || pid > INT32_MAX ||
+		    uid > UINT32_MAX)
+			continue;
+		notes[*n].id = (uint32_t)id;
+		notes[*n].pid = (int32_t)pid;
+		notes[*n].uid = (uint32_t)uid;
+		(*n)++;
+	}
+	fclose(f);
 	return (uint32_t)last;
 }
 
 int
-reg_ids_store(const char *dir, const char *boot_id, uint32_t last)
+reg_ids_store(const char *dir, const char *boot_id, uint32_t last,
+              const struct reg_id_note *notes, size_t n)
 {
-	char path[REG_DIR_MAX + 32], tmp[REG_DIR_MAX + 32], buf[80];
-	int fd, n, rc = 0;
+	char path[REG_DIR_MAX + 32], tmp[REG_DIR_MAX + 32];
+	size_t i;
+	FILE *f;
+	int rc = 0;
 
 	if (reg_rundir_file(dir, "ids", path, sizeof(path)) < 0 ||
 	    reg_rundir_file(dir, "ids.tmp", tmp, sizeof(tmp)) < 0)
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	f = fopen(tmp, "we");
+	if (f == NULL)
 		return -errno;
-	n = snprintf(buf, sizeof(buf), "%s %u\n", boot_id, last);
-	if (write(fd, buf, (size_t)n) != n)
+	fprintf(f, "%s %u\n", boot_id, last);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%u %d %u\n", notes[i].id, (int)notes[i].pid,
+		        notes[i].uid);
+	if (fclose(f) != 0)
 		rc = -EIO;
-	close(fd);
 	if (rc == 0 && rename(tmp, path) < 0)
 		rc = -errno;
 	return rc;

@@ -7,8 +7,10 @@
  *   strawd.sock  the SOCK_SEQPACKET socket (mode 0666; the directory's mode
  *                decides who reaches it)
  *   strawd.lock  locked (flock) by the serving strawd; holds its pid
- *   ids          "<boot id> <last container id>": container ids are never
- *                reused within a boot, even across strawd restarts
+ *   ids          "<boot id> <last container id>", then "<id> <pid> <uid>"
+ *                per container: ids are never reused within a boot, even
+ *                across strawd restarts, and only their process may claim
+ *                them back
  *   strawd.log   what an autostarted strawd logs
  */
 #ifndef STRAWI_REG_RUNDIR_H
@@ -46,12 +48,25 @@ int reg_machine_id(uint64_t *out);
  * a NUL in out (cap >= 37).  Returns 0 or -errno. */
 int reg_boot_id(char *out, size_t cap);
 
-/* Reads the last container id given out in this boot from dir/ids (0 if the
- * file is missing or from another boot). */
-uint32_t reg_ids_load(const char *dir, const char *boot_id);
+/* A container id and the process that holds it, kept in dir/ids so that
+ * after a restart of strawd only that process may claim the id again. */
+struct reg_id_note {
+	uint32_t id;  /* container id */
+	int32_t pid;  /* its process */
+	uint32_t uid; /* its uid */
+};
 
-/* Records the last container id given out (atomically: write and rename).
- * Returns 0 or -errno. */
-int reg_ids_store(const char *dir, const char *boot_id, uint32_t last);
+/*
+ * Reads dir/ids: returns the last container id given out in this boot (0 if
+ * the file is missing or from another boot) and up to cap notes into notes
+ * (*n of them).
+ */
+uint32_t reg_ids_load(const char *dir, const char *boot_id,
+                      struct reg_id_note *notes, size_t cap, size_t *n);
+
+/* Records the last id given out and the notes (atomically: write a
+ * temporary file and rename it).  Returns 0 or -errno. */
+int reg_ids_store(const char *dir, const char *boot_id, uint32_t last,
+                  const struct reg_id_note *notes, size_t n);
 
 #endif /* STRAWI_REG_RUNDIR_H */

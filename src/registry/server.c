@@ -585,7 +585,8 @@ reg_server_create(const struct reg_server_opts *opts, struct reg_server **out,
 		s->machine = 0;
 	if (reg_boot_id(s->boot_id, sizeof(s->boot_id)) < 0)
 		snprintf(s->boot_id, sizeof(s->boot_id), "unknown");
-	s->last_id = reg_ids_load(s->dir, s->boot_id);
+	s->last_id = reg_ids_load(s->dir, s->boot_id, s->notes, REG_MAX_NOTES,
+	                          &s->nnotes);
 	rc = opts->listen_fd_set && opts->listen_fd >= 0
 	             ? adopt_socket(s, opts->listen_fd)
 	             : bind_socket(s);
@@ -625,7 +626,7 @@ reg_server_run(struct reg_server *s)
 	struct epoll_event evs[64];
 	int i, n;
 
-	while (!s->stopping) {
+	while (!__atomic_load_n(&s->stopping, __ATOMIC_RELAXED)) {
 		n = epoll_wait(s->epfd, evs, (int)STRAW_ARRAY_LEN(evs), -1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -640,7 +641,8 @@ reg_server_run(struct reg_server *s)
 				accept_conns(s);
 				break;
 			case REG_SRC_STOP:
-				s->stopping = 1;
+				__atomic_store_n(&s->stopping, 1,
+				                 __ATOMIC_RELAXED);
 				break;
 			case REG_SRC_PIDFD:
 				if (!((struct reg_container *)k)->dead)
@@ -670,7 +672,8 @@ reg_server_stop(struct reg_server *s)
 {
 	uint64_t one = 1;
 
-	s->stopping = 1;
+	/* An atomic store: async-signal-safe, and seen by the loop. */
+	__atomic_store_n(&s->stopping, 1, __ATOMIC_RELAXED);
 	(void)!write(s->stop_fd, &one, sizeof(one));
 }
 

@@ -45,10 +45,9 @@ struct reg_server;
 /* Settings of a server; zero fields take the defaults in brackets. */
 struct reg_server_opts {
 	const char *dir;        /* runtime directory [reg_rundir_path(NULL)] */
-	int listen_fd;          /* an inherited listening socket, or -1 to
-	                           bind dir/strawd.sock [-1 when 0 is given
-	                           and listen_fd_set is 0] */
-	int listen_fd_set;      /* 1: listen_fd is meaningful */
+	int listen_fd;          /* with listen_fd_set: an inherited listening
+	                           SOCK_SEQPACKET socket to serve */
+	int listen_fd_set;      /* 0: bind dir/strawd.sock instead */
 	uint32_t quota_nodes;   /* nodes one connection may create [10000] */
 	uint32_t quota_value;   /* bytes of one value [65536, at most
 	                           REG_MAX_VALUE] */

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -41,6 +42,9 @@ reg_name_check(const char *name, size_t len, int container)
 	return 0;
 }
 
+static int write_fmt(struct reg_server *s, uint32_t id, const char *leaf,
+                     const char *fmt, unsigned long long v);
+
 int
 reg_server_setup_tree(struct reg_server *s)
 {
@@ -60,7 +64,86 @@ reg_server_setup_tree(struct reg_server *s)
 	}
 	for (i = 0; i < STRAW_ARRAY_LEN(dirs) && rc == 0; i++)
 		rc = reg_server_write(s, dirs[i], NULL, 0);
+	/* strawd itself is container 0. */
+	if (rc == 0)
+		rc = reg_server_write(s, "/containers/0/name", REG_SELF_NAME,
+		                      strlen(REG_SELF_NAME));
+	if (rc == 0)
+		rc = write_fmt(s, 0, "pid", "%llu",
+		               (unsigned long long)getpid());
+	if (rc == 0)
+		rc = write_fmt(s, 0, "uid", "%llu",
+		               (unsigned long long)s->owner);
+	if (rc == 0)
+		rc = write_fmt(s, 0, "started", "%llu",
+		               (unsigned long long)time(NULL));
+	if (rc == 0)
+		rc = reg_server_write(s, "/containers/0/state", "running", 7);
+	if (rc == 0)
+		rc = reg_server_write(s, "/containers/0/names", NULL, 0);
+	if (rc == 0)
+		rc = reg_server_write(s, "/names/" REG_SELF_NAME, "0", 1);
 	return rc;
+}
+
+static int
+note_find(const struct reg_server *s, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < s->nnotes; i++)
+		if (s->notes[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+static void
+note_drop(struct reg_server *s, size_t i)
+{
+	s->notes[i] = s->notes[--s->nnotes];
+}
+
+static int
+pid_gone(pid_t pid)
+{
+	return kill(pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Writes the ids file, first forgetting ids of processes that are gone. */
+static void
+notes_save(struct reg_server *s)
+{
+	size_t i = 0;
+	int rc;
+
+	while (i < s->nnotes) {
+		if (reg_cont_find(s, s->notes[i].id) == NULL &&
+		    pid_gone(s->notes[i].pid))
+			note_drop(s, i);
+		else
+			i++;
+	}
+	rc = reg_ids_store(s->dir, s->boot_id, s->last_id, s->notes, s->nnotes);
+	if (rc < 0)
+		strawi_log(STRAWI_LOG_WARN, "cannot record ids: %s",
+		           straw_strerror(rc));
+}
+
+static void
+note_add(struct reg_server *s, uint32_t id, pid_t pid, uid_t uid)
+{
+	int i = note_find(s, id);
+
+	if (i < 0) {
+		if (s->nnotes == REG_MAX_NOTES)
+			notes_save(s); /* prunes */
+		if (s->nnotes == REG_MAX_NOTES)
+			note_drop(s, 0);
+		i = (int)s->nnotes++;
+	}
+	s->notes[i].id = id;
+	s->notes[i].pid = (int32_t)pid;
+	s->notes[i].uid = (uint32_t)uid;
 }
 
 struct reg_container *
@@ -111,15 +194,22 @@ reg_cont_join(struct reg_server *s, struct reg_conn *c, const char *name,
 	rc = reg_name_check(name, nlen, 1);
 	if (rc < 0)
 		return rc;
-	if (reg_cont_by_name(s, name, nlen) != NULL)
+	if (reg_cont_by_name(s, name, nlen) != NULL ||
+	    (nlen == strlen(REG_SELF_NAME) &&
+	     memcmp(name, REG_SELF_NAME, nlen) == 0))
 		return STRAW_ENAMETAKEN;
 	if (want != 0) {
-		/* A container coming back after strawd restarted keeps its
-		 * id: it must have been given out in this boot and be free. */
+		/* A container coming back (strawd restarted, or its
+		 * connection broke) keeps its id: only the process that held
+		 * it may claim it, and only while no one else does. */
+		int i = note_find(s, want);
 		if (want > s->last_id)
 			return -EINVAL;
 		if (reg_cont_find(s, want) != NULL)
 			return -EEXIST;
+		if (i < 0 || s->notes[i].pid != (int32_t)c->pid ||
+		    s->notes[i].uid != (uint32_t)c->uid)
+			return -EPERM;
 	} else if (s->last_id == UINT32_MAX) {
 		return -ENOSPC;
 	}
@@ -148,10 +238,8 @@ reg_cont_join(struct reg_server *s, struct reg_conn *c, const char *name,
 	}
 	if (want == 0) {
 		s->last_id++;
-		rc = reg_ids_store(s->dir, s->boot_id, s->last_id);
-		if (rc < 0)
-			strawi_log(STRAWI_LOG_WARN, "cannot record ids: %s",
-			           straw_strerror(rc));
+		note_add(s, s->last_id, c->pid, c->uid);
+		notes_save(s);
 	}
 	ct->next = s->containers;
 	s->containers = ct;
@@ -200,6 +288,15 @@ reg_cont_gone(struct reg_server *s, struct reg_container *ct)
 	c = reg_conn_find(s, ct->conn);
 	if (c != NULL && c->container == ct->id)
 		c->container = 0;
+	/* Its id stays claimable by its process while that lives (it may
+	 * only have lost its connection); gone for good otherwise. */
+	if (pid_gone(ct->pid)) {
+		int k = note_find(s, ct->id);
+		if (k >= 0) {
+			note_drop(s, (size_t)k);
+			notes_save(s);
+		}
+	}
 	snprintf(path, sizeof(path), "/containers/%u", ct->id);
 	reg_server_rm(s, path);
 	snprintf(path, sizeof(path), "/names/%s", ct->name);

@@ -105,6 +105,8 @@ struct reg_reply {
 #define REG_WATCH_BUCKETS 4096
 #define REG_MAX_HANDLERS  32
 #define REG_MAX_GONE      16
+#define REG_MAX_NOTES     4096
+#define REG_SELF_NAME     "strawd" /* container 0's name */
 
 struct reg_server {
 	char dir[REG_DIR_MAX + 1];        /* runtime directory */
@@ -116,19 +118,21 @@ struct reg_server {
 	int stop_fd;                  /* eventfd written by reg_server_stop */
 	enum reg_src_kind listen_src; /* epoll tag of listen_fd */
 	enum reg_src_kind stop_src;   /* epoll tag of stop_fd */
-	volatile int stopping;        /* reg_server_stop was called */
+	int stopping;                 /* reg_server_stop was called */
 	struct reg_server_opts opts;  /* settings, defaults filled in */
 	uid_t owner;                  /* strawd's euid: owns system nodes */
 	uint64_t machine;             /* machine id */
 	char boot_id[40];             /* kernel boot id */
 	uint32_t last_id;             /* last container id given out */
-	int64_t started_ns;           /* when created */
-	struct reg_tree tree;         /* the registry */
-	straw_builder b;              /* scratch builder for frames */
-	straw_builder vb;             /* scratch builder for reply values */
-	uint64_t next_conn;           /* next connection id */
-	struct reg_conn *conns;       /* all connections */
-	uint32_t nconns;              /* their number */
+	struct reg_id_note notes[REG_MAX_NOTES]; /* who holds which id */
+	size_t nnotes;                           /* used entries of notes */
+	int64_t started_ns;                      /* when created */
+	struct reg_tree tree;                    /* the registry */
+	straw_builder b;        /* scratch builder for frames */
+	straw_builder vb;       /* scratch builder for reply values */
+	uint64_t next_conn;     /* next connection id */
+	struct reg_conn *conns; /* all connections */
+	uint32_t nconns;        /* their number */
 	struct reg_conn *conn_hash[REG_CONN_BUCKETS]; /* by id */
 	struct reg_conn *dirty;           /* connections with output */
 	struct reg_conn *grave;           /* dead connections to free */

@@ -370,10 +370,21 @@ CASE(runtime_dir_and_ids)
 	close(fd);
 	CHECK_OK(reg_boot_id(boot, sizeof(boot)));
 	CHECK_EQ(strlen(boot), 36);
-	CHECK_EQ(reg_ids_load(out, boot), 0);
-	CHECK_OK(reg_ids_store(out, boot, 41));
-	CHECK_EQ(reg_ids_load(out, boot), 41);
-	CHECK_EQ(reg_ids_load(out, "another-boot"), 0);
+	{
+		struct reg_id_note in[2] = {{3, 100, 0}, {41, 200, 1000}};
+		struct reg_id_note got[4];
+		size_t n;
+		CHECK_EQ(reg_ids_load(out, boot, got, 4, &n), 0);
+		CHECK_EQ(n, 0);
+		CHECK_OK(reg_ids_store(out, boot, 41, in, 2));
+		CHECK_EQ(reg_ids_load(out, boot, got, 4, &n), 41);
+		CHECK_EQ(n, 2);
+		CHECK_EQ(got[1].id, 41);
+		CHECK_EQ(got[1].pid, 200);
+		CHECK_EQ(got[1].uid, 1000);
+		CHECK_EQ(reg_ids_load(out, "another-boot", got, 4, &n), 0);
+		CHECK_EQ(n, 0);
+	}
 
 	setenv("STRAW_MACHINE_ID", "00112233445566778899aabbccddeeff", 1);
 	CHECK_OK(reg_machine_id(&mid));
