@@ -125,7 +125,8 @@ ei_decode(const char *buf, const struct shape *s)
 		    ei_decode_bitstring(buf, &idx, &d, &bitoff, &bits) != 0 ||
 		    (arity == 4 && ei_decode_double(buf, &idx, &f) != 0))
 			abort();
-		sum += (uint64_t)v + bits / 8 + (uint64_t)(int64_t)f + (uint8_t)d[0];
+		sum += (uint64_t)v + bits / 8 + (uint64_t)(int64_t)f +
+		       (uint8_t)d[0];
 	}
 	if (ei_decode_list_header(buf, &idx, &n) != 0 || n != 0)
 		abort();

@@ -23,9 +23,9 @@ main(["gen", Seed, Count, Vectors, Out]) ->
     S = list_to_integer(Seed),
     rand:seed(exsss, {S, S * 7 + 1, S * 13 + 2}),
     N = list_to_integer(Count),
-    Terms = [top() || _ <- lists:seq(1, N)],
+    Terms = fixed() ++ [top() || _ <- lists:seq(1, N)],
     Recs = [record(T) || T <- Terms],
-    Indexed = lists:zip(Terms, lists:seq(0, N - 1)),
+    Indexed = lists:zip(Terms, lists:seq(0, length(Terms) - 1)),
     Sorted = lists:sort(fun({A, I}, {B, J}) ->
                                 if A < B -> true;
                                    A == B -> I =< J;
@@ -34,7 +34,7 @@ main(["gen", Seed, Count, Vectors, Out]) ->
                         end, Indexed),
     Pairs = pairs(Sorted),
     Vecs = vectors(Vectors),
-    ok = file:write_file(Out, [<<N:32>>, Recs,
+    ok = file:write_file(Out, [<<(length(Terms)):32>>, Recs,
                                <<(length(Pairs)):32>>, Pairs,
                                <<(length(Vecs)):32>>, Vecs]),
     halt(0);
@@ -107,9 +107,22 @@ bigmap([H | T]) ->
 bigmap(_) ->
     false.
 
+%% Terms at the edges of the encodings, in every run.
+fixed() ->
+    [lists:duplicate(65535, $s), lists:duplicate(65536, $s), [], "a",
+     [255 | lists:duplicate(65534, 0)], lists:seq(1, 300),
+     255, 256, -1, 2147483647, 2147483648, -2147483648, -2147483649,
+     1 bsl 2040, -(1 bsl 2040), 1 bsl 2048, 0.0, -0.0, 1.0, 1,
+     '', list_to_atom(lists:duplicate(255, 26085)),
+     list_to_atom(lists:duplicate(255, $é)),
+     <<>>, <<1:1>>, <<255, 7:3>>, {}, #{},
+     maps:from_list([{I, I} || I <- lists:seq(1, 32)]),
+     maps:from_list([{I, I} || I <- lists:seq(1, 33)]),
+     list_to_tuple(lists:seq(1, 255)), list_to_tuple(lists:seq(1, 256))].
+
 %% Random terms, nested up to 4 levels; a few big ones.
 top() ->
-    case rand:uniform(200) of
+    case rand:uniform(400) of
         1 -> lists:duplicate(65535 + rand:uniform(2) - 1, $s);
         2 -> lists:seq(1, 70000 + rand:uniform(10));
         _ -> term(4)
