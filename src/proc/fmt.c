@@ -31,13 +31,7 @@ vmsgf(int *err, const char *fmt, va_list ap)
 		straw_builder_init(&fmt_b);
 		fmt_b_ready = 1;
 	}
-	/* Back to just the version byte (documented fields of the builder). */
-	if (fmt_b.err == 0 && fmt_b.buf.len >= 1) {
-		fmt_b.buf.len = 1;
-	} else {
-		straw_builder_fini(&fmt_b);
-		straw_builder_init(&fmt_b);
-	}
+	straw_builder_reset(&fmt_b); /* keeps its memory */
 	rc = straw_build_vfmt(&fmt_b, fmt, ap);
 	if (rc == 0)
 		rc = fmt_b.err;
