@@ -147,6 +147,33 @@ CASE(container_joins_strawd)
 	/* gone: its name and its entries */
 	CHECK_RC(straw_reg_lookup(r, "ptest", "svc", &proc), -ENOENT);
 	CHECK_RC(straw_reg_read(r, path, &v, &vl), -ENOENT);
+	/* Periodic publication: no request, the list appears by itself. */
+	{
+		straw_container_opts po = {STRAW_CONTAINER_NO_SIGNALS, 0, 20};
+		straw_reg_event ev;
+		uint32_t wid;
+		char **names = NULL;
+		size_t n = 0;
+		straw_pid me;
+		CHECK_OK(straw_container_start("ptick", child_wait, NULL, &po,
+		                               &c));
+		id = straw_container_id(c);
+		snprintf(path, sizeof(path), "/containers/%u/procs-at", id);
+		CHECK_OK(straw_reg_watch(r, path, &wid));
+		CHECK_OK(straw_reg_next_event(r, &ev, 5000));
+		snprintf(path, sizeof(path), "/containers/%u/procs", id);
+		CHECK_OK(straw_reg_ls(r, path, &names, &n));
+		CHECK_EQ(n, 1);
+		CHECK_STR(names[0], "1");
+		straw_reg_free_names(names, n);
+		CHECK_OK(straw_reg_unwatch(r, wid));
+		CHECK_OK(straw_attach(c, &me));
+		stop = straw_msg_atom("stop", NULL);
+		CHECK_OK(straw_send((straw_pid){0, 0, 1}, stop));
+		straw_msg_unref(stop);
+		CHECK_OK(straw_detach());
+		CHECK_EQ(straw_container_wait(c), 0);
+	}
 	stop_strawd(r);
 	sem_destroy(&ready);
 	remove_dir(dir);

@@ -803,6 +803,52 @@ do_overflow(void *arg)
 	depth_sink = recurse(1 << 20); /* 512 MiB of frames: hits the guard */
 }
 
+/* Uses about 256 KiB of stack (512 frames of 512 bytes and more). */
+static void
+deep_256k(void *arg)
+{
+	(void)arg;
+	depth_sink = recurse(512);
+}
+
+static void
+stack_size_main(void *arg)
+{
+	straw_pid pid, who;
+	straw_ref ref, got;
+	straw_msg *m;
+	const uint8_t *rs;
+	size_t rl;
+
+	(void)arg;
+	/* 1 MiB of stack: fine */
+	PCHECK_EQ(straw_spawn(deep_256k, NULL,
+	                      &(straw_spawn_opts){STRAW_SPAWN_MONITOR,
+	                                          1024 * 1024, &ref},
+	                      &pid),
+	          0);
+	PRECV(m, 5000);
+	PCHECK(pt_is_down(m, &got, &who, &rs, &rl));
+	PCHECK(etfp_is_atom(rs, rl, "normal"));
+	straw_msg_unref(m);
+	/* the default 64 KiB: overflows into the guard page */
+	PCHECK_EQ(straw_spawn(deep_256k, NULL,
+	                      &(straw_spawn_opts){STRAW_SPAWN_MONITOR, 0, &ref},
+	                      &pid),
+	          0);
+	PRECV(m, 5000);
+	PCHECK(pt_is_down(m, &got, &who, &rs, &rl));
+	PCHECK(etfp_is_atom(rs, rl, "stack_overflow"));
+	straw_msg_unref(m);
+}
+
+/* The stack_size option gives a process the stack it asks for. */
+CASE(spawn_stack_size)
+{
+	CHECK_EQ(pt_run(stack_size_main, NULL), 0);
+	CHECK_PROCS_OK();
+}
+
 static void
 do_null(void *arg)
 {
@@ -1128,4 +1174,4 @@ CHECK_MAIN(order_between_pair, selective_receive, receive_by_pattern,
            kill_is_untrappable, link_reason_kill_kills_nontrapping,
            monitor_down_exactly_once, names_released_at_exit, crash_isolation,
            send_after_and_cancel, million_timers, container_exit_status,
-           bad_arguments, introspection)
+           spawn_stack_size, bad_arguments, introspection)
