@@ -37,6 +37,11 @@ proc_reg_join(straw_container *c)
 	if (c->flags & STRAW_CONTAINER_NO_AUTOSTART)
 		flags |= STRAW_REG_NO_AUTOSTART;
 	rc = straw_reg_connect(&r, NULL, flags);
+	if (rc == STRAW_ENODAEMON)
+		strawi_log(STRAWI_LOG_ERROR,
+		           "container %s: %s (or run it "
+		           "without strawd: STRAW_LOCAL=1)",
+		           c->name, straw_reg_start_hint());
 	if (rc < 0)
 		return rc;
 	rc = straw_reg_join(r, c->name, &id);
