@@ -953,7 +953,7 @@ send_after_main(void *arg)
 	straw_msg_unref(m);
 	PCHECK_EQ(straw_cancel_timer(t1), -ENOENT); /* fired */
 	v = straw_cancel_timer(t3);
-	PCHECK(v > 59000 && v <= 60000);
+	PCHECK(v > 30000 && v <= 60000); /* minus the time spent here */
 	PCHECK_EQ(straw_cancel_timer(t3), -ENOENT);
 	PCHECK_EQ(straw_receive(&m, 30), STRAW_ETIMEOUT);
 }
