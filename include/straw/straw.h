@@ -222,7 +222,8 @@ STRAW_API int straw_container_start(const char *name, straw_proc_fn main_fn,
  * nothing stopped the container with another status, 1 when the first
  * process exited abnormally, the status given to straw_container_stop, or
  * 128 + signal number after SIGTERM/SIGINT.  Call it once, from a thread
- * that is not a process of c; blocks.
+ * that is neither a process of c nor attached to it (-EDEADLK, nothing
+ * done); blocks.
  */
 STRAW_API int straw_container_wait(straw_container *c);
 

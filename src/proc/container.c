@@ -282,6 +282,11 @@ straw_container_wait(straw_container *c)
 {
 	int status, stop;
 
+	if (c == NULL)
+		return -EINVAL;
+	if (proc_tls_container == c ||
+	    (proc_tls_foreign != NULL && proc_tls_foreign->c == c))
+		return -EDEADLK; /* it would wait for itself */
 	pthread_join(c->thread, NULL);
 	signals_restore(c);
 	pthread_mutex_lock(&c->attach_mu);

@@ -1023,6 +1023,7 @@ static void
 stop_main(void *arg)
 {
 	(void)arg;
+	PCHECK_EQ(straw_container_wait(straw_container_self()), -EDEADLK);
 	straw_spawn(wait_forever, NULL, NULL, NULL);
 	straw_container_stop(straw_container_self(), 7);
 	wait_forever(NULL);
