@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "proc/proc.h"
 #include "proc/proc_test_util.h"
+#include "proc/route.h"
 #include "testing/check.h"
 
 static int
@@ -236,6 +237,59 @@ CASE(stop_with_attached_thread)
 	CHECK_EQ(straw_container_wait(c), 5);
 }
 
+static void *
+router_thread(void *arg)
+{
+	straw_container *c = arg;
+	int64_t i;
+
+	for (i = 0; i < 100; i++)
+		if (strawi_proc_deliver_id(c, 1, pt_tag_int("in", i)) != 0)
+			return (void *)1;
+	return NULL;
+}
+
+static void
+inbound_main(void *arg)
+{
+	straw_msg *m;
+	int64_t i, v = -1;
+
+	(void)arg;
+	for (i = 0; i < 100; i++) {
+		PRECV(m, 5000);
+		PCHECK(pt_get_tag_int(m, "in", &v));
+		PCHECK_EQ(v, i);
+		straw_msg_unref(m);
+	}
+	/* on the scheduler thread: delivered at once */
+	PCHECK_EQ(strawi_proc_deliver_id(straw_container_self(), 1,
+	                                 pt_tag_int("in", 100)),
+	          0);
+	PCHECK_EQ(straw_mailbox_len(), 1);
+	PCHECK_EQ(strawi_proc_deliver_id(straw_container_self(), 999,
+	                                 pt_tag_int("in", 101)),
+	          0); /* no such process: dropped */
+	PRECV(m, 0);
+	straw_msg_unref(m);
+}
+
+/* The router's entry: a thread that is not attached hands messages to a
+ * local process, in order. */
+CASE(deliver_from_router_thread)
+{
+	straw_container *c = start(inbound_main, NULL);
+	pthread_t t;
+	void *rc = (void *)2;
+
+	CHECK(c != NULL);
+	CHECK_OK(-pthread_create(&t, NULL, router_thread, c));
+	pthread_join(t, &rc);
+	CHECK(rc == NULL);
+	CHECK_EQ(straw_container_wait(c), 0);
+	CHECK_PROCS_OK();
+}
+
 /* ---- contention ------------------------------------------------------ */
 
 enum { SENDERS = 4 };
@@ -354,4 +408,5 @@ CASE(foreign_senders_contention)
 }
 
 CHECK_MAIN(attach_send_receive, foreign_links_and_monitors,
-           stop_with_attached_thread, foreign_senders_contention)
+           stop_with_attached_thread, deliver_from_router_thread,
+           foreign_senders_contention)

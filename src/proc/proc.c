@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "proc/etf_proc.h"
 #include "proc/proc.h"
+#include "proc/route.h"
 
 void proc_reg_name(straw_container *c, const char *name, uint32_t process);
 void proc_reg_idle(straw_container *c);
@@ -1018,10 +1019,6 @@ straw_whereis(const char *name, straw_pid *pid)
 }
 
 /* ---- send ----------------------------------------------------------- */
-
-/* Weak hook for the router: sends m (a queue reference it consumes) to a
- * pid of another container.  Absent until src/route exists. */
-int strawi_route_send(straw_pid pid, straw_msg *m) __attribute__((weak));
 
 static int
 send_remote(straw_pid pid, straw_msg *m, int consume)
