@@ -10,7 +10,14 @@
  * Threads: unless a comment says otherwise, a function here must be called
  * from a straw process (code running on the container's scheduler thread) or
  * from a foreign thread attached with straw_attach().  Calls made elsewhere
- * return STRAW_ENOTCONTAINER.
+ * return STRAW_ENOTCONTAINER.  The message, pid and reference functions
+ * work on any thread.
+ *
+ * Blocking: the receive calls, straw_sleep, straw_container_wait/run and
+ * straw_attach wait; an attached thread's spawn, link, monitor, register,
+ * exit, timer and introspection calls wait for the scheduler thread to run
+ * them (microseconds).  Everything else returns at once.  Blocking in a
+ * process only suspends that process; the others run.
  */
 #ifndef STRAW_STRAW_H
 #define STRAW_STRAW_H
@@ -91,10 +98,11 @@ STRAW_API straw_msg *straw_msg_ref(straw_msg *m);
  * thread. */
 STRAW_API void straw_msg_unref(straw_msg *m);
 
-/* The encoded term, version byte first; valid while a reference is held. */
+/* The encoded term, version byte first; valid while a reference is held.
+ * Any thread. */
 STRAW_API const uint8_t *straw_msg_data(const straw_msg *m);
 
-/* The length of straw_msg_data(m) in bytes. */
+/* The length of straw_msg_data(m) in bytes.  Any thread. */
 STRAW_API size_t straw_msg_len(const straw_msg *m);
 
 /*
@@ -121,8 +129,10 @@ STRAW_API int straw_msg_is_atom(const straw_msg *m, const char *name);
  *   creation = container id
  * Reading a pid gives container = creation, process = id, and the machine of
  * the node's host: this machine's id when the host is this host's name,
- * otherwise a stable 64-bit hash of the host name (the distribution layer
- * maps hosts to machine ids).  A reference (NEWER_REFERENCE_EXT) carries the
+ * the id itself when the host is 'm' and 16 hex digits (how pids of other
+ * machines are written when their host name is unknown), otherwise a stable
+ * 64-bit hash of the host name (the distribution layer maps hosts to
+ * machine ids).  A reference (NEWER_REFERENCE_EXT) carries the
  * same node and creation and three words: id & 0x3ffff, (id >> 18) &
  * 0xffffffff, id >> 50.  Pids and references of the caller's own container
  * are read back as short pids.  Encoding a short pid needs the current
