@@ -396,8 +396,8 @@ strawi_stack_trim(struct strawi_sched *s)
 {
 	int cls;
 
-	if (!s->stacks_excess)
-		return;
+	if (!s->stacks_excess || s->shutting_down)
+		return; /* at shutdown the slabs are unmapped anyway */
 	s->stacks_excess = 0;
 	for (cls = 0; cls < STRAWI_STACK_CLASSES; cls++) {
 		struct strawi_stack_pool *pool = &s->pools[cls];
