@@ -786,14 +786,18 @@ do_assert(void *arg)
 
 static volatile int depth_sink;
 
-static int
-recurse(int n)
+/* 512 bytes of frame per level, for real: the empty asm takes the
+ * buffer's address, so no build (the ThreadSanitizer one did) may reuse
+ * one frame for every level. */
+static int __attribute__((noinline)) recurse(int n)
 {
 	volatile char pad[512];
 
 	pad[0] = (char)n;
+	pad[511] = (char)n;
+	__asm__ __volatile__("" : : "r"(pad) : "memory");
 	depth_sink = pad[0];
-	return n > 0 ? recurse(n - 1) + pad[0] : 0;
+	return n > 0 ? recurse(n - 1) + pad[0] + pad[511] : 0;
 }
 
 static void
