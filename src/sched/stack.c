@@ -27,8 +27,9 @@
  * only a check of the stack pointer at each switch (STRAWI_STACK_RED)
  * notices overflows, after the fact.
  *
- * A new slab is prepared in bulk where the kernel allows it (Linux 6.15
- * and later: process_madvise on PIDFD_SELF with any advice): one
+ * A new slab is prepared in bulk where the kernel allows it (any advice
+ * for the calling process since Linux 6.13, addressed as PIDFD_SELF,
+ * which came later; checked at run time, 6.18 here): one
  * process_madvise(MADV_GUARD_INSTALL) call with one iovec per stack puts
  * every guard page of the slab in place, and one
  * process_madvise(MADV_POPULATE_WRITE) backs the top page of every stack
@@ -62,7 +63,7 @@
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
 #ifndef PIDFD_SELF_PROCESS
-#define PIDFD_SELF_PROCESS (-10001) /* Linux 6.15: the calling process */
+#define PIDFD_SELF_PROCESS (-10001) /* the calling process (no fd) */
 #endif
 
 static atomic_long guard_budget = -1; /* mprotect-guarded stacks allowed */
