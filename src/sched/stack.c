@@ -62,8 +62,10 @@
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
-#ifndef PIDFD_SELF_PROCESS
-#define PIDFD_SELF_PROCESS (-10001) /* the calling process (no fd) */
+#ifndef PIDFD_SELF_THREAD
+/* The calling thread, so its memory (no fd); unlike PIDFD_SELF_PROCESS it
+ * still works after the main thread has exited. */
+#define PIDFD_SELF_THREAD (-10000)
 #endif
 
 static atomic_long guard_budget = -1; /* mprotect-guarded stacks allowed */
@@ -76,7 +78,7 @@ static long
 madvise_vec(const struct iovec *iov, size_t n, int advice)
 {
 #ifdef SYS_process_madvise
-	return syscall(SYS_process_madvise, PIDFD_SELF_PROCESS, iov, n, advice,
+	return syscall(SYS_process_madvise, PIDFD_SELF_THREAD, iov, n, advice,
 	               0u);
 #else
 	(void)iov;
