@@ -17,6 +17,8 @@
  *                  100000 fresh ones ($STRAW_BENCH_IDLE_N to change);
  *                  ns/op = spawn time on fresh stacks (mmap, guard page,
  *                  first touch of the top page)
+ *   spawn-fresh    the same spawns, CPU time of the thread per spawn (the
+ *                  machine is shared: wall time varies with its load)
  */
 #define _GNU_SOURCE 1
 #include <pthread.h>
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -394,7 +397,17 @@ stopper(void *arg)
 	strawi_sched_stop(strawi_sched_self());
 }
 
-static double idle_bytes;
+static double idle_bytes, idle_cpu_ns;
+
+/* CPU time of the calling thread, ns. */
+static int64_t
+thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static double
 run_idle(void)
@@ -403,17 +416,19 @@ run_idle(void)
 	long i, n = env != NULL ? atol(env) : bench_quick() ? 20000 : 100000;
 	struct strawi_sched *s;
 	long before;
-	int64_t t0, t1;
+	int64_t t0, t1, c0;
 	int rc;
 
 	if ((rc = strawi_sched_new(NULL, &s)) < 0)
 		die("sched", rc);
 	before = rss_bytes();
+	c0 = thread_cpu_ns();
 	t0 = bench_now_ns();
 	for (i = 0; i < n; i++)
 		if ((rc = strawi_coro_spawn(s, idle, NULL, 0, NULL)) < 0)
 			die("spawn", rc);
 	t1 = bench_now_ns();
+	idle_cpu_ns = (double)(thread_cpu_ns() - c0) / (double)n;
 	strawi_coro_spawn(s, stopper, NULL, 0, NULL);
 	strawi_sched_run(s); /* all park, then stop */
 	idle_bytes = (double)(rss_bytes() - before) / (double)n;
@@ -458,15 +473,17 @@ main(void)
 	report("remote-wake", "straw", 0, median_of(run_remote));
 	n = bench_runs() > 3 ? 3 : bench_runs();
 	{
-		double v[16];
+		double v[16], cpu[16];
 
 		for (i = 0; i < n; i++) {
 			v[i] = run_idle();
 			bytes[i] = idle_bytes;
+			cpu[i] = idle_cpu_ns;
 		}
 		ns = bench_median(v, n);
+		report("idle-bytes", "straw", (long)bench_median(bytes, n), ns);
+		report("spawn-fresh", "straw-cpu", 0, bench_median(cpu, n));
 	}
-	report("idle-bytes", "straw", (long)bench_median(bytes, n), ns);
 	strawi_sched_free(S);
 	return 0;
 }

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sched/sched.h"
+#include "sched/sched_int.h"
 #include "testing/check.h"
 
 static struct strawi_sched *S;
-static struct strawi_exit_info exits[16];
+static struct strawi_exit_info exits[256];
 static int nexits, after_runs, hook_faults;
 /* Unmapped addresses, hidden from the optimiser. */
 static volatile uintptr_t bad8 = 8, bad16 = 16, bad24 = 24;
@@ -96,6 +96,47 @@ CASE(guard_page_overflow_ends_only_that_coroutine)
 		CHECK_EQ(exits[i].reason, STRAWI_EXIT_OVERFLOW);
 	CHECK_EQ(after_runs, 3);
 	strawi_sched_free(S);
+}
+
+/* Every stack of several slabs gets its guard page, whether a slab is
+ * guarded in one process_madvise call or stack by stack: as many
+ * coroutines alive at once as three slabs hold, each overflowing. */
+static void
+overflow_all_stacks(int batch)
+{
+	struct strawi_sched_stats st;
+	enum { N = 3 * (4096 / 68) + 1 }; /* 64 KiB stacks, 4 MiB slabs */
+	int i;
+
+	strawi_stack_set_batch(batch);
+	new_sched(STRAWI_GUARD_ON);
+	for (i = 0; i < N; i++)
+		CHECK_OK(strawi_coro_spawn(S, overflow, NULL, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, after, NULL, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(nexits, N + 1);
+	for (i = 0; i < N; i++) {
+		CHECK_EQ(exits[i].reason, STRAWI_EXIT_OVERFLOW);
+		CHECK_EQ(exits[i].signo, SIGSEGV);
+	}
+	CHECK_EQ(exits[N].reason, STRAWI_EXIT_RETURN);
+	CHECK_EQ(after_runs, 1);
+	strawi_sched_stats(S, &st);
+	CHECK_EQ(st.crashed, N);
+	CHECK(st.stacks_mapped >= N + 1);
+	CHECK_EQ(st.stacks_guarded, st.stacks_mapped);
+	strawi_sched_free(S);
+	strawi_stack_set_batch(1);
+}
+
+CASE(every_stack_of_a_slab_is_guarded)
+{
+	overflow_all_stacks(1);
+}
+
+CASE(every_stack_is_guarded_without_batching)
+{
+	overflow_all_stacks(0);
 }
 
 static void
@@ -297,6 +338,7 @@ CASE(trap_and_division_end_coroutines)
 
 CHECK_MAIN(trap_and_division_end_coroutines,
            guard_page_overflow_ends_only_that_coroutine,
-           segfault_ends_coroutine, abort_ends_coroutine,
-           fault_in_on_exit_is_not_reentered, unguarded_overflow_seen_at_switch,
-           fault_outside_coroutines_is_fatal)
+           every_stack_of_a_slab_is_guarded,
+           every_stack_is_guarded_without_batching, segfault_ends_coroutine,
+           abort_ends_coroutine, fault_in_on_exit_is_not_reentered,
+           unguarded_overflow_seen_at_switch, fault_outside_coroutines_is_fatal)

@@ -134,6 +134,10 @@ size_t strawi_stack_class_size(int cls);
 struct strawi_coro *strawi_stack_get(struct strawi_sched *s, int cls);
 void strawi_stack_put(struct strawi_sched *s, struct strawi_coro *c);
 void strawi_stack_free_all(struct strawi_sched *s);
+/* Whether new slabs are guarded and populated with one process_madvise
+ * call each where the kernel allows (on, the default) or one madvise per
+ * stack (off); for tests of both paths.  Process-wide. */
+void strawi_stack_set_batch(int on);
 /* Moves hot stacks past cfg.pool_hot to the cold lists (madvise). */
 void strawi_stack_trim(struct strawi_sched *s);
 /* Lowest usable byte and the usable bytes of c's stack. */

@@ -26,10 +26,21 @@
  * budget, shared by every scheduler of the process, is used; from then on
  * only a check of the stack pointer at each switch (STRAWI_STACK_RED)
  * notices overflows, after the fact.
+ *
+ * A new slab is prepared in bulk where the kernel allows it (any advice
+ * for the calling process since Linux 6.13, addressed as PIDFD_SELF,
+ * which came later; checked at run time, 6.18 here): one
+ * process_madvise(MADV_GUARD_INSTALL) call with one iovec per stack puts
+ * every guard page of the slab in place, and one
+ * process_madvise(MADV_POPULATE_WRITE) backs the top page of every stack
+ * (the only page a new coroutine touches) without a page fault per stack.
+ * Otherwise it is one madvise per stack and a fault on first touch.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -43,12 +54,40 @@
 #define CORO_SPACE      ((sizeof(struct strawi_coro) + 63) & ~(size_t)63)
 #define MAP_RESERVE_MIN 8192 /* map entries left for everything else */
 
+#define SLAB_IOV_MAX    1024 /* UIO_MAXIOV: iovecs per process_madvise */
+
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102 /* Linux 6.13 */
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+#ifndef PIDFD_SELF_THREAD
+/* The calling thread, so its memory (no fd); unlike PIDFD_SELF_PROCESS it
+ * still works after the main thread has exited. */
+#define PIDFD_SELF_THREAD (-10000)
 #endif
 
 static atomic_long guard_budget = -1; /* mprotect-guarded stacks allowed */
 static atomic_int guard_madvise = -1; /* MADV_GUARD_INSTALL works: 1/0 */
+static atomic_int guard_batch = 1;    /* process_madvise may still work */
+static atomic_int populate_batch = 1; /* same, MADV_POPULATE_WRITE */
+
+/* process_madvise(2) on this process: the bytes advised, or -1. */
+static long
+madvise_vec(const struct iovec *iov, size_t n, int advice)
+{
+#ifdef SYS_process_madvise
+	return syscall(SYS_process_madvise, PIDFD_SELF_THREAD, iov, n, advice,
+	               0u);
+#else
+	(void)iov;
+	(void)n;
+	(void)advice;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
 
 /* Whether MADV_GUARD_INSTALL works here (some kernels and emulators accept
  * the call and do nothing, so the result is checked). */
@@ -68,7 +107,15 @@ guard_madvise_works(void)
 	if (p != MAP_FAILED) {
 		if (madvise(p, page, MADV_GUARD_INSTALL) == 0 &&
 		    pipe(pfd) == 0) {
+			struct iovec iov = {p + page, page};
+
 			ok = write(pfd[1], p, 1) < 0 && errno == EFAULT;
+			/* the same for process_madvise, for whole slabs */
+			if (!ok ||
+			    madvise_vec(&iov, 1, MADV_GUARD_INSTALL) !=
+			            (long)page ||
+			    write(pfd[1], p + page, 1) >= 0 || errno != EFAULT)
+				atomic_store(&guard_batch, 0);
 			close(pfd[0]);
 			close(pfd[1]);
 		}
@@ -76,6 +123,74 @@ guard_madvise_works(void)
 	}
 	atomic_store(&guard_madvise, ok);
 	return ok;
+}
+
+void
+strawi_stack_set_batch(int on)
+{
+	if (!on) {
+		atomic_store(&guard_batch, 0);
+		atomic_store(&populate_batch, 0);
+		return;
+	}
+	atomic_store(&populate_batch, 1);
+	atomic_store(&guard_madvise, -1); /* checked again, batch included */
+	atomic_store(&guard_batch, 1);
+}
+
+/* Guards every stack of a new slab (n stacks of region bytes from base)
+ * with one process_madvise call per SLAB_IOV_MAX stacks: 1 when done, 0
+ * when the caller must guard each stack itself. */
+static int
+slab_guard_batch(struct strawi_sched *s, char *base, size_t n, size_t region,
+                 struct iovec *iov)
+{
+	size_t i, done, k;
+
+	if (iov == NULL || !atomic_load(&guard_batch))
+		return 0;
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = base + i * region;
+		iov[i].iov_len = s->page;
+	}
+	for (done = 0; done < n; done += k) {
+		k = n - done < SLAB_IOV_MAX ? n - done : SLAB_IOV_MAX;
+		if (madvise_vec(iov + done, k, MADV_GUARD_INSTALL) !=
+		    (long)(k * s->page)) {
+			if (errno == EINVAL || errno == ENOSYS ||
+			    errno == EBADF || errno == EPERM)
+				atomic_store(&guard_batch, 0);
+			return 0; /* per stack (installing twice is harmless) */
+		}
+	}
+	return 1;
+}
+
+/* Backs the top page of every stack of a new slab (struct and first
+ * frames) in one call instead of one page fault per stack.  Best effort:
+ * a page it leaves out is faulted in on first touch. */
+static void
+slab_populate_tops(struct strawi_sched *s, char *base, size_t n, size_t region,
+                   struct iovec *iov)
+{
+	size_t i, done, k;
+
+	if (iov == NULL || !atomic_load(&populate_batch))
+		return;
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = base + i * region + region - s->page;
+		iov[i].iov_len = s->page;
+	}
+	for (done = 0; done < n; done += k) {
+		k = n - done < SLAB_IOV_MAX ? n - done : SLAB_IOV_MAX;
+		if (madvise_vec(iov + done, k, MADV_POPULATE_WRITE) !=
+		    (long)(k * s->page)) {
+			if (errno == EINVAL || errno == ENOSYS ||
+			    errno == EBADF || errno == EPERM)
+				atomic_store(&populate_batch, 0);
+			return;
+		}
+	}
 }
 
 static long
@@ -147,6 +262,8 @@ slab_new(struct strawi_sched *s, int cls)
 	size_t n = SLAB_BYTES / region, i;
 	struct strawi_slab *slab;
 	struct strawi_stack_pool *pool = &s->pools[cls];
+	struct iovec *iov;
+	int batch_guarded = 0;
 	char *base;
 
 	if (n == 0)
@@ -163,6 +280,11 @@ slab_new(struct strawi_sched *s, int cls)
 	}
 	/* A huge page would make every stack of the slab resident. */
 	(void)madvise(base, n * region, MADV_NOHUGEPAGE);
+	iov = straw_malloc(n * sizeof(*iov)); /* NULL: one call per stack */
+	if (s->cfg.guard != STRAWI_GUARD_OFF && guard_madvise_works())
+		batch_guarded = slab_guard_batch(s, base, n, region, iov);
+	slab_populate_tops(s, base, n, region, iov);
+	straw_free(iov);
 	slab->base = base;
 	slab->len = n * region;
 	slab->next = s->slabs;
@@ -175,6 +297,8 @@ slab_new(struct strawi_sched *s, int cls)
 
 		if (s->cfg.guard == STRAWI_GUARD_OFF) {
 			/* none */
+		} else if (batch_guarded) {
+			guarded = 1;
 		} else if (guard_madvise_works()) {
 			guarded = madvise(sb, s->page, MADV_GUARD_INSTALL) == 0;
 		} else if (guard_take()) {
@@ -258,7 +382,8 @@ strawi_stack_put(struct strawi_sched *s, struct strawi_coro *c)
 	struct strawi_stack_pool *pool = &s->pools[c->stack_class];
 
 	c->state = STRAWI_CORO_DEAD;
-	if (pool->hot_count >= s->cfg.pool_hot * 64) {
+	/* At shutdown every slab is about to be unmapped: no madvise. */
+	if (pool->hot_count >= s->cfg.pool_hot * 64 && !s->shutting_down) {
 		make_cold(s, pool, c);
 		return;
 	}
@@ -274,8 +399,8 @@ strawi_stack_trim(struct strawi_sched *s)
 {
 	int cls;
 
-	if (!s->stacks_excess)
-		return;
+	if (!s->stacks_excess || s->shutting_down)
+		return; /* at shutdown the slabs are unmapped anyway */
 	s->stacks_excess = 0;
 	for (cls = 0; cls < STRAWI_STACK_CLASSES; cls++) {
 		struct strawi_stack_pool *pool = &s->pools[cls];

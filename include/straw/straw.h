@@ -1,0 +1,569 @@
+/*
+ * straw/straw.h - containers, lightweight processes and messages.
+ *
+ * A container is one OS process running the straw runtime.  Its processes are
+ * stackful coroutines run by one scheduler thread; each has a mailbox and a
+ * pid, exchanges immutable messages (one Erlang term in ETF each), links to
+ * and monitors other processes with Erlang's semantics and crashes alone.
+ * docs/processes.md describes the model and every rule.
+ *
+ * Threads: unless a comment says otherwise, a function here must be called
+ * from a straw process (code running on the container's scheduler thread) or
+ * from a foreign thread attached with straw_attach().  Calls made elsewhere
+ * return STRAW_ENOTCONTAINER.  The message, pid and reference functions
+ * work on any thread.
+ *
+ * Blocking: the receive calls, straw_sleep, straw_container_wait/run and
+ * straw_attach wait; an attached thread's spawn, link, monitor, register,
+ * exit, timer and introspection calls wait for the scheduler thread to run
+ * them (microseconds).  Everything else returns at once.  Blocking in a
+ * process only suspends that process; the others run.
+ */
+#ifndef STRAW_STRAW_H
+#define STRAW_STRAW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <straw/alloc.h>
+#include <straw/buf.h>
+#include <straw/err.h>
+#include <straw/export.h>
+#include <straw/term.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Waits without limit: the timeout of receive, sleep and attach calls. */
+#define STRAW_INFINITY (-1)
+
+/*
+ * A process identifier, a 16-byte value type.  machine and container are 0
+ * in a *short* pid, which names a process of the caller's own container; a
+ * *long* pid names them.  Functions taking a pid accept both forms.
+ */
+typedef struct straw_pid {
+	uint64_t machine;   /* machine id; 0: this machine */
+	uint32_t container; /* container id; 0 with machine 0: this container */
+	uint32_t process;   /* serial id of the process in its container */
+} straw_pid;
+
+/* A reference (the Erlang make_ref()): unique within a boot of a machine. */
+typedef struct straw_ref {
+	uint64_t machine;   /* machine that made it */
+	uint32_t container; /* container that made it */
+	uint32_t reserved;  /* 0 */
+	uint64_t id;        /* serial inside the container, never 0 */
+} straw_ref;
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A message: one encoded Erlang term (version byte 131 first), immutable and
+ * reference counted.  Sending a message to a process of the same container
+ * hands the buffer over without copying.  Every straw_msg pointer a caller
+ * gets owns one reference, released with straw_msg_unref().  The reference
+ * count is atomic: references may be taken and released on any thread.
+ */
+typedef struct straw_msg straw_msg;
+
+/*
+ * Makes a message holding a copy of len bytes at etf, which must be one whole
+ * term starting with the version byte; it is validated with straw_term_check
+ * and its default limits.  Returns the message (one reference), or NULL with
+ * *err (may be NULL) set to -ENOMEM or the term layer's code.  Any thread.
+ */
+STRAW_API straw_msg *straw_msg_new(const void *etf, size_t len, int *err);
+
+/*
+ * As straw_msg_new, but takes ownership of etf, a buffer from straw_malloc
+ * (a straw_builder_finish result), without copying.  etf is freed on failure
+ * too.  Any thread.
+ */
+STRAW_API straw_msg *straw_msg_take(uint8_t *etf, size_t len, int *err);
+
+/*
+ * Makes a message holding one atom (Latin-1 or UTF-8, at most 255 bytes).
+ * Returns NULL on bad input (*err STRAW_EBADATOM) or -ENOMEM.  Any thread.
+ */
+STRAW_API straw_msg *straw_msg_atom(const char *atom, int *err);
+
+/* Takes one more reference to m and returns m.  Any thread. */
+STRAW_API straw_msg *straw_msg_ref(straw_msg *m);
+
+/* Releases one reference; the last frees the message.  Accepts NULL.  Any
+ * thread. */
+STRAW_API void straw_msg_unref(straw_msg *m);
+
+/* The encoded term, version byte first; valid while a reference is held.
+ * Any thread. */
+STRAW_API const uint8_t *straw_msg_data(const straw_msg *m);
+
+/* The length of straw_msg_data(m) in bytes.  Any thread. */
+STRAW_API size_t straw_msg_len(const straw_msg *m);
+
+/*
+ * Makes a message from a format string in Erlang syntax (straw_build_fmt,
+ * e.g. straw_msgf(&err, "{ping, ~p, ~i}", &erl_pid, n)).  The term is built
+ * by the term layer's encoder, so it is not validated again.  Returns the
+ * message or NULL with *err (may be NULL): STRAW_EFORMAT, -EINVAL, -ENOMEM.
+ * Any thread.
+ */
+STRAW_API straw_msg *straw_msgf(int *err, const char *fmt, ...);
+
+/* 1 if m is the atom name, 0 otherwise.  Any thread. */
+STRAW_API int straw_msg_is_atom(const straw_msg *m, const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Pids and references inside terms                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The mapping between straw pids and Erlang pids (NEW_PID_EXT):
+ *   node     = '<container-name>@<host>' (the container's Erlang node name)
+ *   id       = process
+ *   serial   = 0
+ *   creation = container id
+ * Reading a pid gives container = creation, process = id, and the machine of
+ * the node's host: this machine's id when the host is this host's name,
+ * the id itself when the host is 'm' and 16 hex digits (how pids of other
+ * machines are written when their host name is unknown), otherwise a stable
+ * 64-bit hash of the host name (the distribution layer maps hosts to
+ * machine ids).  A reference (NEWER_REFERENCE_EXT) carries the
+ * same node and creation and three words: id & 0x3ffff, (id >> 18) &
+ * 0xffffffff, id >> 50.  Pids and references of the caller's own container
+ * are read back as short pids.  Encoding a short pid needs the current
+ * container (it names the node); a long pid of another container whose name
+ * is unknown uses the node name 'c<container id>@<host>'.
+ */
+
+/*
+ * Appends the encoded pid (no version byte) to buf (straw_buf from
+ * <straw/buf.h>).  Returns 0, -ENOMEM or STRAW_ENOTCONTAINER (a short pid
+ * outside a container).  Any thread.
+ */
+STRAW_API int straw_pid_encode(straw_buf *buf, straw_pid pid);
+
+/*
+ * Reads an encoded pid (no version byte) from term[0..len).  Returns the
+ * bytes consumed (> 0), STRAW_ETYPE if the term is not a pid, STRAW_ETRUNC
+ * or STRAW_EBADTERM.  Any thread.
+ */
+STRAW_API int straw_pid_decode(const uint8_t *term, size_t len, straw_pid *pid);
+
+/* As straw_pid_encode / straw_pid_decode, for references. */
+STRAW_API int straw_ref_encode(straw_buf *buf, straw_ref ref);
+STRAW_API int straw_ref_decode(const uint8_t *term, size_t len, straw_ref *ref);
+
+/*
+ * Converts between a straw pid and the term layer's straw_erl_pid (the ~p
+ * argument of straw_build_fmt and straw_term_match), with the mapping
+ * above.  straw_pid_to_erl returns 0, STRAW_ENOTCONTAINER (a short pid
+ * outside a container) or STRAW_EBADATOM; straw_pid_from_erl returns 0.
+ * Any thread.
+ */
+STRAW_API int straw_pid_to_erl(straw_pid pid, straw_erl_pid *out);
+STRAW_API int straw_pid_from_erl(const straw_erl_pid *in, straw_pid *out);
+
+/* 1 if a and b name the same process (short and long forms compare equal
+ * when they name the same one), else 0.  Any thread. */
+STRAW_API int straw_pid_equal(straw_pid a, straw_pid b);
+
+/* 1 if a and b are the same reference. */
+STRAW_API int straw_ref_equal(straw_ref a, straw_ref b);
+
+/* Writes "<container.process>" or "<machine.container.process>" (hex
+ * machine) into out (NUL-terminated, truncated to cap).  Returns the length
+ * it needed.  Any thread. */
+STRAW_API int straw_pid_format(straw_pid pid, char *out, size_t cap);
+
+/* ------------------------------------------------------------------ */
+/* Containers                                                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct straw_container straw_container;
+
+/* The body of a process: returning from it is an exit with reason normal. */
+typedef void (*straw_proc_fn)(void *arg);
+
+enum straw_container_flag {
+	/* Run without strawd: no registry, nothing published, an id made
+	 * from the OS pid (bit 31 set).  For tests and benchmarks; also
+	 * chosen by STRAW_LOCAL=1 in the environment. */
+	STRAW_CONTAINER_LOCAL = 1u << 0,
+	/* Do not start strawd when it is not running: the container then
+	 * fails with STRAW_ENODAEMON (STRAW_AUTOSTART=0 does the same). */
+	STRAW_CONTAINER_NO_AUTOSTART = 1u << 1,
+	/* Do not install SIGTERM/SIGINT handlers (which stop the container
+	 * and make straw_container_run return 128 + the signal number). */
+	STRAW_CONTAINER_NO_SIGNALS = 1u << 2,
+	/* Keep running after the last process exited, until stopped. */
+	STRAW_CONTAINER_LINGER = 1u << 3,
+};
+
+typedef struct straw_container_opts {
+	unsigned flags;     /* enum straw_container_flag bits */
+	size_t stack_size;  /* default stack of its processes; 0: 64 KiB */
+	int ps_interval_ms; /* publish the process list to the registry
+	                          every so often; 0: only on request */
+} straw_container_opts;
+
+/*
+ * Starts a container: joins strawd under name (autostarting it unless told
+ * not to), starts the scheduler thread and spawns the first process running
+ * main_fn(arg).  Returns 0 and *out, or a negative code: -EINVAL (bad name:
+ * 1..64 bytes of [A-Za-z0-9_.-]), -EBUSY (a container already runs in this
+ * OS process), STRAW_ENODAEMON (strawd unavailable, autostart off),
+ * STRAW_ENAMETAKEN, -ENOMEM, or a registry or scheduler error; nothing is
+ * left running on failure.  opts may be NULL.  Any thread not already in a
+ * container; does not block beyond joining strawd.
+ */
+STRAW_API int straw_container_start(const char *name, straw_proc_fn main_fn,
+                                    void *arg, const straw_container_opts *opts,
+                                    straw_container **out);
+
+/*
+ * Waits until the container ends and frees it; c is invalid afterwards.
+ * It ends when no process is left (unless LINGER), or when stopped.  Returns
+ * its exit status: 0 when the first process exited with reason normal and
+ * nothing stopped the container with another status, 1 when the first
+ * process exited abnormally, the status given to straw_container_stop, or
+ * 128 + signal number after SIGTERM/SIGINT.  Call it once, from a thread
+ * that is neither a process of c nor attached to it (-EDEADLK, nothing
+ * done); blocks.
+ */
+STRAW_API int straw_container_wait(straw_container *c);
+
+/*
+ * straw_container_start followed by straw_container_wait.  Returns the exit
+ * status (>= 0) or the negative code of straw_container_start.
+ */
+STRAW_API int straw_container_run(const char *name, straw_proc_fn main_fn,
+                                  void *arg, const straw_container_opts *opts);
+
+/*
+ * Asks c to stop: every process is ended (their stacks are discarded without
+ * unwinding) and straw_container_wait returns status.  Any thread,
+ * including the container's own processes and signal handlers (it only
+ * stores the status and writes an eventfd); does not block.
+ */
+STRAW_API void straw_container_stop(straw_container *c, int status);
+
+/* The container the caller runs in (a process or an attached thread), or
+ * NULL. */
+STRAW_API straw_container *straw_container_self(void);
+
+/* The container's id (assigned by strawd), machine id and name.  Any
+ * thread while c is valid. */
+STRAW_API uint32_t straw_container_id(const straw_container *c);
+STRAW_API uint64_t straw_container_machine(const straw_container *c);
+STRAW_API const char *straw_container_name(const straw_container *c);
+
+/* ------------------------------------------------------------------ */
+/* Processes                                                           */
+/* ------------------------------------------------------------------ */
+
+enum straw_spawn_flag {
+	STRAW_SPAWN_LINK = 1u << 0,    /* link the caller and the child */
+	STRAW_SPAWN_MONITOR = 1u << 1, /* the caller monitors the child;
+	                                  the reference goes to *monitor */
+};
+
+typedef struct straw_spawn_opts {
+	unsigned flags;     /* enum straw_spawn_flag bits */
+	size_t stack_size;  /* 0: the container's default; rounded up to
+	                       pages; a guard page lies below it */
+	straw_ref *monitor; /* out: the monitor's reference with MONITOR */
+} straw_spawn_opts;
+
+/*
+ * Spawns a process running fn(arg) in the caller's container.  It starts
+ * running after the caller yields (or at once, concurrently, for a caller
+ * on a foreign thread).  Returns 0 and *pid (may be NULL; a short pid), or
+ * -ENOMEM, -EINVAL (stack size over 1 GiB), STRAW_ENOTCONTAINER.  opts may
+ * be NULL.  Does not block.
+ */
+STRAW_API int straw_spawn(straw_proc_fn fn, void *arg,
+                          const straw_spawn_opts *opts, straw_pid *pid);
+
+/* The caller's pid (short form), or the zero pid outside a container. */
+STRAW_API straw_pid straw_self(void);
+
+/* The long form of the caller's pid. */
+STRAW_API straw_pid straw_self_long(void);
+
+/*
+ * Ends the calling process with reason (any term; NULL means normal).  Its
+ * links and monitors receive the reason.  Does not return.  Consumes the
+ * caller's reference to reason.  Called outside a process (an attached
+ * thread uses straw_exit(straw_self(), reason) and straw_detach), it aborts
+ * the OS process.
+ */
+STRAW_API __attribute__((noreturn)) void straw_exit_self(straw_msg *reason);
+
+/* straw_exit_self with an atom reason (normal, shutdown, ...). */
+STRAW_API __attribute__((noreturn)) void straw_exit_self_atom(const char *atom);
+
+/*
+ * Sends an exit signal with reason to pid, as Erlang's exit/2: `kill` ends
+ * it untrappably (its links then see `killed`); `normal` is ignored unless
+ * pid traps exits (then {'EXIT', Self, normal} arrives) or pid is the caller;
+ * another reason ends it, or arrives as {'EXIT', Self, Reason} when it traps
+ * exits.  A signal to the caller itself takes effect before the call
+ * returns (it may not return).  Returns 0 (also for a dead pid), -EINVAL,
+ * -EHOSTUNREACH (another container: not yet routed), STRAW_ENOTCONTAINER.
+ * The caller keeps its reference to reason.
+ */
+STRAW_API int straw_exit(straw_pid pid, straw_msg *reason);
+
+/* straw_exit with an atom reason. */
+STRAW_API int straw_exit_atom(straw_pid pid, const char *atom);
+
+/*
+ * Ends the calling process with reason {panic, <<"file:line: message">>}.
+ * A process's assertion failure (straw_assert) does the same with
+ * {assert, <<"file:line: expression">>}.  Other processes and the container
+ * continue.  Outside a process it prints the message and aborts.
+ */
+STRAW_API __attribute__((noreturn, format(printf, 3, 4))) void
+straw_panic_at(const char *file, int line, const char *fmt, ...);
+
+#define straw_panic(...) straw_panic_at(__FILE__, __LINE__, __VA_ARGS__)
+
+/* An assertion that ends only the calling process when it fails. */
+STRAW_API __attribute__((noreturn)) void
+straw_assert_fail(const char *file, int line, const char *expr);
+
+#define straw_assert(x)                                            \
+	do {                                                       \
+		if (__builtin_expect(!(x), 0))                     \
+			straw_assert_fail(__FILE__, __LINE__, #x); \
+	} while (0)
+
+/*
+ * Sets the caller's trap_exit flag: exit signals (except an untrappable
+ * kill) then arrive as {'EXIT', From, Reason} messages.  Returns the old
+ * value (0 or 1) or STRAW_ENOTCONTAINER.
+ */
+STRAW_API int straw_trap_exit(int on);
+
+/*
+ * Links the caller and pid.  Linking to a dead process (or an unknown one of
+ * this container) delivers an exit signal with reason noproc to the caller
+ * (a message when trapping exits, else the caller ends) and returns 0, as
+ * Erlang's link/1 in a process trapping exits.  Linking to oneself does
+ * nothing.  Returns 0, -EHOSTUNREACH, STRAW_ENOTCONTAINER, -ENOMEM.
+ */
+STRAW_API int straw_link(straw_pid pid);
+
+/* Removes the link between the caller and pid, if any.  Returns 0. */
+STRAW_API int straw_unlink(straw_pid pid);
+
+/*
+ * The caller monitors pid: when pid ends (or at once if it is not alive),
+ * {'DOWN', Ref, process, Pid, Reason} arrives, exactly once, with Reason
+ * noproc for a pid that was not alive.  Returns 0 and *ref, -EHOSTUNREACH,
+ * -ENOMEM, STRAW_ENOTCONTAINER.
+ */
+STRAW_API int straw_monitor(straw_pid pid, straw_ref *ref);
+
+enum straw_demonitor_flag {
+	STRAW_DEMONITOR_FLUSH = 1u << 0, /* also drop a DOWN already queued */
+};
+
+/*
+ * Ends the monitor ref.  Returns 1 if it was active, 0 if it was not (already
+ * fired, unknown, or not the caller's); with FLUSH a {'DOWN', Ref, ...}
+ * message already in the mailbox is removed.  STRAW_ENOTCONTAINER.
+ */
+STRAW_API int straw_demonitor(straw_ref ref, unsigned flags);
+
+/* A fresh reference.  STRAW_ENOTCONTAINER outside a container. */
+STRAW_API int straw_make_ref(straw_ref *ref);
+
+/*
+ * Registers name (1..255 bytes, an atom's text) for pid, a process of the
+ * caller's container: it is released when the process ends, and published
+ * in strawd's registry under the container when connected.  Returns 0,
+ * -EINVAL (bad name, remote pid), STRAW_ENAMETAKEN (the name, or the process
+ * already has one), STRAW_ENOPROC (pid not alive), -ENOMEM.
+ */
+STRAW_API int straw_register(const char *name, straw_pid pid);
+
+/* Removes a registered name.  Returns 0 or -ENOENT. */
+STRAW_API int straw_unregister(const char *name);
+
+/* Looks a registered name up.  Returns 0 and *pid, or -ENOENT. */
+STRAW_API int straw_whereis(const char *name, straw_pid *pid);
+
+/* Runs other processes, then continues.  Returns 0 or STRAW_ENOTCONTAINER.
+ * Attached threads: returns 0 at once. */
+STRAW_API int straw_yield(void);
+
+/* Waits ms milliseconds (other processes run).  Returns 0, or -ENOMEM when
+ * no timer could be set (then it did not wait). */
+STRAW_API int straw_sleep(int ms);
+
+/* ------------------------------------------------------------------ */
+/* Send and receive                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Sends m to pid.  The caller keeps its reference: the receiver gets the
+ * same buffer (no copy).  As in Erlang, sending to a process that is not
+ * alive succeeds and drops the message; messages from one sender to one
+ * receiver arrive in the order sent.  Returns 0, -EINVAL (m NULL),
+ * -EHOSTUNREACH (another container: not yet routed), -ENOMEM,
+ * STRAW_ENOTCONTAINER.  Any process or attached thread; never blocks.
+ */
+STRAW_API int straw_send(straw_pid pid, straw_msg *m);
+
+/* As straw_send, but consumes the caller's reference (also on failure). */
+STRAW_API int straw_send_take(straw_pid pid, straw_msg *m);
+
+/* straw_msgf then straw_send_take: builds and sends one message.  Returns
+ * the codes of both. */
+STRAW_API int straw_sendf(straw_pid pid, const char *fmt, ...);
+
+/* Sends m to the process registered as name in the caller's container.
+ * Returns STRAW_ENOPROC when no process has that name. */
+STRAW_API int straw_send_name(const char *name, straw_msg *m);
+
+/*
+ * Waits for the next message, at most timeout_ms (0 polls, STRAW_INFINITY
+ * waits).  Returns 0 and *out (one reference, the caller's), or
+ * STRAW_ETIMEOUT, -ENOMEM (no timer for the timeout could be set),
+ * STRAW_ENOTCONTAINER, or for an attached thread whose
+ * process was ended by an exit signal, STRAW_ENOPROC.  Blocks (a process
+ * yields to the others).
+ */
+STRAW_API int straw_receive(straw_msg **out, int timeout_ms);
+
+/* Selects a message: returns nonzero to take it. */
+typedef int (*straw_msg_pred)(const straw_msg *m, void *arg);
+
+/*
+ * Selective receive: takes the first message in the mailbox for which
+ * pred(m, arg) is nonzero, waiting for one at most timeout_ms.  Messages that
+ * do not match stay in the mailbox in their order.  pred runs on the
+ * receiver's stack and must not block.  Returns as straw_receive.
+ */
+STRAW_API int straw_receive_if(straw_msg **out, int timeout_ms,
+                               straw_msg_pred pred, void *arg);
+
+/*
+ * Selective receive by a pattern in Erlang syntax (straw_term_match without
+ * captures: use `_` for parts to ignore), e.g. "{reply, _, ok}".  Returns as
+ * straw_receive, or the matcher's negative code for a bad pattern.
+ */
+STRAW_API int straw_receive_match(straw_msg **out, int timeout_ms,
+                                  const char *pattern);
+
+/*
+ * Selective receive with captures: takes the first message matching
+ * pattern (straw_term_match syntax, e.g. "{reply, ~i, ~a}") and writes the
+ * captures (the trailing arguments, as for straw_term_match) only then.
+ * Captures that point into the term (~b, ~t) stay valid while *out is
+ * held.  Returns as straw_receive, or the matcher's negative code for a bad
+ * pattern (at once for a pattern without captures, else when the first
+ * message is tried).
+ */
+STRAW_API int straw_receivef(straw_msg **out, int timeout_ms,
+                             const char *pattern, ...);
+
+/* Messages waiting in the caller's mailbox, or STRAW_ENOTCONTAINER. */
+STRAW_API long straw_mailbox_len(void);
+
+/* A cancellable timer of send_after. */
+typedef struct straw_timer {
+	uint64_t id; /* 0: none */
+} straw_timer;
+
+/*
+ * Sends m to pid after ms milliseconds (the caller keeps its reference).
+ * Returns 0 and *timer (may be NULL), -ENOMEM, -EINVAL.  A process or an
+ * attached thread.
+ */
+STRAW_API int straw_send_after(straw_pid pid, straw_msg *m, int ms,
+                               straw_timer *timer);
+
+/* Cancels a timer of send_after.  Returns the milliseconds that were left
+ * (>= 0), or -ENOENT if it fired or was cancelled already. */
+STRAW_API int straw_cancel_timer(straw_timer timer);
+
+/* ------------------------------------------------------------------ */
+/* Foreign threads                                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Makes the calling thread, which is not a process, a process of c: it gets
+ * a pid and a mailbox and may then call the send, receive, link, monitor and
+ * register functions (which block the thread, not the container).  Exit
+ * signals reach it like any process; when one ends it, its receive calls
+ * return STRAW_ENOPROC until it detaches.  Returns 0 and *pid, -EBUSY (the
+ * thread is already attached or is a process), -ENOMEM, STRAW_ENOPROC (c is
+ * stopping).  Any thread; c must be valid.
+ */
+STRAW_API int straw_attach(straw_container *c, straw_pid *pid);
+
+/*
+ * Ends the calling thread's process (reason normal, or the reason that
+ * already ended it) and detaches the thread.  Returns 0 or
+ * STRAW_ENOTCONTAINER.
+ */
+STRAW_API int straw_detach(void);
+
+/*
+ * An fd (eventfd) that turns readable when mail arrives for the calling
+ * attached thread; straw_receive and friends reset it.  The thread owns
+ * nothing: the fd is closed by straw_detach.  Returns the fd or
+ * STRAW_ENOTCONTAINER.
+ */
+STRAW_API int straw_mail_fd(void);
+
+/* ------------------------------------------------------------------ */
+/* Introspection                                                       */
+/* ------------------------------------------------------------------ */
+
+enum straw_proc_state {
+	STRAW_PROC_RUNNABLE = 1, /* on the run queue or running */
+	STRAW_PROC_WAITING,      /* in receive, waiting for a message */
+	STRAW_PROC_SLEEPING,     /* in sleep, or waiting on an fd */
+	STRAW_PROC_FOREIGN,      /* an attached thread */
+	STRAW_PROC_EXITING,      /* ended, being cleaned up */
+};
+
+typedef struct straw_proc_info {
+	straw_pid pid;        /* short pid */
+	int state;            /* enum straw_proc_state */
+	int trap_exit;        /* 0 or 1 */
+	size_t mailbox_len;   /* messages waiting */
+	size_t mailbox_bytes; /* their encoded bytes */
+	uint64_t switches;    /* times it was switched in */
+	uint64_t reductions;  /* messages received */
+	size_t memory;        /* bytes: stack reserved + bookkeeping */
+	uint32_t links;       /* number of links */
+	uint32_t monitors;    /* monitors it holds plus those on it */
+	char name[64];        /* registered name or "" (truncated) */
+} straw_proc_info;
+
+/*
+ * Fills *info for pid, a process of the caller's container.  Returns 0,
+ * STRAW_ENOPROC or -EINVAL.  A process or an attached thread.
+ */
+STRAW_API int straw_proc_info_get(straw_pid pid, straw_proc_info *info);
+
+/*
+ * Fills up to cap entries of the container's processes, in pid order, and
+ * returns how many processes there are (may exceed cap), or -ENOMEM.  A
+ * process only (an attached thread gets -EPERM).
+ */
+STRAW_API long straw_proc_list(straw_proc_info *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* STRAW_STRAW_H */

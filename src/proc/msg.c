@@ -1,0 +1,261 @@
+/* Messages: immutable, reference-counted ETF buffers. */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <straw/term.h>
+
+#include "base/base.h"
+#include "proc/etf_proc.h"
+#include "proc/msg.h"
+
+/*
+ * The per-thread cache of small messages: most messages are a few bytes,
+ * made and freed on the container's scheduler thread, so recycling them
+ * there saves a malloc and a free per message.  Bounded; emptied when the
+ * thread exits (a pthread key destructor) or on request.
+ */
+#define CACHE_MAX 4096
+
+static __thread straw_msg *cache; /* free small messages */
+static __thread unsigned cache_n; /* how many */
+static pthread_key_t cache_key;   /* runs the flush at thread exit */
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void
+cache_destroy(void *unused)
+{
+	(void)unused;
+	proc_msg_cache_flush();
+}
+
+static void
+cache_key_init(void)
+{
+	if (pthread_key_create(&cache_key, cache_destroy) != 0)
+		STRAWI_PANIC("pthread_key_create failed");
+}
+
+void
+proc_msg_cache_flush(void)
+{
+	while (cache != NULL) {
+		straw_msg *m = cache;
+		cache = m->next;
+		straw_free(m);
+	}
+	cache_n = 0;
+}
+
+static void
+cache_put(straw_msg *m)
+{
+	if (cache_n == 0) {
+		pthread_once(&cache_once, cache_key_init);
+		pthread_setspecific(cache_key,
+		                    &cache); /* nonzero: destructor */
+	}
+	m->next = cache;
+	cache = m;
+	cache_n++;
+}
+
+straw_msg *
+proc_msg_alloc(size_t len)
+{
+	straw_msg *m;
+
+	if (len <= PROC_MSG_SMALL) {
+		m = cache;
+		if (m != NULL) {
+			cache = m->next;
+			cache_n--;
+		} else {
+			m = straw_malloc(sizeof(*m) + PROC_MSG_SMALL);
+			if (m == NULL)
+				return NULL;
+		}
+		m->small = 1;
+	} else {
+		if (len > SIZE_MAX - sizeof(*m))
+			return NULL;
+		m = straw_malloc(sizeof(*m) + len);
+		if (m == NULL)
+			return NULL;
+		m->small = 0;
+	}
+	m->next = NULL;
+	atomic_init(&m->refs, 1);
+	m->kind = PROC_MSG_INLINE;
+	m->len = len;
+	m->data = m->bytes;
+	m->base = NULL;
+	return m;
+}
+
+static int
+msg_check(const void *etf, size_t len)
+{
+	if (etf == NULL || len == 0)
+		return -EINVAL;
+	return straw_term_check(etf, len, NULL, NULL);
+}
+
+straw_msg *
+straw_msg_new(const void *etf, size_t len, int *err)
+{
+	straw_msg *m;
+	int rc = msg_check(etf, len);
+
+	if (rc < 0)
+		goto fail;
+	m = proc_msg_alloc(len);
+	if (m == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	memcpy(m->bytes, etf, len);
+	return m;
+fail:
+	if (err != NULL)
+		*err = rc;
+	return NULL;
+}
+
+straw_msg *
+straw_msg_take(uint8_t *etf, size_t len, int *err)
+{
+	straw_msg *m;
+	int rc = msg_check(etf, len);
+
+	if (rc < 0)
+		goto fail;
+	m = proc_msg_alloc(0);
+	if (m == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	m->kind = PROC_MSG_TAKEN;
+	m->len = len;
+	m->data = etf;
+	return m;
+fail:
+	straw_free(etf);
+	if (err != NULL)
+		*err = rc;
+	return NULL;
+}
+
+straw_msg *
+straw_msg_atom(const char *atom, int *err)
+{
+	size_t n = atom != NULL ? strlen(atom) : 0;
+	straw_msg *m;
+
+	if (atom == NULL || n > 255) {
+		if (err != NULL)
+			*err = STRAW_EBADATOM;
+		return NULL;
+	}
+	m = proc_msg_alloc(3 + n);
+	if (m == NULL) {
+		if (err != NULL)
+			*err = -ENOMEM;
+		return NULL;
+	}
+	m->bytes[0] = 131;
+	m->bytes[1] = ETFP_SMALL_ATOM_UTF8;
+	m->bytes[2] = (uint8_t)n;
+	memcpy(m->bytes + 3, atom, n);
+	return m;
+}
+
+straw_msg *
+straw_msg_ref(straw_msg *m)
+{
+	atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+	return m;
+}
+
+void
+straw_msg_unref(straw_msg *m)
+{
+	while (m != NULL) {
+		straw_msg *base;
+
+		if (atomic_load_explicit(&m->refs, memory_order_acquire) != 1 &&
+		    atomic_fetch_sub_explicit(&m->refs, 1,
+		                              memory_order_acq_rel) != 1)
+			return;
+		base = m->base;
+		if (m->kind == PROC_MSG_TAKEN)
+			straw_free((void *)m->data);
+		if (m->small && cache_n < CACHE_MAX)
+			cache_put(m);
+		else
+			straw_free(m);
+		m = base; /* an alias held one reference to its base */
+	}
+}
+
+const uint8_t *
+straw_msg_data(const straw_msg *m)
+{
+	return m->data;
+}
+
+size_t
+straw_msg_len(const straw_msg *m)
+{
+	return m->len;
+}
+
+int
+straw_msg_is_atom(const straw_msg *m, const char *name)
+{
+	if (m == NULL || m->len < 1)
+		return 0;
+	return etfp_is_atom(m->data + 1, m->len - 1, name);
+}
+
+straw_msg *
+proc_msg_for_queue(straw_msg *m, int consume)
+{
+	straw_msg *a;
+
+	/* When the caller's reference is the only one, no queue holds m (a
+	 * queue owns a reference) and nobody else can take one: its link is
+	 * free. */
+	if (atomic_load_explicit(&m->refs, memory_order_acquire) == 1) {
+		if (!consume)
+			atomic_store_explicit(&m->refs, 2,
+			                      memory_order_relaxed);
+		return m;
+	}
+	a = proc_msg_alloc(0);
+	if (a == NULL) {
+		if (consume)
+			straw_msg_unref(m);
+		return NULL;
+	}
+	a->kind = PROC_MSG_ALIAS;
+	a->len = m->len;
+	a->data = m->data;
+	a->base = m; /* the caller's reference moves to the alias ... */
+	if (!consume)
+		straw_msg_ref(m); /* ... or a new one */
+	return a;
+}
+
+void
+proc_fifo_clear(struct proc_fifo *q)
+{
+	straw_msg *m = q->head;
+
+	while (m != NULL) {
+		straw_msg *next = m->next;
+		straw_msg_unref(m);
+		m = next;
+	}
+	proc_fifo_init(q);
+}

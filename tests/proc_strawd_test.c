@@ -1,0 +1,243 @@
+/*
+ * Containers as real OS processes: joining a private strawd (autostarted,
+ * STRAW_DIR from mkdtemp, stopped by its pid at the end), names mirrored in
+ * the registry and released, `straw ps CONTAINER`, the error without strawd
+ * when autostart is off, and the exit status after SIGTERM from outside.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <straw/registry.h>
+#include <straw/straw.h>
+
+#include "proc/ps.h"
+#include "testing/check.h"
+
+static char dir[] = "/tmp/straw-proc-test-XXXXXX";
+static sem_t ready;
+
+static void
+child_wait(void *arg)
+{
+	straw_msg *m;
+
+	(void)arg;
+	straw_receive(&m, STRAW_INFINITY);
+	straw_msg_unref(m);
+}
+
+static void
+main_proc(void *arg)
+{
+	straw_pid child;
+	straw_msg *m;
+
+	(void)arg;
+	if (straw_register("svc", straw_self()) != 0)
+		straw_exit_self_atom("register_failed");
+	straw_spawn(child_wait, NULL, NULL, &child);
+	sem_post(&ready);
+	if (straw_receive(&m, 10000) != 0) /* stop */
+		straw_exit_self_atom("no_stop");
+	straw_send(child, m);
+	straw_msg_unref(m);
+}
+
+/* Removes dir and the files strawd left in it (one level). */
+static void
+remove_dir(const char *d)
+{
+	DIR *dp = opendir(d);
+	struct dirent *e;
+	char path[512];
+
+	if (dp == NULL)
+		return;
+	while ((e = readdir(dp)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", d, e->d_name);
+		unlink(path);
+	}
+	closedir(dp);
+	rmdir(d);
+}
+
+/* Stops the strawd serving dir by its pid, bounded in time. */
+static void
+stop_strawd(straw_reg *r)
+{
+	straw_reg_status st;
+	char proc[64];
+	int i;
+
+	CHECK_OK(straw_reg_status_get(r, &st));
+	straw_reg_close(r);
+	CHECK(st.pid > 1);
+	CHECK_OK(kill((pid_t)st.pid, SIGTERM));
+	snprintf(proc, sizeof(proc), "/proc/%u/stat", st.pid);
+	for (i = 0; i < 5000; i++) {
+		char buf[512] = "";
+		FILE *f = fopen(proc, "r");
+		const char *rp;
+		if (f == NULL)
+			return; /* gone */
+		if (fgets(buf, sizeof(buf), f) == NULL)
+			buf[0] = '\0';
+		fclose(f);
+		rp = strrchr(buf, ')');
+		if (rp != NULL && (rp[2] == 'Z' || rp[2] == 'X'))
+			return; /* exited; its parent reaps it */
+		usleep(1000);   /* polling another process's exit */
+	}
+	kill((pid_t)st.pid, SIGKILL);
+	CHECK(!"strawd did not stop on SIGTERM");
+}
+
+CASE(container_joins_strawd)
+{
+	straw_container_opts o = {STRAW_CONTAINER_NO_SIGNALS, 0, 0};
+	straw_container *c;
+	straw_reg *r;
+	char path[128], *v = NULL, *out = NULL;
+	size_t vl = 0, outlen = 0;
+	uint32_t id, proc;
+	FILE *mem;
+	straw_msg *stop;
+
+	CHECK(mkdtemp(dir) != NULL);
+	setenv("STRAW_DIR", dir, 1);
+	unsetenv("STRAW_LOCAL");
+	unsetenv("STRAW_AUTOSTART");
+	sem_init(&ready, 0, 0);
+	CHECK_OK(straw_container_start("ptest", main_proc, NULL, &o, &c));
+	id = straw_container_id(c);
+	CHECK(id != 0 && (id & 0x80000000u) == 0);
+	CHECK_OK(straw_reg_connect(&r, dir, STRAW_REG_NO_AUTOSTART));
+	snprintf(path, sizeof(path), "/containers/%u/name", id);
+	CHECK_OK(straw_reg_read(r, path, &v, &vl));
+	CHECK_MEM(v, vl, "ptest", 5);
+	straw_free(v);
+	while (sem_wait(&ready) != 0)
+		;
+	CHECK_OK(straw_reg_lookup(r, "ptest", "svc", &proc));
+	CHECK_EQ(proc, 1);
+	/* ps: both processes, with the name */
+	mem = open_memstream(&out, &outlen);
+	CHECK_EQ(strawi_ps_container(r, "ptest", mem, 5000), 2);
+	fclose(mem);
+	CHECK(strstr(out, "name=svc") != NULL);
+	CHECK(strstr(out, "state=waiting") != NULL);
+	free(out);
+	CHECK_RC(strawi_ps_container(r, "nosuch", stderr, 100), -ENOENT);
+	/* stop it from an attached thread, by name */
+	{
+		straw_pid me;
+		CHECK_OK(straw_attach(c, &me));
+		stop = straw_msg_atom("stop", NULL);
+		CHECK_OK(straw_send_name("svc", stop));
+		straw_msg_unref(stop);
+		CHECK_OK(straw_detach());
+	}
+	CHECK_EQ(straw_container_wait(c), 0);
+	/* gone: its name and its entries */
+	CHECK_RC(straw_reg_lookup(r, "ptest", "svc", &proc), -ENOENT);
+	CHECK_RC(straw_reg_read(r, path, &v, &vl), -ENOENT);
+	/* Periodic publication: no request, the list appears by itself. */
+	{
+		straw_container_opts po = {STRAW_CONTAINER_NO_SIGNALS, 0, 20};
+		straw_reg_event ev;
+		uint32_t wid;
+		char **names = NULL;
+		size_t n = 0;
+		straw_pid me;
+		CHECK_OK(straw_container_start("ptick", child_wait, NULL, &po,
+		                               &c));
+		id = straw_container_id(c);
+		snprintf(path, sizeof(path), "/containers/%u/procs-at", id);
+		CHECK_OK(straw_reg_watch(r, path, &wid));
+		CHECK_OK(straw_reg_next_event(r, &ev, 5000));
+		snprintf(path, sizeof(path), "/containers/%u/procs", id);
+		CHECK_OK(straw_reg_ls(r, path, &names, &n));
+		CHECK_EQ(n, 1);
+		CHECK_STR(names[0], "1");
+		straw_reg_free_names(names, n);
+		CHECK_OK(straw_reg_unwatch(r, wid));
+		CHECK_OK(straw_attach(c, &me));
+		stop = straw_msg_atom("stop", NULL);
+		CHECK_OK(straw_send((straw_pid){0, 0, 1}, stop));
+		straw_msg_unref(stop);
+		CHECK_OK(straw_detach());
+		CHECK_EQ(straw_container_wait(c), 0);
+	}
+	stop_strawd(r);
+	sem_destroy(&ready);
+	remove_dir(dir);
+}
+
+CASE(no_strawd_autostart_off)
+{
+	char empty[] = "/tmp/straw-proc-empty-XXXXXX";
+	straw_container_opts o = {STRAW_CONTAINER_NO_AUTOSTART, 0, 0};
+
+	CHECK(mkdtemp(empty) != NULL);
+	setenv("STRAW_DIR", empty, 1);
+	CHECK_RC(straw_container_run("lonely", child_wait, NULL, &o),
+	         STRAW_ENODAEMON);
+	o.flags = 0;
+	setenv("STRAW_AUTOSTART", "0", 1);
+	CHECK_RC(straw_container_run("lonely", child_wait, NULL, &o),
+	         STRAW_ENODAEMON);
+	unsetenv("STRAW_AUTOSTART");
+	rmdir(empty);
+}
+
+static void
+forever(void *arg)
+{
+	straw_msg *m;
+
+	straw_receive(&m, STRAW_INFINITY);
+	(void)arg;
+}
+
+static void
+announce(void *arg)
+{
+	int fd = *(int *)arg;
+
+	straw_spawn(forever, NULL, NULL, NULL);
+	if (write(fd, "r", 1) != 1)
+		straw_exit_self_atom("pipe");
+	forever(NULL);
+}
+
+/* A container in its own OS process ends with 128 + 15 on SIGTERM. */
+CASE(sigterm_exit_status)
+{
+	int p[2], status;
+	pid_t pid;
+	char ch;
+
+	CHECK_OK(pipe(p));
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		straw_container_opts o = {STRAW_CONTAINER_LOCAL, 0, 0};
+		close(p[0]);
+		_exit(straw_container_run("victim", announce, &p[1], &o));
+	}
+	close(p[1]);
+	CHECK_EQ(read(p[0], &ch, 1), 1);
+	close(p[0]);
+	CHECK_OK(kill(pid, SIGTERM));
+	status = check_wait_child(pid, 10000);
+	CHECK(status != -1 && WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 143);
+}
+
+CHECK_MAIN(container_joins_strawd, no_strawd_autostart_off, sigterm_exit_status)
