@@ -17,6 +17,7 @@
 #include <straw/registry.h>
 
 #include "cli.h"
+#include "proc/ps.h"
 #include "registry/client.h"
 
 /* Options shared by the subcommands. */
@@ -399,10 +400,34 @@ ps_main(int argc, char **argv)
 	straw_reg *r;
 	int rc;
 
-	if (parse("ps", argc, argv, 0, &o, "[--json]") < 0)
+	if (parse("ps", argc, argv, 1, &o, "[--json] [CONTAINER]") < 0)
 		return CLI_EXIT_USAGE;
+	if (o.nargs == 1 && o.json) {
+		fprintf(stderr, "straw ps: --json lists containers; "
+		                "it does not take a CONTAINER\n");
+		return CLI_EXIT_USAGE;
+	}
 	if (connect_reg("ps", &r, 0) < 0)
 		return CLI_EXIT_FAIL;
+	if (o.nargs == 1) {
+		/* The processes of one container, which publishes them on
+		 * request (src/proc/ps.h). */
+		rc = strawi_ps_container(r, o.args[0], stdout, 2000);
+		straw_reg_close(r);
+		if (rc == -ENOENT) {
+			fprintf(stderr, "straw ps: no container '%s'\n",
+			        o.args[0]);
+			return CLI_EXIT_FAIL;
+		}
+		if (rc == -ETIMEDOUT) {
+			fprintf(stderr,
+			        "straw ps: container '%s' did not answer "
+			        "within 2 s\n",
+			        o.args[0]);
+			return CLI_EXIT_FAIL;
+		}
+		return rc < 0 ? fail("ps", o.args[0], rc) : CLI_EXIT_OK;
+	}
 	rc = straw_reg_ls(r, "/containers", &ids, &nids);
 	if (rc < 0) {
 		straw_reg_close(r);

@@ -23,15 +23,24 @@ bad=$(echo "$hex" | sed 's/^\(..................\)../\199/')
 printf '\n$ echo %s | straw term check --hex\n' "$bad"
 echo "$bad" | "$straw" term check --hex || echo "(exit status $?)"
 
-# The registry: strawd in a private runtime directory, stopped at the end.
+# Processes in a container.  The container joins strawd, which straw starts
+# by itself when none runs (here in a private runtime directory).
 STRAW_DIR=$(mktemp -d /tmp/straw-demo-XXXXXX)
-export STRAW_DIR STRAW_AUTOSTART=0
-run "$build/daemon/strawd" --daemon
-strawd_pid=$(cat "$STRAW_DIR/strawd.lock")
+STRAW_STRAWD=$(cd "$build/daemon" && pwd)/strawd
+export STRAW_DIR STRAW_STRAWD
+stop_strawd() {
+	if [ -f "$STRAW_DIR/strawd.lock" ]; then
+		kill "$(cat "$STRAW_DIR/strawd.lock")" 2>/dev/null || true
+		flock "$STRAW_DIR/strawd.lock" true
+	fi
+	rm -rf "$STRAW_DIR"
+}
+trap stop_strawd EXIT
+run "$build/examples/straw_example_procs"
+
+# The registry that strawd keeps, and the command that shows it.
 run "$straw" status
 run "$straw" write /demo/greeting "hello from straw"
+run "$straw" read /demo/greeting
 run "$straw" ls -r /
 run "$straw" ps
-kill "$strawd_pid"
-flock "$STRAW_DIR/strawd.lock" true
-rm -rf "$STRAW_DIR"
