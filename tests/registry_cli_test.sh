@@ -102,6 +102,9 @@ out=$("$straw" ps)
 check "ps header" "ID     NAME                 PID      UID    AGE    NAMES" "$(echo "$out" | sed -n 1p)"
 check "ps strawd" "0 strawd $pid $me -" "$(echo "$out" | sed -n 2p | awk '{print $1, $2, $3, $4, $6}')"
 check "ps lines" 2 "$(echo "$out" | wc -l)"
+check "ps unknown container" "straw ps: no container 'nosuch'" "$("$straw" ps nosuch 2>&1)"
+check "ps unknown container exit" 1 "$(status_of "$straw" ps nosuch)"
+check "ps --json CONTAINER exit" 2 "$(status_of "$straw" ps --json nosuch)"
 case $("$straw" ps --json) in
 '[{"id":0,"name":"strawd","pid":'$pid',"uid":'$me',"started":'*',"names":{}}]') ;;
 *) echo "FAIL: ps --json"; fail=1 ;;
