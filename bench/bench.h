@@ -24,6 +24,17 @@ bench_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* CPU time of the calling thread, ns: the machine running the suites is
+ * often shared, and time spent preempted is not time spent working. */
+static inline int64_t
+bench_cpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static inline int
 bench_quick(void)
 {
@@ -63,6 +74,23 @@ bench_percentile(double *v, size_t n, double p)
 	i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
 	return v[i < n ? i : n - 1];
 }
+
+/* Times iters executions of the statement what, bench_runs() times, in CPU
+ * time of the calling thread; evaluates to the median ns per execution. */
+#define BENCH_MEASURE_CPU(iters, what)                                   \
+	({                                                               \
+		double runs_[16];                                        \
+		int nr_ = bench_runs();                                  \
+		for (int r_ = 0; r_ < nr_; r_++) {                       \
+			int64_t t0_ = bench_cpu_now_ns();                \
+			for (long i_ = 0; i_ < (iters); i_++) {          \
+				what;                                    \
+			}                                                \
+			runs_[r_] = (double)(bench_cpu_now_ns() - t0_) / \
+			            (double)(iters);                     \
+		}                                                        \
+		bench_median(runs_, nr_);                                \
+	})
 
 /* One result row.  Fields < 0 were not measured and are left out. */
 struct bench_result {

@@ -161,17 +161,6 @@ idle(void *arg)
 	straw_receive(&m, STRAW_INFINITY); /* ended by the container stop */
 }
 
-/* CPU time of the calling thread (the container's), ns: the machine is
- * shared, and wall time of kernel-heavy work varies with its load. */
-static int64_t
-thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 struct spawn_res {
 	long n;               /* processes */
 	double ns_per_spawn;  /* time, fresh stacks */
@@ -186,13 +175,13 @@ spawn_main(void *arg)
 {
 	struct spawn_res *r = arg;
 	long rss0 = rss_bytes(), i;
-	int64_t c0 = thread_cpu_ns(), t0 = bench_now_ns();
+	int64_t c0 = bench_cpu_now_ns(), t0 = bench_now_ns();
 
 	for (i = 0; i < r->n; i++)
 		if (straw_spawn(idle, NULL, NULL, NULL) < 0)
 			r->failed++;
 	r->ns_per_spawn = (double)(bench_now_ns() - t0) / (double)r->n;
-	r->cpu_per_spawn = (double)(thread_cpu_ns() - c0) / (double)r->n;
+	r->cpu_per_spawn = (double)(bench_cpu_now_ns() - c0) / (double)r->n;
 	straw_yield(); /* each runs once and parks in receive */
 	r->bytes_each = (double)(rss_bytes() - rss0) / (double)r->n;
 	/* end them all (their stacks go back to the pool) and spawn again */

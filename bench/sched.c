@@ -399,16 +399,6 @@ stopper(void *arg)
 
 static double idle_bytes, idle_cpu_ns;
 
-/* CPU time of the calling thread, ns. */
-static int64_t
-thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static double
 run_idle(void)
 {
@@ -422,13 +412,13 @@ run_idle(void)
 	if ((rc = strawi_sched_new(NULL, &s)) < 0)
 		die("sched", rc);
 	before = rss_bytes();
-	c0 = thread_cpu_ns();
+	c0 = bench_cpu_now_ns();
 	t0 = bench_now_ns();
 	for (i = 0; i < n; i++)
 		if ((rc = strawi_coro_spawn(s, idle, NULL, 0, NULL)) < 0)
 			die("spawn", rc);
 	t1 = bench_now_ns();
-	idle_cpu_ns = (double)(thread_cpu_ns() - c0) / (double)n;
+	idle_cpu_ns = (double)(bench_cpu_now_ns() - c0) / (double)n;
 	strawi_coro_spawn(s, stopper, NULL, 0, NULL);
 	strawi_sched_run(s); /* all park, then stop */
 	idle_bytes = (double)(rss_bytes() - before) / (double)n;

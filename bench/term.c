@@ -166,35 +166,6 @@ ei_skip(const char *buf)
 }
 #endif
 
-/*
- * CPU time of this thread: the machine running the suite is often shared,
- * and time spent preempted is not time spent coding terms.
- */
-static int64_t
-cpu_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Times iters calls of what, bench_runs() times; returns median ns/op. */
-#define MEASURE(iters, what)                                       \
-	({                                                         \
-		double runs_[16];                                  \
-		int nr_ = bench_runs();                            \
-		for (int r_ = 0; r_ < nr_; r_++) {                 \
-			int64_t t0_ = cpu_now_ns();                \
-			for (long i_ = 0; i_ < (iters); i_++) {    \
-				what;                              \
-			}                                          \
-			runs_[r_] = (double)(cpu_now_ns() - t0_) / \
-			            (double)(iters);               \
-		}                                                  \
-		bench_median(runs_, nr_);                          \
-	})
-
 static void
 report(const char *op, const struct shape *s, const char *who, long size,
        double ns)
@@ -240,33 +211,36 @@ main(void)
 			fprintf(stderr, "note: libei writes other bytes (%d)\n",
 			        x.index);
 #endif
-		ns = MEASURE(iters, straw_encode(&b, s));
+		ns = BENCH_MEASURE_CPU(iters, straw_encode(&b, s));
 		report("encode", s, "straw", size, ns);
 #ifdef STRAW_HAVE_EI
-		ns = MEASURE(iters, ei_encode(&x, s));
+		ns = BENCH_MEASURE_CPU(iters, ei_encode(&x, s));
 		report("encode", s, "libei", size, ns);
 #endif
-		ns = MEASURE(iters, sink += straw_decode(b.buf.data, b.buf.len,
-		                                         s, alen));
+		ns = BENCH_MEASURE_CPU(
+		        iters,
+		        sink += straw_decode(b.buf.data, b.buf.len, s, alen));
 		report("decode", s, "straw", size, ns);
-		ns = MEASURE(iters, sink += straw_decode_atomz(b.buf.data,
-		                                               b.buf.len, s));
+		ns = BENCH_MEASURE_CPU(
+		        iters,
+		        sink += straw_decode_atomz(b.buf.data, b.buf.len, s));
 		report("decode", s, "straw-atomz", size, ns);
-		ns = MEASURE(iters,
-		             sink +=
-		             (uint64_t)straw_term_check(b.buf.data, b.buf.len,
-		                                        NULL, NULL) +
-		             straw_decode(b.buf.data, b.buf.len, s, alen));
+		ns = BENCH_MEASURE_CPU(
+		        iters, sink +=
+		               (uint64_t)straw_term_check(b.buf.data, b.buf.len,
+		                                          NULL, NULL) +
+		               straw_decode(b.buf.data, b.buf.len, s, alen));
 		report("decode", s, "straw-checked", size, ns);
 #ifdef STRAW_HAVE_EI
-		ns = MEASURE(iters, sink += ei_decode(x.buff, s));
+		ns = BENCH_MEASURE_CPU(iters, sink += ei_decode(x.buff, s));
 		report("decode", s, "libei", size, ns);
 #endif
-		ns = MEASURE(iters, sink += (uint64_t)straw_term_check(
-		                            b.buf.data, b.buf.len, NULL, NULL));
+		ns = BENCH_MEASURE_CPU(
+		        iters, sink += (uint64_t)straw_term_check(
+		                       b.buf.data, b.buf.len, NULL, NULL));
 		report("check", s, "straw", size, ns);
 #ifdef STRAW_HAVE_EI
-		ns = MEASURE(iters, sink += ei_skip(x.buff));
+		ns = BENCH_MEASURE_CPU(iters, sink += ei_skip(x.buff));
 		report("check", s, "libei", size, ns);
 		ei_x_free(&x);
 #endif

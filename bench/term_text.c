@@ -31,30 +31,6 @@
 
 static volatile uint64_t sink;
 
-static int64_t
-cpu_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-#define MEASURE(iters, what)                                       \
-	({                                                         \
-		double runs_[16];                                  \
-		int nr_ = bench_runs();                            \
-		for (int r_ = 0; r_ < nr_; r_++) {                 \
-			int64_t t0_ = cpu_now_ns();                \
-			for (long i_ = 0; i_ < (iters); i_++) {    \
-				what;                              \
-			}                                          \
-			runs_[r_] = (double)(cpu_now_ns() - t0_) / \
-			            (double)(iters);               \
-		}                                                  \
-		bench_median(runs_, nr_);                          \
-	})
-
 static void
 report(const char *name, const char *who, long size, double ns)
 {
@@ -135,7 +111,7 @@ main(void)
 	straw_builder_init(&b);
 	straw_builder_init(&t);
 
-	ns = MEASURE(iters, straw_fmt_build(&b, i_));
+	ns = BENCH_MEASURE_CPU(iters, straw_fmt_build(&b, i_));
 	report("fmt-build", "straw", (long)b.buf.len, ns);
 #ifdef STRAW_HAVE_EI
 	ei_x_buff x;
@@ -144,42 +120,44 @@ main(void)
 	ei_me.serial = self.serial;
 	ei_me.creation = self.creation;
 	ei_x_new(&x);
-	ns = MEASURE(iters, ei_fmt_build(&x, i_));
+	ns = BENCH_MEASURE_CPU(iters, ei_fmt_build(&x, i_));
 	report("fmt-build", "libei", x.index, ns);
 #endif
 
 	straw_builder_reset(&t);
 	straw_build_fmt(&t, "{pong, 12345}");
-	ns = MEASURE(iters, sink += (uint64_t)straw_term_match(
-	                            t.buf.data, t.buf.len, "{pong, ~i}", &got));
+	ns = BENCH_MEASURE_CPU(
+	        iters, sink += (uint64_t)straw_term_match(t.buf.data, t.buf.len,
+	                                                  "{pong, ~i}", &got));
 	report("match", "straw", (long)t.buf.len, ns);
 #ifdef STRAW_HAVE_EI
 	long n = 0;
-	ns = MEASURE(iters,
-	             sink += (uint64_t)ei_match((const char *)t.buf.data, &n));
+	ns = BENCH_MEASURE_CPU(iters, sink += (uint64_t)ei_match(
+	                                      (const char *)t.buf.data, &n));
 	report("match", "libei", (long)t.buf.len, ns);
 #endif
 	straw_builder_reset(&t);
 	straw_build_fmt(&t, "{pang, 7}");
-	ns = MEASURE(iters, sink += (uint64_t)straw_term_match(
-	                            t.buf.data, t.buf.len, "{pong, ~i}", &got));
+	ns = BENCH_MEASURE_CPU(
+	        iters, sink += (uint64_t)straw_term_match(t.buf.data, t.buf.len,
+	                                                  "{pong, ~i}", &got));
 	report("match-miss", "straw", (long)t.buf.len, ns);
 #ifdef STRAW_HAVE_EI
-	ns = MEASURE(iters,
-	             sink += (uint64_t)ei_match((const char *)t.buf.data, &n));
+	ns = BENCH_MEASURE_CPU(iters, sink += (uint64_t)ei_match(
+	                                      (const char *)t.buf.data, &n));
 	report("match-miss", "libei", (long)t.buf.len, ns);
 #endif
 
 	build_small(&t);
 	iters /= 50;
-	ns = MEASURE(iters, {
+	ns = BENCH_MEASURE_CPU(iters, {
 		text.len = 0;
 		sink += (uint64_t)straw_term_to_text(t.buf.data, t.buf.len,
 		                                     &text);
 	});
 	report("print", "straw", (long)t.buf.len, ns);
 #ifdef STRAW_HAVE_EI
-	ns = MEASURE(iters, {
+	ns = BENCH_MEASURE_CPU(iters, {
 		char *s = NULL;
 		int idx = 1;
 		sink += (uint64_t)ei_s_print_term(&s, (const char *)t.buf.data,
@@ -188,7 +166,7 @@ main(void)
 	});
 	report("print", "libei", (long)t.buf.len, ns);
 #endif
-	ns = MEASURE(iters, {
+	ns = BENCH_MEASURE_CPU(iters, {
 		back.len = 0;
 		sink += (uint64_t)straw_term_from_text((const char *)text.data,
 		                                       text.len, &back, NULL);
