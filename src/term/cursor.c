@@ -134,6 +134,28 @@ straw_cursor_type(const straw_cursor *c)
 }
 
 /*
+ * Reads the header of the SMALL_BIG or LARGE_BIG at p (rem bytes left):
+ * *hdr gets the header's size (tag, length, sign byte) and *n the number
+ * of magnitude bytes after it.  Returns 0 or STRAW_ETRUNC.
+ */
+static int
+big_header(const uint8_t *p, size_t rem, size_t *hdr, size_t *n)
+{
+	if (p[0] == ETF_SMALL_BIG) {
+		if (rem < 3)
+			return STRAW_ETRUNC;
+		*n = p[1];
+		*hdr = 3;
+	} else {
+		if (rem < 6)
+			return STRAW_ETRUNC;
+		*n = etf_get32(p + 1);
+		*hdr = 6;
+	}
+	return rem - *hdr < *n ? STRAW_ETRUNC : 0;
+}
+
+/*
  * Reads the integer at the cursor as sign and magnitude up to 64 bits.
  * *size gets its encoded size.  Returns 0, STRAW_ERANGE (more than 64
  * bits), STRAW_ETYPE, STRAW_ETRUNC.
@@ -166,22 +188,15 @@ cur_int(const straw_cursor *c, size_t pos, int *neg, uint64_t *mag,
 		return 0;
 	}
 	case ETF_SMALL_BIG:
-		if (rem < 3)
-			return STRAW_ETRUNC;
-		n = p[1];
-		hdr = 3;
+	case ETF_LARGE_BIG: {
+		int rc = big_header(p, rem, &hdr, &n);
+		if (rc != 0)
+			return rc;
 		break;
-	case ETF_LARGE_BIG:
-		if (rem < 6)
-			return STRAW_ETRUNC;
-		n = etf_get32(p + 1);
-		hdr = 6;
-		break;
+	}
 	default:
 		return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
 	}
-	if (rem - hdr < n)
-		return STRAW_ETRUNC;
 	*neg = p[hdr - 1] != 0;
 	*size = hdr + n;
 	*mag = 0;
@@ -290,22 +305,15 @@ straw_cursor_bignum(straw_cursor *c, int *negative, const uint8_t **mag,
 		return 0;
 	}
 	case ETF_SMALL_BIG:
-		if (rem < 3)
-			return STRAW_ETRUNC;
-		len = p[1];
-		hdr = 3;
+	case ETF_LARGE_BIG: {
+		int rc = big_header(p, rem, &hdr, &len);
+		if (rc != 0)
+			return rc;
 		break;
-	case ETF_LARGE_BIG:
-		if (rem < 6)
-			return STRAW_ETRUNC;
-		len = etf_get32(p + 1);
-		hdr = 6;
-		break;
+	}
 	default:
 		return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
 	}
-	if (rem - hdr < len)
-		return STRAW_ETRUNC;
 	*negative = p[hdr - 1] != 0;
 	*mag = p + hdr;
 	*n = len;
