@@ -175,7 +175,6 @@ recv_one(straw_reg *r, int flags)
 	} cm;
 	struct iovec iov = {r->rbuf, REG_MAX_PACKET};
 	struct msghdr mh = {0};
-	struct cmsghdr *ch;
 	int fds[REG_MAX_FDS];
 	size_t nfds = 0;
 	ssize_t n;
@@ -190,22 +189,8 @@ recv_one(straw_reg *r, int flags)
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && errno == EAGAIN)
 		return 0;
-	for (ch = CMSG_FIRSTHDR(&mh); n >= 0 && ch != NULL;
-	     ch = CMSG_NXTHDR(&mh, ch)) {
-		size_t k, cnt;
-		if (ch->cmsg_level != SOL_SOCKET || ch->cmsg_type != SCM_RIGHTS)
-			continue;
-		cnt = (ch->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (k = 0; k < cnt; k++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(ch) + k * sizeof(int),
-			       sizeof(fd));
-			if (nfds < REG_MAX_FDS)
-				fds[nfds++] = fd;
-			else
-				close(fd);
-		}
-	}
+	if (n >= 0)
+		nfds = reg_take_fds(&mh, fds, nfds);
 	if (n <= 0 || (mh.msg_flags & MSG_TRUNC)) {
 		while (nfds > 0)
 			close(fds[--nfds]);

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/base.h"
 #include "msg.h"
@@ -752,4 +754,28 @@ reg_read_status(const uint8_t *v, size_t len, struct reg_status_info *st)
 	    cur_u32(&c, &st->next_id) < 0)
 		return STRAW_EPROTOCOL;
 	return 0;
+}
+
+size_t
+reg_take_fds(const struct msghdr *mh, int *fds, size_t nfds)
+{
+	struct cmsghdr *ch;
+
+	for (ch = CMSG_FIRSTHDR(mh); ch != NULL;
+	     ch = CMSG_NXTHDR((struct msghdr *)mh, ch)) {
+		size_t k, cnt;
+		if (ch->cmsg_level != SOL_SOCKET || ch->cmsg_type != SCM_RIGHTS)
+			continue;
+		cnt = (ch->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < cnt; k++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(ch) + k * sizeof(int),
+			       sizeof(fd));
+			if (nfds < REG_MAX_FDS)
+				fds[nfds++] = fd;
+			else
+				close(fd);
+		}
+	}
+	return nfds;
 }

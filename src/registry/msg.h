@@ -190,4 +190,14 @@ struct reg_status_info {
 int reg_val_status(straw_builder *b, const struct reg_status_info *st);
 int reg_read_status(const uint8_t *v, size_t len, struct reg_status_info *st);
 
+struct msghdr;
+
+/*
+ * Appends the descriptors passed (SCM_RIGHTS) with the message mh received
+ * to fds, which holds nfds already, up to REG_MAX_FDS in all; descriptors
+ * past that are closed.  Returns the new count.  Used by both ends of the
+ * registry socket.
+ */
+size_t reg_take_fds(const struct msghdr *mh, int *fds, size_t nfds);
+
 #endif /* STRAWI_REG_MSG_H */

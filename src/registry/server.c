@@ -364,7 +364,6 @@ conn_read(struct reg_server *s, struct reg_conn *c)
 		} cm;
 		struct iovec iov = {s->rbuf, REG_MAX_PACKET};
 		struct msghdr mh = {0};
-		struct cmsghdr *ch;
 		int fds[REG_MAX_FDS];
 		size_t nfds = 0, off = 0, flen;
 		const uint8_t *frame;
@@ -382,23 +381,7 @@ conn_read(struct reg_server *s, struct reg_conn *c)
 			reg_conn_close(s, c, strerror(errno));
 			return;
 		}
-		for (ch = CMSG_FIRSTHDR(&mh); ch != NULL;
-		     ch = CMSG_NXTHDR(&mh, ch)) {
-			size_t k, cnt;
-			if (ch->cmsg_level != SOL_SOCKET ||
-			    ch->cmsg_type != SCM_RIGHTS)
-				continue;
-			cnt = (ch->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (k = 0; k < cnt; k++) {
-				int fd;
-				memcpy(&fd, CMSG_DATA(ch) + k * sizeof(int),
-				       sizeof(int));
-				if (nfds < REG_MAX_FDS)
-					fds[nfds++] = fd;
-				else
-					close(fd);
-			}
-		}
+		nfds = reg_take_fds(&mh, fds, nfds);
 		if (n == 0) {
 			close_fds(fds, nfds);
 			reg_conn_close(s, c, "hang-up");
