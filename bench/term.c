@@ -7,9 +7,13 @@
  * cursor, which validates what it reads (bounds, counts against the bytes
  * left, floats, trailing bytes), against ei_decode_* (binaries in place
  * with ei_decode_bitstring, as the cursor does), which does no bounds
- * checking at all; case straw-checked: straw_term_check, then the walk;
- * check: straw_term_check against ei_skip_term.  Both sides reuse their output buffer.  Median of
- * bench_runs() runs each, in CPU time of the benchmark thread.
+ * checking at all.  Both walks get the atom as a literal.  Case straw reads
+ * each {item, ...} with straw_cursor_tagged; straw-tuple with
+ * straw_cursor_tuple then straw_cursor_atom_eq; straw-atomz with
+ * straw_cursor_atom_is; straw-checked runs straw_term_check, then the
+ * walk.  check: straw_term_check against ei_skip_term.  Both sides reuse
+ * their output buffer.  Median of bench_runs() runs each, in CPU time of
+ * the benchmark thread.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,17 +28,16 @@
 #include <ei.h>
 #endif
 
+typedef uint64_t decode_fn(const uint8_t *buf, size_t len);
+
 struct shape {
 	const char *name; /* "6k", "1m" */
 	const char *atom; /* first tuple element */
 	int tuples;       /* list length */
 	int bin;          /* binary size */
 	int with_float;   /* 4-tuples with a float, or 3-tuples */
-};
-
-static const struct shape shapes[] = {
-        {"6k", "item", 100, 36, 1},
-        {"1m", "blob", 256, 4096, 0},
+	decode_fn *straw_decode, *straw_decode_tuple, *straw_decode_atomz;
+	decode_fn *ei_decode;
 };
 
 static uint8_t payload[4096];
@@ -56,14 +59,23 @@ straw_encode(straw_builder *b, const struct shape *s)
 	straw_build_nil(b);
 }
 
+/* How the walk reads each {Tag, ...}. */
+enum walk_how {
+	WALK_TAGGED, /* straw_cursor_tagged: header and tag at once */
+	WALK_TUPLE,  /* straw_cursor_tuple, then straw_cursor_atom_eq */
+	WALK_ATOMZ,  /* straw_cursor_tuple, then straw_cursor_atom_is */
+};
+
 /*
  * The walk; returns a checksum so that nothing is optimised away.  The
- * atom is matched by name and length (straw_cursor_atom_eq), or with
- * atomz by its NUL-terminated name (straw_cursor_atom_is).
+ * atom is a literal, as in a program that reads its own messages, given
+ * with its length (straw_cursor_tagged, straw_cursor_atom_eq) or
+ * NUL-terminated (straw_cursor_atom_is).  libei's walk below gets the same
+ * literal.
  */
 static inline __attribute__((always_inline)) uint64_t
-straw_walk(const uint8_t *buf, size_t len, const struct shape *s, size_t alen,
-           int atomz)
+straw_walk(const uint8_t *buf, size_t len, const char *atom, size_t alen,
+           enum walk_how how)
 {
 	straw_cursor c;
 	uint32_t n, arity;
@@ -77,9 +89,14 @@ straw_walk(const uint8_t *buf, size_t len, const struct shape *s, size_t alen,
 		size_t dl;
 		int64_t v;
 		double f = 0;
-		if (straw_cursor_tuple(&c, &arity) != 0 ||
-		    (atomz ? straw_cursor_atom_is(&c, s->atom)
-		           : straw_cursor_atom_eq(&c, s->atom, alen)) != 1 ||
+		if ((how == WALK_TAGGED
+		             ? straw_cursor_tagged(&c, atom, alen, &arity) != 1
+		             : straw_cursor_tuple(&c, &arity) != 0 ||
+		                       (how == WALK_ATOMZ
+		                                ? straw_cursor_atom_is(&c, atom)
+		                                : straw_cursor_atom_eq(&c, atom,
+		                                                       alen)) !=
+		                               1) ||
 		    straw_cursor_int64(&c, &v) != 0 ||
 		    straw_cursor_binary(&c, &d, &dl) != 0 ||
 		    (arity == 4 && straw_cursor_double(&c, &f) != 0))
@@ -89,18 +106,6 @@ straw_walk(const uint8_t *buf, size_t len, const struct shape *s, size_t alen,
 	if (straw_cursor_nil(&c) != 0 || !straw_cursor_at_end(&c))
 		abort();
 	return sum;
-}
-
-static uint64_t
-straw_decode(const uint8_t *buf, size_t len, const struct shape *s, size_t alen)
-{
-	return straw_walk(buf, len, s, alen, 0);
-}
-
-static uint64_t
-straw_decode_atomz(const uint8_t *buf, size_t len, const struct shape *s)
-{
-	return straw_walk(buf, len, s, 0, 1);
 }
 
 #ifdef STRAW_HAVE_EI
@@ -121,8 +126,8 @@ ei_encode(ei_x_buff *x, const struct shape *s)
 	ei_x_encode_empty_list(x);
 }
 
-static uint64_t
-ei_decode(const char *buf, const struct shape *s)
+static inline __attribute__((always_inline)) uint64_t
+ei_walk(const char *buf, const char *atom_name)
 {
 	int idx = 0, version, n, arity;
 	uint64_t sum = 0;
@@ -139,7 +144,7 @@ ei_decode(const char *buf, const struct shape *s)
 		double f = 0;
 		if (ei_decode_tuple_header(buf, &idx, &arity) != 0 ||
 		    ei_decode_atom(buf, &idx, atom) != 0 ||
-		    strcmp(atom, s->atom) != 0 ||
+		    strcmp(atom, atom_name) != 0 ||
 		    ei_decode_long(buf, &idx, &v) != 0 ||
 		    ei_decode_bitstring(buf, &idx, &d, &bitoff, &bits) != 0 ||
 		    (arity == 4 && ei_decode_double(buf, &idx, &f) != 0))
@@ -152,6 +157,40 @@ ei_decode(const char *buf, const struct shape *s)
 	return sum;
 }
 #endif
+
+/* One set of walks per shape, each with its atom as a literal. */
+#ifdef STRAW_HAVE_EI
+#define EI_WALK_(name, atom)                                             \
+	static uint64_t ei_decode_##name(const uint8_t *buf, size_t len) \
+	{                                                                \
+		(void)len;                                               \
+		return ei_walk((const char *)buf, atom);                 \
+	}
+#define EI_DECODE_(name) ei_decode_##name
+#else
+#define EI_WALK_(name, atom)
+#define EI_DECODE_(name) NULL
+#endif
+#define WALK_(fn, atom, how)                                              \
+	static uint64_t fn(const uint8_t *buf, size_t len)                \
+	{                                                                 \
+		return straw_walk(buf, len, atom, sizeof(atom) - 1, how); \
+	}
+#define WALKS_(name, atom)                                 \
+	WALK_(straw_decode_##name, atom, WALK_TAGGED)      \
+	WALK_(straw_decode_tuple_##name, atom, WALK_TUPLE) \
+	WALK_(straw_decode_atomz_##name, atom, WALK_ATOMZ) \
+	EI_WALK_(name, atom)
+
+WALKS_(item, "item")
+WALKS_(blob, "blob")
+
+static const struct shape shapes[] = {
+        {"6k", "item", 100, 36, 1, straw_decode_item, straw_decode_tuple_item,
+         straw_decode_atomz_item, EI_DECODE_(item)},
+        {"1m", "blob", 256, 4096, 0, straw_decode_blob, straw_decode_tuple_blob,
+         straw_decode_atomz_blob, EI_DECODE_(blob)},
+};
 
 #ifdef STRAW_HAVE_EI
 static uint64_t
@@ -192,7 +231,6 @@ main(void)
 	for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
 		const struct shape *s = &shapes[k];
 		long iters = s->bin > 1000 ? 400 : 40000;
-		size_t alen = strlen(s->atom); /* the caller knows its atoms */
 		double ns;
 		long size;
 
@@ -218,21 +256,24 @@ main(void)
 		report("encode", s, "libei", size, ns);
 #endif
 		ns = BENCH_MEASURE_CPU(
-		        iters,
-		        sink += straw_decode(b.buf.data, b.buf.len, s, alen));
+		        iters, sink += s->straw_decode(b.buf.data, b.buf.len));
 		report("decode", s, "straw", size, ns);
-		ns = BENCH_MEASURE_CPU(
-		        iters,
-		        sink += straw_decode_atomz(b.buf.data, b.buf.len, s));
+		ns = BENCH_MEASURE_CPU(iters, sink += s->straw_decode_tuple(
+		                                      b.buf.data, b.buf.len));
+		report("decode", s, "straw-tuple", size, ns);
+		ns = BENCH_MEASURE_CPU(iters, sink += s->straw_decode_atomz(
+		                                      b.buf.data, b.buf.len));
 		report("decode", s, "straw-atomz", size, ns);
 		ns = BENCH_MEASURE_CPU(
 		        iters, sink +=
 		               (uint64_t)straw_term_check(b.buf.data, b.buf.len,
 		                                          NULL, NULL) +
-		               straw_decode(b.buf.data, b.buf.len, s, alen));
+		               s->straw_decode(b.buf.data, b.buf.len));
 		report("decode", s, "straw-checked", size, ns);
 #ifdef STRAW_HAVE_EI
-		ns = BENCH_MEASURE_CPU(iters, sink += ei_decode(x.buff, s));
+		ns = BENCH_MEASURE_CPU(
+		        iters,
+		        sink += s->ei_decode((const uint8_t *)x.buff, 0));
 		report("decode", s, "libei", size, ns);
 #endif
 		ns = BENCH_MEASURE_CPU(

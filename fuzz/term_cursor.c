@@ -88,10 +88,30 @@ read_one(straw_cursor *c, uint64_t *kids)
 		rc = straw_cursor_export(c, m, sizeof(m), f, sizeof(f), &arity);
 		return rc == STRAW_ETYPE ? straw_cursor_term(c, &t, &len) : rc;
 	}
-	case STRAW_TERM_TUPLE:
+	case STRAW_TERM_TUPLE: {
+		/* A tuple whose first element is an atom is tagged by it. */
+		straw_cursor t = *c, first;
+		char name[STRAW_ATOM_MAX_BYTES + 1];
+		size_t len;
+		uint32_t arity;
 		rc = straw_cursor_tuple(c, &n);
+		first = *c;
+		if (rc == 0 && n > 0 &&
+		    straw_cursor_atom(&first, name, sizeof(name), &len) == 0) {
+			REQUIRE(straw_cursor_tagged(&t, name, len, &arity) ==
+			        1);
+			REQUIRE(arity == n);
+			REQUIRE(straw_cursor_offset(&t) ==
+			        straw_cursor_offset(&first));
+		} else {
+			/* Not tagged (or malformed): nothing consumed. */
+			size_t at = straw_cursor_offset(&t);
+			REQUIRE(straw_cursor_tagged(&t, "a", 1, &arity) <= 0);
+			REQUIRE(arity == 0 && straw_cursor_offset(&t) == at);
+		}
 		*kids = n;
 		return rc;
+	}
 	case STRAW_TERM_MAP:
 		rc = straw_cursor_map(c, &n);
 		*kids = 2 * (uint64_t)n;

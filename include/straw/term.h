@@ -183,13 +183,18 @@ typedef struct straw_erl_ref {
  * at a time per cursor.
  */
 typedef struct straw_cursor {
-	const uint8_t *buf; /* the term, version byte first; not owned */
-	size_t len;         /* bytes at buf */
-	size_t pos;         /* offset of the next term */
-	uint32_t str_left;  /* elements left of a STRING_EXT being read */
-	uint8_t str_tail;   /* 1: the [] ending that STRING_EXT is next */
-	uint8_t scratch[8]; /* a string element, [] or a small magnitude */
-	size_t lim;         /* len, or 0 inside a STRING_EXT (inline reads) */
+	const uint8_t *buf;  /* the term, version byte first; not owned */
+	const uint8_t *safe; /* p < safe: 16 bytes left (and not inside a
+	                        STRING_EXT), or buf */
+	size_t len;          /* bytes at buf */
+	const uint8_t *p;    /* the next term */
+	uint32_t str_left;   /* elements left of a STRING_EXT being read */
+	uint8_t str_tail;    /* 1: the [] ending that STRING_EXT is next */
+	uint8_t scratch[8];  /* a string element, [] or a small magnitude */
+	const uint8_t *lim;  /* buf + len, or buf inside a STRING_EXT, so that
+	                       the inline reads' one bounds check fails; apart
+	                       from p, so that compilers do not pair them in a
+	                       vector register */
 } straw_cursor;
 
 /*
@@ -266,6 +271,20 @@ STRAW_API inline int straw_cursor_atom_is(straw_cursor *c, const char *name);
 STRAW_API inline int straw_cursor_atom_eq(straw_cursor *c, const char *name,
                                           size_t len);
 
+/*
+ * Reads the start of a tagged tuple {Tag, ...}, the usual shape of a
+ * message: if the next term is a tuple whose first element is the atom
+ * named by len bytes of UTF-8 (compared as by straw_cursor_atom_eq),
+ * consumes the tuple's header and that atom, sets *arity to the tuple's
+ * arity (the tag included) and returns 1; the other elements follow.
+ * Returns 0 and consumes nothing if the next term is a tuple with another
+ * first element, the empty tuple, or not a tuple; <0 on malformed bytes,
+ * as straw_cursor_tuple and straw_cursor_atom_eq.  *arity is 0 unless 1 is
+ * returned.  The usual encoding takes one bounds check.
+ */
+STRAW_API inline int straw_cursor_tagged(straw_cursor *c, const char *tag,
+                                         size_t len, uint32_t *arity);
+
 /* A binary (whole bytes), in place.  A bit binary gives STRAW_ETYPE. */
 STRAW_API inline int straw_cursor_binary(straw_cursor *c, const uint8_t **data,
                                          size_t *len);
@@ -316,6 +335,8 @@ STRAW_API int straw_cursor_double_general(straw_cursor *c, double *v);
 STRAW_API int straw_cursor_atom_is_general(straw_cursor *c, const char *name);
 STRAW_API int straw_cursor_atom_eq_general(straw_cursor *c, const char *name,
                                            size_t len);
+STRAW_API int straw_cursor_tagged_general(straw_cursor *c, const char *tag,
+                                          size_t len, uint32_t *arity);
 STRAW_API int straw_cursor_binary_general(straw_cursor *c, const uint8_t **data,
                                           size_t *len);
 STRAW_API int straw_cursor_tuple_general(straw_cursor *c, uint32_t *arity);
@@ -727,11 +748,20 @@ straw_build_map(straw_builder *b, uint32_t pairs)
 	return straw_build_header(b, 0, 't', pairs); /* MAP_EXT */
 }
 
-/* The cursor is in the plain state (not inside a STRING_EXT: lim is 0
+/* The cursor is in the plain state (not inside a STRING_EXT: lim is buf
  * there) with at least n bytes left, the first being tag. */
-#define STRAW_CURSOR_AT_(c, tag, n) \
-	(__builtin_expect(          \
-	        (c)->pos + (n) <= (c)->lim && (c)->buf[(c)->pos] == (tag), 1))
+#define STRAW_CURSOR_SLACK_ 16
+#define STRAW_CURSOR_AT_(c, tag, n)                                    \
+	(__builtin_expect(                                             \
+	        (((n) <= STRAW_CURSOR_SLACK_ && (c)->p < (c)->safe) || \
+	         (c)->p + (n) <= (c)->lim) &&                          \
+	                (c)->p[0] == (tag),                            \
+	        1))
+/* safe for a limit lim of a cursor over buf. */
+#define STRAW_CURSOR_SAFE_(buf, lim)                    \
+	((size_t)((lim) - (buf)) >= STRAW_CURSOR_SLACK_ \
+	         ? (lim) - (STRAW_CURSOR_SLACK_ - 1)    \
+	         : (buf))
 
 /* A big-endian 32-bit value: one load and a byte swap. */
 #define STRAW_GET32_(p)                        \
@@ -745,66 +775,81 @@ straw_build_map(straw_builder *b, uint32_t pairs)
  * Calls a general case on a copy of *c and with a local result, so that
  * neither the caller's cursor nor its result variable has its address
  * taken: an optimised caller then keeps them in registers on the inline
- * paths.  Only the fields a read changes are copied back (buf and len
- * never change), one by one.  The result is stored only on success.
+ * paths.  The general cases of the inline reads neither read nor write
+ * scratch, so it is left out both ways (it need not live in a register
+ * across the caller's loop); of the rest only the fields a read changes
+ * are copied back (buf and len never change), one by one.  The result is
+ * stored only on success.
  */
-#define STRAW_CURSOR_BACK_(c, t)                                               \
-	((c)->pos = (t).pos, (c)->lim = (t).lim, (c)->str_left = (t).str_left, \
-	 (c)->str_tail = (t).str_tail,                                         \
-	 __builtin_memcpy((c)->scratch, (t).scratch, sizeof((t).scratch)))
-#define STRAW_CURSOR_SLOW_(c, fn, type, out) \
-	do {                                 \
-		straw_cursor t_ = *(c);      \
-		type o_;                     \
-		int rc_;                     \
-		memset(&o_, 0, sizeof(o_));  \
-		rc_ = fn(&t_, &o_);          \
-		STRAW_CURSOR_BACK_(c, t_);   \
-		if ((out) != NULL)           \
-			*(out) = o_;         \
-		return rc_;                  \
+#define STRAW_CURSOR_COPY_(c)                      \
+	((straw_cursor){.buf = (c)->buf,           \
+	                .safe = (c)->safe,         \
+	                .len = (c)->len,           \
+	                .p = (c)->p,               \
+	                .str_left = (c)->str_left, \
+	                .str_tail = (c)->str_tail, \
+	                .lim = (c)->lim})
+#define STRAW_CURSOR_BACK_(c, t)                                   \
+	((c)->p = (t).p, (c)->lim = (t).lim, (c)->safe = (t).safe, \
+	 (c)->str_left = (t).str_left, (c)->str_tail = (t).str_tail)
+#define STRAW_CURSOR_SLOW_(c, fn, type, out)             \
+	do {                                             \
+		straw_cursor t_ = STRAW_CURSOR_COPY_(c); \
+		type o_;                                 \
+		int rc_;                                 \
+		memset(&o_, 0, sizeof(o_));              \
+		rc_ = fn(&t_, &o_);                      \
+		STRAW_CURSOR_BACK_(c, t_);               \
+		if ((out) != NULL)                       \
+			*(out) = o_;                     \
+		return rc_;                              \
 	} while (0)
 
 inline int
 straw_cursor_init(straw_cursor *c, const uint8_t *buf, size_t len)
 {
+	static const uint8_t none[1] = {0};
 	straw_cursor z = {0};
 
+	/* An empty cursor over a byte of its own (no pointer is null). */
 	*c = z;
+	c->p = c->lim = c->safe = c->buf = none;
 	if (len == 0 || buf[0] != STRAW_ETF_VERSION)
 		return STRAW_EVERSION;
 	if (len >= 2 && buf[1] == 80) /* compressed */
 		return STRAW_EBADTAG;
 	c->buf = buf;
 	c->len = len;
-	c->lim = len;
-	c->pos = 1;
+	c->lim = buf + len;
+	c->safe = STRAW_CURSOR_SAFE_(buf, buf + len);
+	c->p = buf + 1;
 	return 0;
 }
 
 inline int
 straw_cursor_at_end(const straw_cursor *c)
 {
-	return ((c->str_left | c->str_tail) == 0) & (c->pos >= c->len);
+	return ((c->str_left | c->str_tail) == 0) &
+	       ((size_t)(c->p - c->buf) >= c->len);
 }
 
 inline size_t
 straw_cursor_offset(const straw_cursor *c)
 {
-	return c->pos;
+	return (size_t)(c->p - c->buf);
 }
 
 inline int
 straw_cursor_int64(straw_cursor *c, int64_t *v)
 {
 	if (STRAW_CURSOR_AT_(c, 'a', 2)) {
-		*v = c->buf[c->pos + 1];
-		c->pos += 2;
+		*v = c->p[1];
+		c->p += 2;
 		return 0;
 	}
 	if (STRAW_CURSOR_AT_(c, 'b', 5)) {
-		*v = (int32_t)STRAW_GET32_(c->buf + c->pos + 1);
-		c->pos += 5;
+		*v = (int32_t)STRAW_GET32_(c->p + 1);
+		c->p += 5;
 		return 0;
 	}
 	STRAW_CURSOR_SLOW_(c, straw_cursor_int64_general, int64_t, v);
@@ -814,7 +859,7 @@ inline int
 straw_cursor_double(straw_cursor *c, double *v)
 {
 	if (STRAW_CURSOR_AT_(c, 'F', 9)) {
-		const uint8_t *p = c->buf + c->pos + 1;
+		const uint8_t *p = c->p + 1;
 		uint64_t bits;
 		/* NaN and infinities (exponent all ones: the first two
 		 * bytes) are general. */
@@ -822,7 +867,7 @@ straw_cursor_double(straw_cursor *c, double *v)
 			__builtin_memcpy(&bits, p, 8);
 			bits = __builtin_bswap64(bits);
 			__builtin_memcpy(v, &bits, 8);
-			c->pos += 9;
+			c->p += 9;
 			return 0;
 		}
 	}
@@ -833,9 +878,9 @@ inline int
 straw_cursor_atom_is(straw_cursor *c, const char *name)
 {
 	if (STRAW_CURSOR_AT_(c, 'w', 2)) {
-		const uint8_t *a = c->buf + c->pos + 2;
-		size_t n = c->buf[c->pos + 1], i;
-		if (__builtin_expect(c->lim - c->pos - 2 >= n, 1)) {
+		const uint8_t *a = c->p + 2;
+		size_t n = c->p[1], i;
+		if (__builtin_expect((size_t)(c->lim - a) >= n, 1)) {
 			/* Walks name, so that the new position comes from
 			 * name's length (predicted branches) rather than
 			 * from a load of the atom's length. */
@@ -844,17 +889,41 @@ straw_cursor_atom_is(straw_cursor *c, const char *name)
 					return 0;
 			if (i != n)
 				return 0;
-			c->pos += 2 + i;
+			c->p += 2 + i;
 			return 1;
 		}
 	}
 	{
-		straw_cursor t = *c;
+		straw_cursor t = STRAW_CURSOR_COPY_(c);
 		int rc = straw_cursor_atom_is_general(&t, name);
 		STRAW_CURSOR_BACK_(c, t);
 		return rc;
 	}
 }
+
+/* 1 if the len bytes at a are name's: the usual short atom (4 to 8 bytes)
+ * in two 4-byte words, overlapping for len < 8. */
+#define STRAW_NAME_EQ_(a, name, len)                                    \
+	({                                                              \
+		const uint8_t *a_ = (a), *w_ = (const uint8_t *)(name); \
+		size_t l_ = (len);                                      \
+		int eq_ = 1;                                            \
+		if (l_ >= 4 && l_ <= 8) {                               \
+			uint32_t x0_, x1_, y0_, y1_;                    \
+			__builtin_memcpy(&x0_, a_, 4);                  \
+			__builtin_memcpy(&y0_, w_, 4);                  \
+			__builtin_memcpy(&x1_, a_ + l_ - 4, 4);         \
+			__builtin_memcpy(&y1_, w_ + l_ - 4, 4);         \
+			eq_ = ((x0_ ^ y0_) | (x1_ ^ y1_)) == 0;         \
+		} else {                                                \
+			for (size_t i_ = 0; i_ < l_; i_++)              \
+				if (a_[i_] != w_[i_]) {                 \
+					eq_ = 0;                        \
+					break;                          \
+				}                                       \
+		}                                                       \
+		eq_;                                                    \
+	})
 
 inline int
 straw_cursor_atom_eq(straw_cursor *c, const char *name, size_t len)
@@ -862,35 +931,50 @@ straw_cursor_atom_eq(straw_cursor *c, const char *name, size_t len)
 	/* The bounds check uses the caller's length: the atom, if it is
 	 * this one, ends within the bytes left. */
 	if (len <= 255 && STRAW_CURSOR_AT_(c, 'w', 2 + len)) {
-		const uint8_t *a = c->buf + c->pos + 2;
-		const uint8_t *w = (const uint8_t *)name;
-		if (c->buf[c->pos + 1] != len) {
+		const uint8_t *a = c->p + 2;
+		if (c->p[1] != len) {
 			/* Another atom, not consumed, if it is whole. */
-			if (c->pos + 2 + c->buf[c->pos + 1] <= c->lim)
+			if (c->p[1] <= (size_t)(c->lim - a))
 				return 0;
 		} else {
-			if (len >= 4 && len <= 8) {
-				/* Two 4-byte words, overlapping for len < 8. */
-				uint32_t x0, x1, y0, y1;
-				__builtin_memcpy(&x0, a, 4);
-				__builtin_memcpy(&y0, w, 4);
-				__builtin_memcpy(&x1, a + len - 4, 4);
-				__builtin_memcpy(&y1, w + len - 4, 4);
-				if (((x0 ^ y0) | (x1 ^ y1)) != 0)
-					return 0;
-			} else {
-				for (size_t i = 0; i < len; i++)
-					if (a[i] != w[i])
-						return 0;
-			}
-			c->pos += 2 + len;
+			if (!STRAW_NAME_EQ_(a, name, len))
+				return 0;
+			c->p += 2 + len;
 			return 1;
 		}
 	}
 	{
-		straw_cursor t = *c;
+		straw_cursor t = STRAW_CURSOR_COPY_(c);
 		int rc = straw_cursor_atom_eq_general(&t, name, len);
 		STRAW_CURSOR_BACK_(c, t);
+		return rc;
+	}
+}
+
+inline int
+straw_cursor_tagged(straw_cursor *c, const char *tag, size_t len,
+                    uint32_t *arity)
+{
+	/* SMALL_TUPLE_EXT, arity, SMALL_ATOM_UTF8_EXT, len, the name; the
+	 * arity is bounded as by straw_cursor_tuple (a byte an element). */
+	if (len <= 255 && STRAW_CURSOR_AT_(c, 'h', 4 + len) &&
+	    __builtin_expect(c->p[2] == 'w' && c->p[3] == len && c->p[1] != 0 &&
+	                             c->p + 2 + c->p[1] <= c->lim,
+	                     1)) {
+		if (!STRAW_NAME_EQ_(c->p + 4, tag, len)) {
+			*arity = 0;
+			return 0;
+		}
+		*arity = c->p[1];
+		c->p += 4 + len;
+		return 1;
+	}
+	{
+		straw_cursor t = STRAW_CURSOR_COPY_(c);
+		uint32_t a = 0;
+		int rc = straw_cursor_tagged_general(&t, tag, len, &a);
+		STRAW_CURSOR_BACK_(c, t);
+		*arity = a;
 		return rc;
 	}
 }
@@ -899,16 +983,17 @@ inline int
 straw_cursor_binary(straw_cursor *c, const uint8_t **data, size_t *len)
 {
 	if (STRAW_CURSOR_AT_(c, 'm', 5)) {
-		uint32_t n = STRAW_GET32_(c->buf + c->pos + 1);
-		if (__builtin_expect(c->lim - c->pos - 5 >= n, 1)) {
-			*data = c->buf + c->pos + 5;
+		const uint8_t *d = c->p + 5;
+		uint32_t n = STRAW_GET32_(c->p + 1);
+		if (__builtin_expect((size_t)(c->lim - d) >= n, 1)) {
+			*data = d;
 			*len = n;
-			c->pos += 5 + n;
+			c->p = d + n;
 			return 0;
 		}
 	}
 	{
-		straw_cursor t = *c;
+		straw_cursor t = STRAW_CURSOR_COPY_(c);
 		const uint8_t *d = NULL;
 		size_t l = 0;
 		int rc = straw_cursor_binary_general(&t, &d, &l);
@@ -925,9 +1010,9 @@ straw_cursor_tuple(straw_cursor *c, uint32_t *arity)
 	/* Each element takes at least one byte: an arity the bytes left
 	 * cannot hold is general (an error). */
 	if (STRAW_CURSOR_AT_(c, 'h', 2) &&
-	    __builtin_expect(c->buf[c->pos + 1] <= c->lim - c->pos - 2, 1)) {
-		*arity = c->buf[c->pos + 1];
-		c->pos += 2;
+	    __builtin_expect(c->p + 2 + c->p[1] <= c->lim, 1)) {
+		*arity = c->p[1];
+		c->p += 2;
 		return 0;
 	}
 	STRAW_CURSOR_SLOW_(c, straw_cursor_tuple_general, uint32_t, arity);
@@ -939,10 +1024,11 @@ straw_cursor_list(straw_cursor *c, uint32_t *n)
 	/* n elements and a tail take at least n + 1 bytes after the header;
 	 * n = 0 (the header stands for its tail) is general. */
 	if (STRAW_CURSOR_AT_(c, 'l', 6)) {
-		uint32_t k = STRAW_GET32_(c->buf + c->pos + 1);
-		if (__builtin_expect((size_t)k - 1 < c->lim - c->pos - 6, 1)) {
+		uint32_t k = STRAW_GET32_(c->p + 1);
+		if (__builtin_expect(
+		            (size_t)k - 1 < (size_t)(c->lim - c->p - 6), 1)) {
 			*n = k;
-			c->pos += 5;
+			c->p += 5;
 			return 0;
 		}
 	}
@@ -953,11 +1039,11 @@ inline int
 straw_cursor_nil(straw_cursor *c)
 {
 	if (STRAW_CURSOR_AT_(c, 'j', 1)) {
-		c->pos += 1;
+		c->p += 1;
 		return 0;
 	}
 	{
-		straw_cursor t = *c;
+		straw_cursor t = STRAW_CURSOR_COPY_(c);
 		int rc = straw_cursor_nil_general(&t);
 		STRAW_CURSOR_BACK_(c, t);
 		return rc;

@@ -14,6 +14,8 @@ extern inline int straw_cursor_double(straw_cursor *c, double *v);
 extern inline int straw_cursor_atom_is(straw_cursor *c, const char *name);
 extern inline int straw_cursor_atom_eq(straw_cursor *c, const char *name,
                                        size_t len);
+extern inline int straw_cursor_tagged(straw_cursor *c, const char *tag,
+                                      size_t len, uint32_t *arity);
 extern inline int straw_cursor_binary(straw_cursor *c, const uint8_t **data,
                                       size_t *len);
 extern inline int straw_cursor_tuple(straw_cursor *c, uint32_t *arity);
@@ -32,14 +34,24 @@ straw_cursor_init_body(straw_cursor *c, const uint8_t *buf, size_t len)
 	memset(c, 0, sizeof(*c));
 	c->buf = buf;
 	c->len = len;
-	c->lim = len;
+	c->p = buf;
+	c->lim = buf + len;
+	c->safe = STRAW_CURSOR_SAFE_(buf, c->lim);
 }
 
-/* Keeps lim, the inline reads' limit, at 0 inside a STRING_EXT. */
+/* The offset of c's next term. */
+static inline size_t
+cur_off(const straw_cursor *c)
+{
+	return (size_t)(c->p - c->buf);
+}
+
+/* Keeps lim, the inline reads' limit, at buf inside a STRING_EXT. */
 static inline void
 cur_sync(straw_cursor *c)
 {
-	c->lim = (c->str_left | c->str_tail) != 0 ? 0 : c->len;
+	c->lim = c->buf + ((c->str_left | c->str_tail) != 0 ? 0 : c->len);
+	c->safe = STRAW_CURSOR_SAFE_(c->buf, c->lim);
 }
 
 /*
@@ -49,7 +61,7 @@ cur_sync(straw_cursor *c)
 static inline size_t
 cur_pos(const straw_cursor *c)
 {
-	size_t pos = c->pos;
+	size_t pos = cur_off(c);
 
 	while (unlikely(pos < c->len && c->buf[pos] == ETF_LIST) &&
 	       c->len - pos >= 5 && etf_get32(c->buf + pos + 1) == 0)
@@ -61,7 +73,7 @@ cur_pos(const straw_cursor *c)
 static inline void
 cur_str_next(straw_cursor *c)
 {
-	c->pos++;
+	c->p++;
 	if (--c->str_left == 0)
 		c->str_tail = 1;
 }
@@ -220,7 +232,7 @@ straw_cursor_int64_general(straw_cursor *c, int64_t *v)
 	int neg, rc;
 
 	if (c->str_left) {
-		*v = c->buf[c->pos];
+		*v = c->buf[cur_off(c)];
 		cur_str_next(c);
 		return 0;
 	}
@@ -230,7 +242,7 @@ straw_cursor_int64_general(straw_cursor *c, int64_t *v)
 	/* The common case first. */
 	if (likely(pos + 2 <= c->len && c->buf[pos] == ETF_SMALL_INTEGER)) {
 		*v = c->buf[pos + 1];
-		c->pos = pos + 2;
+		c->p = c->buf + pos + 2;
 		return 0;
 	}
 	if ((rc = cur_int(c, pos, &neg, &mag, &size)) != 0)
@@ -238,7 +250,7 @@ straw_cursor_int64_general(straw_cursor *c, int64_t *v)
 	if (neg ? mag > (uint64_t)1 << 63 : mag > (uint64_t)INT64_MAX)
 		return STRAW_ERANGE;
 	*v = neg ? (int64_t)(0 - mag) : (int64_t)mag;
-	c->pos = pos + size;
+	c->p = c->buf + pos + size;
 	return 0;
 }
 
@@ -250,7 +262,7 @@ straw_cursor_uint64(straw_cursor *c, uint64_t *v)
 	int neg, rc;
 
 	if (c->str_left) {
-		*v = c->buf[c->pos];
+		*v = c->buf[cur_off(c)];
 		cur_str_next(c);
 		return 0;
 	}
@@ -262,7 +274,7 @@ straw_cursor_uint64(straw_cursor *c, uint64_t *v)
 	if (neg)
 		return STRAW_ERANGE;
 	*v = mag;
-	c->pos = pos + size;
+	c->p = c->buf + pos + size;
 	return 0;
 }
 
@@ -274,7 +286,7 @@ straw_cursor_bignum(straw_cursor *c, int *negative, const uint8_t **mag,
 	size_t pos, rem, len, hdr;
 
 	if (c->str_left) {
-		c->scratch[0] = c->buf[c->pos];
+		c->scratch[0] = c->buf[cur_off(c)];
 		*negative = 0;
 		*mag = c->scratch;
 		*n = 1;
@@ -301,7 +313,7 @@ straw_cursor_bignum(straw_cursor *c, int *negative, const uint8_t **mag,
 		*negative = neg;
 		*mag = c->scratch;
 		*n = 4;
-		c->pos = pos + size;
+		c->p = c->buf + pos + size;
 		return 0;
 	}
 	case ETF_SMALL_BIG:
@@ -317,7 +329,7 @@ straw_cursor_bignum(straw_cursor *c, int *negative, const uint8_t **mag,
 	*negative = p[hdr - 1] != 0;
 	*mag = p + hdr;
 	*n = len;
-	c->pos = pos + hdr + len;
+	c->p = c->buf + pos + hdr + len;
 	return 0;
 }
 
@@ -343,7 +355,7 @@ straw_cursor_double_general(straw_cursor *c, double *v)
 		if ((bits & 0x7FF0000000000000ULL) == 0x7FF0000000000000ULL)
 			return STRAW_EBADTERM; /* NaN, infinity */
 		memcpy(v, &bits, 8);
-		c->pos = pos + 9;
+		c->p = c->buf + pos + 9;
 		return 0;
 	}
 	if (p[0] == ETF_FLOAT) {
@@ -351,7 +363,7 @@ straw_cursor_double_general(straw_cursor *c, double *v)
 			return STRAW_ETRUNC;
 		if (strawi_etf_old_float(p + 1, v) != 0)
 			return STRAW_EBADTERM;
-		c->pos = pos + 32;
+		c->p = c->buf + pos + 32;
 		return 0;
 	}
 	return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
@@ -414,7 +426,7 @@ straw_cursor_atom(straw_cursor *c, char *out, size_t cap, size_t *len)
 	else
 		etf_latin1_to_utf8(name, n, (uint8_t *)out);
 	out[need] = '\0';
-	c->pos = pos + hdr + n;
+	c->p = c->buf + pos + hdr + n;
 	return 0;
 }
 
@@ -447,7 +459,7 @@ straw_cursor_atom_is_general(straw_cursor *c, const char *want)
 		if (w[j] != 0)
 			return 0;
 	}
-	c->pos = pos + hdr + n;
+	c->p = c->buf + pos + hdr + n;
 	return 1;
 }
 
@@ -469,7 +481,27 @@ straw_cursor_atom_eq_general(straw_cursor *c, const char *want, size_t wlen)
 	}
 	if (n != wlen || (n != 0 && memcmp(name, want, n) != 0))
 		return 0;
-	c->pos = pos + size;
+	c->p = c->buf + pos + size;
+	return 1;
+}
+
+int
+straw_cursor_tagged_general(straw_cursor *c, const char *tag, size_t len,
+                            uint32_t *arity)
+{
+	straw_cursor t = *c;
+	uint32_t n;
+	int rc;
+
+	*arity = 0;
+	if ((rc = straw_cursor_tuple(&t, &n)) != 0)
+		return rc == STRAW_ETYPE ? 0 : rc;
+	if (n == 0)
+		return 0;
+	if ((rc = straw_cursor_atom_eq(&t, tag, len)) != 1)
+		return rc; /* 0: another first element; <0: malformed */
+	*c = t;
+	*arity = n;
 	return 1;
 }
 
@@ -492,7 +524,7 @@ straw_cursor_bitstring(straw_cursor *c, const uint8_t **data, uint64_t *bits)
 			return STRAW_ETRUNC;
 		*data = p + 5;
 		*bits = (uint64_t)n * 8;
-		c->pos = pos + 5 + n;
+		c->p = c->buf + pos + 5 + n;
 		return 0;
 	}
 	if (p[0] == ETF_BIT_BINARY) {
@@ -502,7 +534,7 @@ straw_cursor_bitstring(straw_cursor *c, const uint8_t **data, uint64_t *bits)
 			return STRAW_EBADTERM;
 		*data = p + 6;
 		*bits = n == 0 ? 0 : (uint64_t)(n - 1) * 8 + p[5];
-		c->pos = pos + 6 + n;
+		c->p = c->buf + pos + 6 + n;
 		return 0;
 	}
 	return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
@@ -515,14 +547,14 @@ straw_cursor_binary_general(straw_cursor *c, const uint8_t **data, size_t *len)
 	uint64_t bits;
 	int rc;
 
-	if (!c->str_left && !c->str_tail && c->pos + 5 <= c->len &&
-	    c->buf[c->pos] == ETF_BINARY) {
-		uint32_t n = etf_get32(c->buf + c->pos + 1);
-		if (c->len - c->pos - 5 < n)
+	if (!c->str_left && !c->str_tail && cur_off(c) + 5 <= c->len &&
+	    c->buf[cur_off(c)] == ETF_BINARY) {
+		uint32_t n = etf_get32(c->buf + cur_off(c) + 1);
+		if (c->len - cur_off(c) - 5 < n)
 			return STRAW_ETRUNC;
-		*data = c->buf + c->pos + 5;
+		*data = c->buf + cur_off(c) + 5;
 		*len = n;
-		c->pos += 5 + n;
+		c->p += 5 + n;
 		return 0;
 	}
 	if ((rc = straw_cursor_bitstring(c, data, &bits)) != 0)
@@ -553,14 +585,14 @@ straw_cursor_tuple_general(straw_cursor *c, uint32_t *arity)
 		if (p[1] > c->len - pos - 2)
 			return STRAW_ETRUNC; /* each element takes a byte */
 		*arity = p[1];
-		c->pos = pos + 2;
+		c->p = c->buf + pos + 2;
 		return 0;
 	}
 	if (p[0] == ETF_LARGE_TUPLE) {
 		if (c->len - pos < 5 || etf_get32(p + 1) > c->len - pos - 5)
 			return STRAW_ETRUNC;
 		*arity = etf_get32(p + 1);
-		c->pos = pos + 5;
+		c->p = c->buf + pos + 5;
 		return 0;
 	}
 	return strawi_tag_type(p[0]) < 0 ? STRAW_EBADTAG : STRAW_ETYPE;
@@ -587,14 +619,14 @@ straw_cursor_list_general(straw_cursor *c, uint32_t *n)
 	switch (p[0]) {
 	case ETF_NIL:
 		*n = 0;
-		c->pos = pos + 1;
+		c->p = c->buf + pos + 1;
 		return 0;
 	case ETF_LIST:
 		/* n elements and the tail: n + 1 bytes at least. */
 		if (c->len - pos < 6 || etf_get32(p + 1) > c->len - pos - 6)
 			return STRAW_ETRUNC;
 		*n = etf_get32(p + 1); /* not 0: see cur_pos */
-		c->pos = pos + 5;
+		c->p = c->buf + pos + 5;
 		return 0;
 	case ETF_STRING: {
 		uint16_t k;
@@ -602,7 +634,7 @@ straw_cursor_list_general(straw_cursor *c, uint32_t *n)
 		    c->len - pos - 3 < (k = etf_get16(p + 1)))
 			return STRAW_ETRUNC;
 		*n = k;
-		c->pos = pos + 3;
+		c->p = c->buf + pos + 3;
 		c->str_left = k;
 		cur_sync(c);
 		return 0;
@@ -643,7 +675,7 @@ straw_cursor_map(straw_cursor *c, uint32_t *pairs)
 	    etf_get32(c->buf + pos + 1) > (c->len - pos - 5) / 2)
 		return STRAW_ETRUNC;
 	*pairs = etf_get32(c->buf + pos + 1);
-	c->pos = pos + 5;
+	c->p = c->buf + pos + 5;
 	return 0;
 }
 
@@ -706,10 +738,10 @@ straw_cursor_pid(straw_cursor *c, straw_erl_pid *pid)
 	pid->serial = etf_get32(c->buf + p + 4);
 	if (tag == ETF_NEW_PID) {
 		pid->creation = etf_get32(c->buf + p + 8);
-		c->pos = p + 12;
+		c->p = c->buf + p + 12;
 	} else {
 		pid->creation = c->buf[p + 8];
-		c->pos = p + 9;
+		c->p = c->buf + p + 9;
 	}
 	return 0;
 }
@@ -730,17 +762,17 @@ straw_cursor_port(straw_cursor *c, straw_erl_port *port)
 	case ETF_V4_PORT:
 		port->id = etf_get64(c->buf + p);
 		port->creation = etf_get32(c->buf + p + 8);
-		c->pos = p + 12;
+		c->p = c->buf + p + 12;
 		break;
 	case ETF_NEW_PORT:
 		port->id = etf_get32(c->buf + p);
 		port->creation = etf_get32(c->buf + p + 4);
-		c->pos = p + 8;
+		c->p = c->buf + p + 8;
 		break;
 	default:
 		port->id = etf_get32(c->buf + p);
 		port->creation = c->buf[p + 4];
-		c->pos = p + 5;
+		c->p = c->buf + p + 5;
 		break;
 	}
 	return 0;
@@ -764,7 +796,7 @@ straw_cursor_ref(straw_cursor *c, straw_erl_ref *ref)
 		ref->len = 1;
 		ref->id[0] = etf_get32(c->buf + p);
 		ref->creation = c->buf[p + 4];
-		c->pos = p + 5;
+		c->p = c->buf + p + 5;
 		return 0;
 	}
 	ref->len = etf_get16(c->buf + pos + 1);
@@ -779,7 +811,7 @@ straw_cursor_ref(straw_cursor *c, straw_erl_ref *ref)
 	}
 	for (i = 0; i < ref->len; i++)
 		ref->id[i] = etf_get32(c->buf + p + 4 * i);
-	c->pos = p + 4 * ref->len;
+	c->p = c->buf + p + 4 * ref->len;
 	return 0;
 }
 
@@ -801,17 +833,18 @@ straw_cursor_export(straw_cursor *c, char *module, size_t mcap, char *function,
 		                                        : STRAW_ETYPE;
 	/* Read the parts with a copy, so that a failure consumes nothing. */
 	t = *c;
-	t.pos = pos + 1;
+	t.p = t.buf + pos + 1;
 	if ((rc = straw_cursor_atom(&t, module, mcap, NULL)) != 0 ||
 	    (rc = straw_cursor_atom(&t, function, fcap, NULL)) != 0)
 		return rc == STRAW_ETYPE ? STRAW_EBADTERM : rc;
-	if (t.len - t.pos < 1 ||
-	    (t.buf[t.pos] == ETF_SMALL_INTEGER && t.len - t.pos < 2))
+	if (t.len - cur_off(&t) < 1 ||
+	    (t.buf[cur_off(&t)] == ETF_SMALL_INTEGER &&
+	     t.len - cur_off(&t) < 2))
 		return STRAW_ETRUNC;
-	if (t.buf[t.pos] != ETF_SMALL_INTEGER)
+	if (t.buf[cur_off(&t)] != ETF_SMALL_INTEGER)
 		return STRAW_EBADTERM;
-	*arity = t.buf[t.pos + 1];
-	c->pos = t.pos + 2;
+	*arity = t.buf[cur_off(&t) + 1];
+	c->p = c->buf + (cur_off(&t) + 2);
 	return 0;
 }
 
@@ -973,10 +1006,10 @@ straw_cursor_skip(straw_cursor *c)
 		cur_sync(c);
 		return 0;
 	}
-	pos = c->pos;
+	pos = cur_off(c);
 	if ((rc = cur_check(c, &pos)) != 0)
 		return rc;
-	c->pos = pos;
+	c->p = c->buf + pos;
 	return 0;
 }
 
@@ -989,7 +1022,7 @@ straw_cursor_term(straw_cursor *c, const uint8_t **start, size_t *len)
 
 	if (c->str_left) {
 		c->scratch[0] = ETF_SMALL_INTEGER;
-		c->scratch[1] = c->buf[c->pos];
+		c->scratch[1] = c->buf[cur_off(c)];
 		*start = c->scratch;
 		*len = 2;
 		cur_str_next(c);
@@ -1009,6 +1042,6 @@ straw_cursor_term(straw_cursor *c, const uint8_t **start, size_t *len)
 		return rc;
 	*start = start0;
 	*len = (size_t)(c->buf + pos - start0);
-	c->pos = pos;
+	c->p = c->buf + pos;
 	return 0;
 }

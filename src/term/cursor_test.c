@@ -36,7 +36,7 @@ CASE(integers)
 	CHECK_EQ(v, INT32_MIN);
 	open_hex(&c, "836E0800FFFFFFFFFFFFFFFF");
 	CHECK_RC(straw_cursor_int64(&c, &v), STRAW_ERANGE);
-	CHECK_EQ(c.pos, 1); /* nothing consumed */
+	CHECK_EQ(straw_cursor_offset(&c), 1); /* nothing consumed */
 	CHECK_RC(straw_cursor_uint64(&c, &u), 0);
 	CHECK_EQ_U(u, UINT64_MAX);
 	CHECK(straw_cursor_at_end(&c));
@@ -58,7 +58,7 @@ CASE(integers)
 	open_hex(&c, "836400026F6B");
 	CHECK_RC(straw_cursor_int64(&c, &v), STRAW_ETYPE);
 	CHECK_RC(straw_cursor_double(&c, NULL), STRAW_ETYPE);
-	CHECK_EQ(c.pos, 1);
+	CHECK_EQ(straw_cursor_offset(&c), 1);
 }
 
 CASE(bignums)
@@ -300,7 +300,7 @@ CASE(identifiers)
 		open_hex(&c, "83716400056C697374736400036D61706102");
 		CHECK_RC(straw_cursor_export(&c, m, sizeof(m), f, 3, &arity),
 		         STRAW_ERANGE);
-		CHECK_EQ(c.pos, 1);
+		CHECK_EQ(straw_cursor_offset(&c), 1);
 		CHECK_RC(straw_cursor_export(&c, m, sizeof(m), f, sizeof(f),
 		                             &arity),
 		         0);
@@ -572,6 +572,87 @@ CASE(atom_eq)
 	CHECK_RC(straw_cursor_atom_eq(&c, "a", 1), STRAW_EBADTAG);
 }
 
+CASE(tagged)
+{
+	straw_cursor c;
+	const uint8_t *d;
+	size_t dl;
+	uint32_t arity = 99;
+	int64_t v;
+
+	/* {item, 1, <<20 bytes>>}: more than 16 bytes, then the last ones. */
+	open_hex(&c, "83 6803 7704 6974656D 6101 6D00000014 "
+	             "0102030405060708090A0B0C0D0E0F1011121314");
+	CHECK_RC(straw_cursor_tagged(&c, "itex", 4, &arity), 0);
+	CHECK_EQ(arity, 0);
+	CHECK_RC(straw_cursor_tagged(&c, "ite", 3, &arity), 0);
+	CHECK_RC(straw_cursor_tagged(&c, "items", 5, &arity), 0);
+	CHECK_RC(straw_cursor_tagged(&c, "", 0, &arity), 0);
+	CHECK_EQ(straw_cursor_offset(&c), 1); /* nothing consumed */
+	CHECK_RC(straw_cursor_tagged(&c, "item", 4, &arity), 1);
+	CHECK_EQ(arity, 3);
+	CHECK_EQ(straw_cursor_offset(&c), 9);
+	CHECK_RC(straw_cursor_int64(&c, &v), 0);
+	CHECK_EQ(v, 1);
+	CHECK_RC(straw_cursor_binary(&c, &d, &dl), 0);
+	CHECK_EQ(dl, 20);
+	CHECK(straw_cursor_at_end(&c));
+	/* Short terms, within 16 bytes of the end: {a}, {a, b}. */
+	open_hex(&c, "83 6801 770161");
+	CHECK_RC(straw_cursor_tagged(&c, "a", 1, &arity), 1);
+	CHECK_EQ(arity, 1);
+	CHECK(straw_cursor_at_end(&c));
+	open_hex(&c, "83 6802 770161 770162");
+	CHECK_RC(straw_cursor_tagged(&c, "b", 1, &arity), 0);
+	CHECK_RC(straw_cursor_tagged(&c, "a", 1, &arity), 1);
+	CHECK_EQ(arity, 2);
+	CHECK_RC(straw_cursor_atom_eq(&c, "b", 1), 1);
+	CHECK(straw_cursor_at_end(&c));
+	/* The general cases: LARGE_TUPLE_EXT, a Latin-1 ATOM_EXT tag, an
+	 * ATOM_UTF8_EXT tag. */
+	open_hex(&c, "83 6900000002 7704 6974656D 6107");
+	CHECK_RC(straw_cursor_tagged(&c, "item", 4, &arity), 1);
+	CHECK_EQ(arity, 2);
+	CHECK_RC(straw_cursor_int64(&c, &v), 0);
+	CHECK_EQ(v, 7);
+	open_hex(&c, "83 6802 640002 E974 6107");
+	CHECK_RC(straw_cursor_tagged(&c, "\xC3\xA9t", 3, &arity), 1);
+	CHECK_EQ(arity, 2);
+	open_hex(&c, "83 6802 760002 6974 6107");
+	CHECK_RC(straw_cursor_tagged(&c, "it", 2, &arity), 1);
+	/* Not a tagged tuple: nothing consumed, 0. */
+	open_hex(&c, "83 6800");
+	CHECK_RC(straw_cursor_tagged(&c, "a", 1, &arity), 0);
+	CHECK_EQ(straw_cursor_offset(&c), 1);
+	open_hex(&c, "83 6802 6101 6102");
+	CHECK_RC(straw_cursor_tagged(&c, "a", 1, &arity), 0);
+	CHECK_EQ(straw_cursor_offset(&c), 1);
+	open_hex(&c, "83 770161");
+	CHECK_RC(straw_cursor_tagged(&c, "a", 1, &arity), 0);
+	CHECK_RC(straw_cursor_atom_eq(&c, "a", 1), 1);
+	/* Inside a STRING_EXT the elements are integers. */
+	open_hex(&c, "83 6B0002 6162");
+	CHECK_RC(straw_cursor_list(&c, &arity), 0);
+	CHECK_RC(straw_cursor_tagged(&c, "a", 1, &arity), 0);
+	CHECK_RC(straw_cursor_int64(&c, &v), 0);
+	CHECK_EQ(v, 'a');
+	/* Malformed: an arity the bytes cannot hold, a cut atom, a bad tag,
+	 * a bad UTF-8 tag; nothing consumed. */
+	open_raw(&c, "83 6809 7704 6974656D");
+	CHECK_RC(straw_cursor_tagged(&c, "item", 4, &arity), STRAW_ETRUNC);
+	CHECK_EQ(arity, 0);
+	CHECK_EQ(straw_cursor_offset(&c), 1);
+	open_raw(&c, "83 6802 7704 6974");
+	CHECK_RC(straw_cursor_tagged(&c, "item", 4, &arity), STRAW_ETRUNC);
+	open_raw(&c, "83 C8");
+	CHECK_RC(straw_cursor_tagged(&c, "a", 1, &arity), STRAW_EBADTAG);
+	open_raw(&c, "83 6801 C8");
+	CHECK_RC(straw_cursor_tagged(&c, "a", 1, &arity), STRAW_EBADTAG);
+	open_raw(&c, "83 6801 760001 80");
+	CHECK_RC(straw_cursor_tagged(&c, "\x80", 1, &arity), STRAW_EBADATOM);
+	CHECK_EQ(straw_cursor_offset(&c), 1);
+}
+
 CASE(unchecked_identifiers)
 {
 	straw_erl_pid pid;
@@ -738,5 +819,6 @@ CASE(unchecked_prefixes)
 
 CHECK_MAIN(integers, bignums, floats, atoms, binaries, tuples_lists_maps,
            identifiers, unchecked_bytes, unchecked_containers,
-           unchecked_scalars, unchecked_atoms, atom_eq, unchecked_identifiers,
-           unchecked_strings, unchecked_skip, unchecked_prefixes)
+           unchecked_scalars, unchecked_atoms, atom_eq, tagged,
+           unchecked_identifiers, unchecked_strings, unchecked_skip,
+           unchecked_prefixes)

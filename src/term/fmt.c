@@ -416,7 +416,7 @@ match_atom(struct matcher *m, straw_cursor *c)
 	char name[STRAW_ATOM_MAX_BYTES + 1], got[STRAW_ATOM_MAX_BYTES + 1];
 	const char *want;
 	const uint8_t *raw;
-	size_t n, rn, gn, hdr;
+	size_t n, rn, gn, hdr, left;
 	int rc;
 
 	if (t->keyword != TLK_NONE)
@@ -435,23 +435,24 @@ match_atom(struct matcher *m, straw_cursor *c)
 		want = m->p.lx.text + t->start;
 		n = t->end - t->start;
 	}
-	/* UTF-8 atoms compared where they lie (the cursor's position is a
+	/* UTF-8 atoms compared where they lie (the cursor's pointer is a
 	 * public field; the type check above bounds the header). */
-	raw = c->buf + c->pos;
-	if (raw[0] == ETF_SMALL_ATOM_UTF8 && c->len - c->pos >= 2) {
+	raw = c->p;
+	left = c->len - straw_cursor_offset(c);
+	if (raw[0] == ETF_SMALL_ATOM_UTF8 && left >= 2) {
 		hdr = 2;
 		rn = raw[1];
-	} else if (raw[0] == ETF_ATOM_UTF8 && c->len - c->pos >= 3) {
+	} else if (raw[0] == ETF_ATOM_UTF8 && left >= 3) {
 		hdr = 3;
 		rn = etf_get16(raw + 1);
 	} else {
 		hdr = 0;
 		rn = 0;
 	}
-	if (hdr != 0 && c->len - c->pos - hdr >= rn) {
+	if (hdr != 0 && left - hdr >= rn) {
 		if (rn != n || memcmp(raw + hdr, want, n) != 0)
 			m->failed = 1;
-		c->pos += hdr + rn;
+		c->p += hdr + rn;
 		return 0;
 	}
 	if ((rc = straw_cursor_term(c, &raw, &rn)) != 0)
