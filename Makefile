@@ -3,7 +3,9 @@
 #   make            release build of everything (build/release)
 #   make demo       install what is missing, build, run the demo
 #   make test       install what is missing, build with ASan+UBSan (clang,
-#                   libFuzzer), run every test and each fuzz target
+#                   libFuzzer), run every test and each fuzz target; the
+#                   tsan_threads test also builds the multi-thread tests with
+#                   TSan in build/test/tsan and runs them there
 #   make bench      run every benchmark suite (SUITE=name for one, QUICK=1)
 #   make fuzz       run each fuzz target longer (FUZZ_SECONDS, default 300)
 #   make format     apply .clang-format to every C file

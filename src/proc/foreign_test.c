@@ -1,8 +1,11 @@
 /*
  * Foreign threads: attach, send and receive with timeouts, the mail fd,
  * exit signals and monitors reaching an attached thread, the container
- * stopping under attached threads, and many threads sending to one process
- * at once (run this one under ThreadSanitizer too: -DSTRAW_SANITIZE=thread).
+ * stopping under attached threads, many threads sending to one process at
+ * once, and threads sending to each other and to one process at once.  The
+ * tsan_threads test also runs this file under ThreadSanitizer.
+ * STRAW_TEST_FOREIGN_MSGS scales the messages per sender (default 20000;
+ * a quarter of that per thread and receiver in the mesh).
  */
 #include <poll.h>
 #include <pthread.h>
@@ -407,6 +410,224 @@ CASE(foreign_senders_contention)
 	CHECK_PROCS_OK();
 }
 
+/* ---- foreign threads sending to each other ------------------------------ */
+
+/*
+ * Each mesh thread sends {s<k>, Seq} to every other mesh thread - one
+ * message, its buffer shared by all receivers, which release it on their
+ * own threads - and to the collector, then {end, k} to the other threads;
+ * meanwhile it takes what the others send it, checking each sender's order
+ * and count.  Even threads take mail with straw_receive, odd ones wait on
+ * the mail fd, which is readable only while mail waits.
+ */
+struct mesh {
+	straw_container *c;      /* where */
+	straw_pid col;           /* the collector */
+	straw_pid pids[SENDERS]; /* the threads' processes */
+	pthread_barrier_t ready; /* every thread attached */
+	long n;                  /* messages per sender and receiver */
+};
+
+struct mesh_thread {
+	struct mesh *mesh;     /* shared */
+	int k;                 /* which */
+	int line;              /* first failed check, or 0 */
+	long long a, b;        /* its two values */
+	int64_t next[SENDERS]; /* next sequence number expected per sender */
+	int ended[SENDERS];    /* {end, j} seen */
+	int ends;              /* how many */
+	long early;            /* messages taken while still sending */
+};
+
+#define MCHECK_EQ(t, x, y)                                          \
+	do {                                                        \
+		long long x_ = (long long)(x), y_ = (long long)(y); \
+		if (x_ != y_ && (t)->line == 0) {                   \
+			(t)->line = __LINE__;                       \
+			(t)->a = x_;                                \
+			(t)->b = y_;                                \
+		}                                                   \
+	} while (0)
+
+static long
+mesh_count(void)
+{
+	return per_sender() / 4;
+}
+
+/* Checks one received message against the senders' order. */
+static void
+mesh_take(struct mesh_thread *t, straw_msg *m)
+{
+	int64_t v = -1;
+	int j, matched = 0;
+
+	if (pt_get_tag_int(m, "end", &v)) {
+		MCHECK_EQ(t, v >= 0 && v < SENDERS && v != t->k, 1);
+		if (v >= 0 && v < SENDERS) {
+			MCHECK_EQ(t, t->ended[v], 0);
+			MCHECK_EQ(t, t->next[v], t->mesh->n);
+			t->ended[v] = 1;
+		}
+		t->ends++;
+		matched = 1;
+	}
+	for (j = 0; j < SENDERS && !matched; j++) {
+		char tag[8];
+		snprintf(tag, sizeof(tag), "s%d", j);
+		if (pt_get_tag_int(m, tag, &v)) {
+			MCHECK_EQ(t, j != t->k && !t->ended[j], 1);
+			MCHECK_EQ(t, v, t->next[j]);
+			t->next[j] = v + 1;
+			matched = 1;
+		}
+	}
+	MCHECK_EQ(t, matched, 1);
+	straw_msg_unref(m);
+}
+
+/* Takes the mail that waits now, without blocking. */
+static void
+mesh_drain(struct mesh_thread *t)
+{
+	straw_msg *m;
+
+	if (t->k % 2 == 0) {
+		while (straw_receive(&m, 0) == 0) {
+			mesh_take(t, m);
+			t->early++;
+		}
+		return;
+	}
+	while (fd_readable(straw_mail_fd(), 0)) {
+		int rc = straw_receive(&m, 0);
+		MCHECK_EQ(t, rc, 0); /* only this thread takes its mail */
+		if (rc != 0)
+			return;
+		mesh_take(t, m);
+		t->early++;
+	}
+}
+
+/* Waits up to 30 s for one message; 0 if none came. */
+static int
+mesh_wait(struct mesh_thread *t)
+{
+	straw_msg *m;
+	int rc;
+
+	if (t->k % 2 == 0) {
+		rc = straw_receive(&m, 30000);
+	} else {
+		if (!fd_readable(straw_mail_fd(), 30000))
+			return 0;
+		rc = straw_receive(&m, 0);
+	}
+	MCHECK_EQ(t, rc, 0);
+	if (rc != 0)
+		return 0;
+	mesh_take(t, m);
+	return 1;
+}
+
+static void *
+mesh_thread_main(void *arg)
+{
+	struct mesh_thread *t = arg;
+	struct mesh *mh = t->mesh;
+	char tag[8];
+	straw_pid me = {0, 0, 0};
+	straw_msg *m;
+	long i;
+	int j, attached;
+
+	snprintf(tag, sizeof(tag), "s%d", t->k);
+	attached = straw_attach(mh->c, &me) == 0;
+	MCHECK_EQ(t, attached, 1);
+	mh->pids[t->k] = me;
+	pthread_barrier_wait(&mh->ready); /* also when attach failed */
+	if (!attached)
+		return NULL;
+	for (i = 0; i < mh->n; i++) {
+		m = pt_tag_int(tag, i);
+		for (j = 0; j < SENDERS; j++)
+			if (j != t->k)
+				MCHECK_EQ(t, straw_send(mh->pids[j], m), 0);
+		MCHECK_EQ(t, straw_send_take(mh->col, m), 0);
+		if (i % 64 == 63)
+			mesh_drain(t);
+	}
+	for (j = 0; j < SENDERS; j++)
+		if (j != t->k)
+			MCHECK_EQ(t,
+			          straw_send_take(mh->pids[j],
+			                          pt_tag_int("end", t->k)),
+			          0);
+	while (t->ends < SENDERS - 1 && t->line == 0 && mesh_wait(t))
+		;
+	MCHECK_EQ(t, t->ends, SENDERS - 1);
+	/* Each sender's end came after all it sent: nothing more is due. */
+	MCHECK_EQ(t, straw_receive(&m, 0), STRAW_ETIMEOUT);
+	MCHECK_EQ(t, straw_mailbox_len(), 0);
+	MCHECK_EQ(t, fd_readable(straw_mail_fd(), 0), 0);
+	MCHECK_EQ(t, straw_detach(), 0);
+	return NULL;
+}
+
+CASE(foreign_threads_mesh)
+{
+	straw_container *c = start(collector, NULL);
+	struct mesh mh;
+	struct mesh_thread t[SENDERS];
+	pthread_t th[SENDERS];
+	straw_pid me;
+	straw_msg *m;
+	int64_t total = -1;
+	long early = 0;
+	int k, j;
+
+	CHECK(c != NULL);
+	memset(&mh, 0, sizeof(mh));
+	mh.c = c;
+	mh.n = mesh_count();
+	CHECK_OK(straw_attach(c, &me));
+	while (straw_whereis("collector", &mh.col) != 0)
+		sched_yield(); /* it registers when it first runs */
+	CHECK_EQ(pthread_barrier_init(&mh.ready, NULL, SENDERS), 0);
+	memset(t, 0, sizeof(t));
+	for (k = 0; k < SENDERS; k++) {
+		t[k].mesh = &mh;
+		t[k].k = k;
+		CHECK_OK(
+		        -pthread_create(&th[k], NULL, mesh_thread_main, &t[k]));
+	}
+	for (k = 0; k < SENDERS; k++)
+		pthread_join(th[k], NULL);
+	for (k = 0; k < SENDERS; k++) {
+		if (t[k].line != 0)
+			fprintf(stderr, "thread %d: line %d: %lld != %lld\n", k,
+			        t[k].line, t[k].a, t[k].b);
+		CHECK_EQ(t[k].line, 0);
+		for (j = 0; j < SENDERS; j++)
+			CHECK_EQ(t[k].next[j], j == k ? 0 : mh.n);
+		early += t[k].early;
+	}
+	fprintf(stderr,
+	        "  %ld messages between threads, %ld taken while "
+	        "their receiver was still sending\n",
+	        (long)SENDERS * (SENDERS - 1) * mh.n, early);
+	pthread_barrier_destroy(&mh.ready);
+	/* the threads detached: all they sent was delivered before */
+	CHECK_OK(straw_send_take(mh.col, pt_tag_pid("report", me)));
+	CHECK_OK(straw_receive(&m, 30000));
+	CHECK(pt_get_tag_int(m, "total", &total));
+	CHECK_EQ(total, SENDERS * mh.n);
+	straw_msg_unref(m);
+	CHECK_OK(straw_detach());
+	CHECK_EQ(straw_container_wait(c), 0);
+	CHECK_PROCS_OK();
+}
+
 CHECK_MAIN(attach_send_receive, foreign_links_and_monitors,
            stop_with_attached_thread, deliver_from_router_thread,
-           foreign_senders_contention)
+           foreign_senders_contention, foreign_threads_mesh)

@@ -1,5 +1,5 @@
 /* src/sched/remote_test.c - wakes, posts and stop from other threads,
- * under contention.  Also built with ThreadSanitizer (STRAW_SANITIZE=thread).
+ * under contention.  The tsan_threads test also runs it under ThreadSanitizer.
  * STRAW_TEST_REMOTE_N scales the messages per thread. */
 #include <pthread.h>
 #include <sched.h>
