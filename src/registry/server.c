@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -603,6 +604,40 @@ fail:
 	return rc;
 }
 
+/*
+ * The process of container ct exited (its pidfd says so).  The kernel hung
+ * its socket up before reporting the exit, unless another process shares
+ * it: then the requests it sent last (a tube_close, say) are served first
+ * and the connection is closed with the container, so that once
+ * /containers/<id> is gone strawd holds nothing of it any more.
+ */
+static void
+cont_exited(struct reg_server *s, struct reg_container *ct)
+{
+	struct reg_conn *c = reg_conn_find(s, ct->conn);
+	struct pollfd p;
+	int turns;
+
+	if (c == NULL || c->dead || c->container != ct->id) {
+		reg_cont_gone(s, ct);
+		return;
+	}
+	p.fd = c->fd;
+	p.events = POLLIN;
+	p.revents = 0;
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP)) {
+		reg_cont_gone(s, ct); /* its socket lives on elsewhere */
+		return;
+	}
+	/* Bounded: the socket's receive queue is. */
+	for (turns = 0;
+	     turns < 1024 && !c->dead && !c->paused && !c->close_after_flush;
+	     turns++)
+		conn_read(s, c);
+	if (!c->dead)
+		reg_conn_close(s, c, "process exited");
+}
+
 int
 reg_server_run(struct reg_server *s)
 {
@@ -629,8 +664,8 @@ reg_server_run(struct reg_server *s)
 				break;
 			case REG_SRC_PIDFD:
 				if (!((struct reg_container *)k)->dead)
-					reg_cont_gone(
-					        s, (struct reg_container *)k);
+					cont_exited(s,
+					            (struct reg_container *)k);
 				break;
 			case REG_SRC_CONN:
 				c = (struct reg_conn *)k;
