@@ -379,6 +379,10 @@ conn_read(struct reg_server *s, struct reg_conn *c)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
+			/* The peer closed with replies unread: reported once,
+			 * before what it sent, which is still served. */
+			if (errno == ECONNRESET)
+				continue;
 			reg_conn_close(s, c, strerror(errno));
 			return;
 		}
@@ -405,6 +409,25 @@ conn_read(struct reg_server *s, struct reg_conn *c)
 	}
 }
 
+/*
+ * c's peer is gone (it hung up, or a send to it failed): serves what it
+ * sent before it went, then closes c.  So a client's last requests (a
+ * tube_close, pipelined writes) count, and a container leaves the registry
+ * only after them.  Bounded: the socket's receive queue is.
+ */
+static void
+conn_last_words(struct reg_server *s, struct reg_conn *c, const char *why)
+{
+	int turns;
+
+	c->paused = 0; /* its replies go nowhere: read on */
+	for (turns = 0; turns < 1024 && !c->dead && !c->close_after_flush;
+	     turns++)
+		conn_read(s, c);
+	if (!c->dead)
+		reg_conn_close(s, c, why);
+}
+
 static void
 flush_dirty(struct reg_server *s)
 {
@@ -421,7 +444,9 @@ flush_dirty(struct reg_server *s)
 			continue;
 		}
 		rc = conn_flush(s, c);
-		if (rc == -ENOBUFS)
+		if (rc == -EPIPE || rc == -ECONNRESET)
+			conn_last_words(s, c, strerror(-rc));
+		else if (rc == -ENOBUFS)
 			reg_conn_close(s, c,
 			               "not reading its messages "
 			               "(output queue full)");
@@ -616,7 +641,6 @@ cont_exited(struct reg_server *s, struct reg_container *ct)
 {
 	struct reg_conn *c = reg_conn_find(s, ct->conn);
 	struct pollfd p;
-	int turns;
 
 	if (c == NULL || c->dead || c->container != ct->id) {
 		reg_cont_gone(s, ct);
@@ -629,13 +653,7 @@ cont_exited(struct reg_server *s, struct reg_container *ct)
 		reg_cont_gone(s, ct); /* its socket lives on elsewhere */
 		return;
 	}
-	/* Bounded: the socket's receive queue is. */
-	for (turns = 0;
-	     turns < 1024 && !c->dead && !c->paused && !c->close_after_flush;
-	     turns++)
-		conn_read(s, c);
-	if (!c->dead)
-		reg_conn_close(s, c, "process exited");
+	conn_last_words(s, c, "process exited");
 }
 
 int
@@ -676,8 +694,9 @@ reg_server_run(struct reg_server *s)
 				if ((evs[i].events & (EPOLLHUP | EPOLLERR)) &&
 				    c->paused) {
 					/* Gone while we were not reading it:
-					 * its backed-up output goes nowhere. */
-					reg_conn_close(s, c, "hang-up");
+					 * its backed-up output goes nowhere;
+					 * what it sent is still served. */
+					conn_last_words(s, c, "hang-up");
 					break;
 				}
 				if (evs[i].events &
