@@ -56,8 +56,7 @@ announce_one(straw_reg *r, const struct announce *a)
 	straw_free(body);
 	if (rc < 0 && rc != -EPIPE)
 		strawi_log(STRAWI_LOG_WARN,
-		           "tube %u-%u-%u: cannot announce "
-		           "it again: %s",
+		           "tube %u-%u-%u: cannot announce it again: %s",
 		           a->opener, a->acceptor, a->tid, straw_strerror(rc));
 }
 
