@@ -6,10 +6,13 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <straw/registry.h>
 #include <straw/straw.h>
@@ -72,30 +75,23 @@ static void
 stop_strawd(straw_reg *r)
 {
 	straw_reg_status st;
-	char proc[64];
-	int i;
+	struct pollfd p;
+	int fd;
 
 	CHECK_OK(straw_reg_status_get(r, &st));
 	straw_reg_close(r);
 	CHECK(st.pid > 1);
+	/* Not our child: its pidfd turns readable when it exits. */
+	fd = (int)syscall(SYS_pidfd_open, (pid_t)st.pid, 0);
+	CHECK(fd >= 0);
 	CHECK_OK(kill((pid_t)st.pid, SIGTERM));
-	snprintf(proc, sizeof(proc), "/proc/%u/stat", st.pid);
-	for (i = 0; i < 5000; i++) {
-		char buf[512] = "";
-		FILE *f = fopen(proc, "r");
-		const char *rp;
-		if (f == NULL)
-			return; /* gone */
-		if (fgets(buf, sizeof(buf), f) == NULL)
-			buf[0] = '\0';
-		fclose(f);
-		rp = strrchr(buf, ')');
-		if (rp != NULL && (rp[2] == 'Z' || rp[2] == 'X'))
-			return; /* exited; its parent reaps it */
-		usleep(1000);   /* polling another process's exit */
+	p = (struct pollfd){fd, POLLIN, 0};
+	if (poll(&p, 1, 5000) != 1) {
+		kill((pid_t)st.pid, SIGKILL);
+		close(fd);
+		CHECK(!"strawd did not stop on SIGTERM");
 	}
-	kill((pid_t)st.pid, SIGKILL);
-	CHECK(!"strawd did not stop on SIGTERM");
+	close(fd);
 }
 
 CASE(container_joins_strawd)
@@ -240,4 +236,110 @@ CASE(sigterm_exit_status)
 	CHECK_EQ(WEXITSTATUS(status), 143);
 }
 
-CHECK_MAIN(container_joins_strawd, no_strawd_autostart_off, sigterm_exit_status)
+/* Runs `straw status` with dir as STRAW_DIR; returns its exit status and
+ * its output (stdout and stderr) in out. */
+static int
+run_status(char *out, size_t cap)
+{
+	char cmd[600];
+	size_t got;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "%s/cli/straw status 2>&1",
+	         getenv("STRAW_TEST_BUILD"));
+	f = popen(cmd, "r");
+	if (f == NULL)
+		return -1;
+	got = fread(out, 1, cap - 1, f);
+	out[got] = '\0';
+	return pclose(f);
+}
+
+/* The container of autostarted_strawd_stays: leaves a note in the
+ * registry and tells the test its id. */
+static void
+leave_note(void *arg)
+{
+	int fd = *(int *)arg;
+	uint32_t id = straw_container_id(straw_container_self());
+	straw_reg *r;
+
+	if (straw_reg_connect(&r, NULL, STRAW_REG_NO_AUTOSTART) < 0 ||
+	    straw_reg_write(r, "/note", "was here", 8) < 0)
+		straw_exit_self_atom("no_note");
+	straw_reg_close(r);
+	if (write(fd, &id, sizeof(id)) != (ssize_t)sizeof(id))
+		straw_exit_self_atom("pipe");
+}
+
+/*
+ * A container that starts strawd (autostart) and exits leaves strawd
+ * running, with what it knew: the note, the container id given out.
+ * `straw status` reports on strawd and never starts one.
+ */
+CASE(autostarted_strawd_stays)
+{
+	char d[] = "/tmp/straw-proc-auto-XXXXXX", out[2048], want[64];
+	char lock[128], *v = NULL;
+	straw_reg_status st;
+	straw_reg *r;
+	uint32_t id = 0;
+	size_t vl = 0;
+	int p[2], status, spid = 0;
+	pid_t pid;
+	FILE *f;
+
+	CHECK(getenv("STRAW_TEST_BUILD") != NULL);
+	CHECK(mkdtemp(d) != NULL);
+	setenv("STRAW_DIR", d, 1);
+	unsetenv("STRAW_AUTOSTART"); /* autostart on */
+	status = run_status(out, sizeof(out));
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 1);
+	CHECK(strstr(out, "strawd is not running") != NULL);
+	snprintf(lock, sizeof(lock), "%s/strawd.sock", d);
+	CHECK_RC(access(lock, F_OK) == 0 ? 0 : -errno, -ENOENT);
+
+	CHECK_OK(pipe2(p, O_CLOEXEC));
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		straw_container_opts o = {STRAW_CONTAINER_NO_SIGNALS, 0, 0};
+		close(p[0]);
+		_exit(straw_container_run("starter", leave_note, &p[1], &o));
+	}
+	close(p[1]);
+	CHECK_EQ(read(p[0], &id, sizeof(id)), (ssize_t)sizeof(id));
+	close(p[0]);
+	status = check_wait_child(pid, 10000);
+	CHECK(status != -1 && WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK(id != 0);
+
+	/* The strawd it started (the lock names it) serves on. */
+	snprintf(lock, sizeof(lock), "%s/strawd.lock", d);
+	f = fopen(lock, "r");
+	CHECK(f != NULL);
+	if (fscanf(f, "%d", &spid) != 1)
+		spid = 0;
+	fclose(f);
+	CHECK(spid > 1);
+	CHECK_OK(straw_reg_connect(&r, d, STRAW_REG_NO_AUTOSTART));
+	CHECK_OK(straw_reg_status_get(r, &st));
+	CHECK_EQ(st.pid, (uint32_t)spid);
+	CHECK_EQ(st.containers, 0); /* the container left */
+	CHECK_EQ(st.next_id, id + 1);
+	CHECK_OK(straw_reg_read(r, "/note", &v, &vl));
+	CHECK_MEM(v, vl, "was here", 8);
+	straw_free(v);
+	status = run_status(out, sizeof(out));
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	snprintf(want, sizeof(want), "pid          %d\n", spid);
+	CHECK(strstr(out, want) != NULL);
+	stop_strawd(r);
+	remove_dir(d);
+}
+
+CHECK_MAIN(container_joins_strawd, no_strawd_autostart_off, sigterm_exit_status,
+           autostarted_strawd_stays)

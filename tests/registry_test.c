@@ -92,6 +92,35 @@ role_writer(void)
 	return rc == 0 ? 0 : 4;
 }
 
+/* Last words: joins as NAME, prints its id, and after a line on stdin
+ * pipelines LW_WRITES writes of 32 KiB (one packet each) to /lw/<i> and
+ * exits at once, without waiting for their acknowledgements. */
+#define LW_WRITES 10
+static int
+role_lastwords(void)
+{
+	static char val[32768];
+	char path[32], line[16];
+	straw_reg *r;
+	uint32_t id;
+	int i;
+
+	if (straw_reg_connect(&r, NULL, 0) < 0 ||
+	    straw_reg_join(r, getenv("REGTEST_NAME"), &id) < 0)
+		return 2;
+	printf("%u\n", id);
+	fflush(stdout);
+	if (tu_read_line(0, line, sizeof(line), 20000) < 0)
+		return 3;
+	memset(val, 'x', sizeof(val));
+	for (i = 0; i < LW_WRITES; i++) {
+		snprintf(path, sizeof(path), "/lw/%d", i);
+		if (straw_reg_write_async(r, path, val, sizeof(val)) < 0)
+			_exit(4);
+	}
+	_exit(0);
+}
+
 __attribute__((constructor)) static void
 run_role(void)
 {
@@ -104,6 +133,8 @@ run_role(void)
 		exit(role_container());
 	if (strcmp(role, "writer") == 0)
 		exit(role_writer());
+	if (strcmp(role, "lastwords") == 0)
+		exit(role_lastwords());
 	exit(99);
 }
 
@@ -520,6 +551,52 @@ CASE(container_kill9)
 		straw_reg_close(c);
 	}
 	finish(&h);
+	straw_reg_close(r);
+	CHECK_EQ(tu_stop_strawd(pid), 0);
+	tu_cleanup();
+}
+
+/*
+ * A container's last requests are served before strawd reports it gone:
+ * strawd is stopped (SIGSTOP) while the container sends more packets than
+ * strawd reads in one turn and exits, then continued; a watcher must see
+ * every write before /containers/<id> goes.
+ */
+CASE(container_exit_last_words_first)
+{
+	straw_reg *r;
+	struct helper h;
+	straw_reg_event ev;
+	char line[32], path[64];
+	uint32_t w1, w2, id;
+	int seen = 0, gone = 0, rc, code;
+	pid_t pid;
+
+	tu_setup();
+	pid = tu_start_strawd();
+	CHECK(pid > 0);
+	h = spawn("lastwords", "lw", 0);
+	CHECK(tu_read_line(h.out, line, sizeof(line), 10000) > 0);
+	id = (uint32_t)atoi(line);
+	CHECK_OK(straw_reg_connect(&r, NULL, 0));
+	CHECK_OK(straw_reg_watch(r, "/lw", &w1));
+	snprintf(path, sizeof(path), "/containers/%u", id);
+	CHECK_OK(straw_reg_watch(r, path, &w2));
+	CHECK_OK(kill(pid, SIGSTOP));
+	rc = write(h.in, "go\n", 3) == 3 ? 0 : -1;
+	code = finish(&h); /* it exited with its packets in strawd's queue */
+	CHECK_OK(kill(pid, SIGCONT));
+	CHECK_OK(rc);
+	CHECK_EQ(code, 0);
+	while (!gone && straw_reg_next_event(r, &ev, 10000) == 0) {
+		int i;
+		if (strcmp(ev.path, path) == 0)
+			gone = 1;
+		else if (sscanf(ev.path, "/lw/%d", &i) == 1)
+			seen++;
+	}
+	CHECK(gone);
+	CHECK_EQ(seen, LW_WRITES);
 	straw_reg_close(r);
 	CHECK_EQ(tu_stop_strawd(pid), 0);
 	tu_cleanup();
@@ -1479,7 +1556,7 @@ CASE(extension_api)
 }
 
 CHECK_MAIN(lock_and_lifecycle, tree_operations, registration_and_conflicts,
-           container_kill9, strawd_kill9_recovery, strawd_kill9_autostart,
-           autostart_connect, permission_nobody, watch_order_concurrent, quotas,
-           hostile_frames, stalled_client_hangs_up, socket_activation, cli_ps,
-           extension_api)
+           container_kill9, container_exit_last_words_first,
+           strawd_kill9_recovery, strawd_kill9_autostart, autostart_connect,
+           permission_nobody, watch_order_concurrent, quotas, hostile_frames,
+           stalled_client_hangs_up, socket_activation, cli_ps, extension_api)

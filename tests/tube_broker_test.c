@@ -1,41 +1,65 @@
 /*
  * Tubes brokered by a real strawd: open and accept in either order, open
  * timeout and refusals, another uid refused unless allowed, state and
- * counters under /tubes, SIGKILL of the peer, nothing left behind.
+ * counters under /tubes, SIGKILL of the peer, nothing left behind, the
+ * /tubes entries back after strawd was killed and restarted, and hostile
+ * tube_adopt requests.
  *
  * Each case starts its own strawd (the one built beside this test, found
  * through $STRAW_TEST_BUILD) in a fresh directory and stops it at the end.
+ * Every wait is on an event (a registry watch, a pipe, a pidfd, a child's
+ * exit) with a deadline; none sleeps.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <straw/alloc.h>
 #include <straw/registry.h>
+#include <straw/term.h>
 #include <straw/tube.h>
 
 #include "base/clock.h"
+#include "registry/client.h"
 #include "testing/check.h"
+#include "tube/tube_impl.h"
 
 static char dir[64];
 static pid_t strawd_pid;
 static int ctl[2], ctl2[2]; /* child -> parent, parent -> child */
+
+/* Waits up to timeout_ms for a process that is not our child to exit (its
+ * pidfd turns readable).  0, or -ETIMEDOUT. */
+static int
+wait_gone(pid_t pid, int timeout_ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0), rc;
+	struct pollfd p;
+
+	if (fd < 0)
+		return errno == ESRCH ? 0 : -errno;
+	p = (struct pollfd){fd, POLLIN, 0};
+	rc = poll(&p, 1, timeout_ms);
+	close(fd);
+	return rc == 1 ? 0 : -ETIMEDOUT;
+}
 
 /* Stops the strawd a case started, even when the case failed. */
 static void
 strawd_kill(void)
 {
 	char cmd[128];
-	int i;
 
 	if (strawd_pid > 0) {
 		kill(strawd_pid, SIGTERM);
 		/* Not our child: wait for it to go. */
-		for (i = 0; i < 5000 && kill(strawd_pid, 0) == 0; i++)
-			usleep(1000);
+		if (wait_gone(strawd_pid, 5000) < 0)
+			kill(strawd_pid, SIGKILL);
 		strawd_pid = 0;
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 		if (system(cmd) != 0)
@@ -43,38 +67,51 @@ strawd_kill(void)
 	}
 }
 
+/* Runs `strawd --daemon --dir dir` and sets strawd_pid.  The pid comes
+ * from the lock file, not from a connection: strawd is left with no
+ * connection of ours to close in its own time. */
 static void
-strawd_start(void)
+strawd_launch(void)
 {
-	static int registered;
 	const char *build = getenv("STRAW_TEST_BUILD");
-	char bin[512];
-	straw_reg *r;
-	straw_reg_status st;
+	char bin[512], lock[128];
+	FILE *f;
 	pid_t pid;
-	int s;
+	int s, got = 0;
 
-	strawd_kill(); /* left over by a failed case */
-	if (!registered++)
-		atexit(strawd_kill);
 	CHECK(build != NULL);
 	snprintf(bin, sizeof(bin), "%s/daemon/strawd", build);
-	snprintf(dir, sizeof(dir), "/tmp/straw-tube-test-XXXXXX");
-	CHECK(mkdtemp(dir) != NULL);
-	CHECK_OK(chmod(dir, 0755)); /* the uid test's child must connect */
 	pid = fork();
 	if (pid == 0) {
 		execl(bin, "strawd", "--daemon", "--dir", dir, (char *)NULL);
 		_exit(127);
 	}
-	/* --daemon returns once strawd serves. */
+	/* --daemon returns once strawd serves (its pid is in the lock). */
 	s = check_wait_child(pid, 10000);
 	CHECK(WIFEXITED(s));
 	CHECK_EQ(WEXITSTATUS(s), 0);
-	CHECK_OK(straw_reg_connect(&r, dir, STRAW_REG_NO_AUTOSTART));
-	CHECK_OK(straw_reg_status_get(r, &st));
-	strawd_pid = (pid_t)st.pid;
-	straw_reg_close(r);
+	snprintf(lock, sizeof(lock), "%s/strawd.lock", dir);
+	f = fopen(lock, "r");
+	CHECK(f != NULL);
+	if (fscanf(f, "%d", &got) != 1)
+		got = 0;
+	fclose(f);
+	CHECK(got > 1);
+	strawd_pid = (pid_t)got;
+}
+
+static void
+strawd_start(void)
+{
+	static int registered;
+
+	strawd_kill(); /* left over by a failed case */
+	if (!registered++)
+		atexit(strawd_kill);
+	snprintf(dir, sizeof(dir), "/tmp/straw-tube-test-XXXXXX");
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK_OK(chmod(dir, 0755)); /* the uid test's child must connect */
+	strawd_launch();
 	CHECK_OK(pipe2(ctl, O_CLOEXEC));
 	CHECK_OK(pipe2(ctl2, O_CLOEXEC));
 }
@@ -142,49 +179,66 @@ strawd_fds(void)
 	return n;
 }
 
-/* Waits (at most 5 s) until strawd holds n fds; returns how many it
- * holds.  strawd closes a connection's fds in its own time. */
+/* 1 if path exists, 0 if not, -1 on another error. */
 static int
-strawd_fds_settle(int n)
+present(straw_reg *r, const char *path)
 {
-	int64_t end = strawi_now_ns() + 5000000000;
-	int got;
+	char *v;
+	size_t len;
+	int rc = straw_reg_read(r, path, &v, &len);
 
-	if (n < 0) {
-		/* strawd answered our join, so it holds our connection
-		 * and pidfd; the status connection of strawd_start may
-		 * still be closing: wait until it has. */
-		int prev = -2;
-		while ((got = strawd_fds()) != prev && strawi_now_ns() < end) {
-			prev = got;
-			usleep(20000);
-		}
-		return got;
-	}
-
-	while ((got = strawd_fds()) != n && strawi_now_ns() < end)
-		sched_yield();
-	return got;
+	if (rc == 0)
+		straw_free(v);
+	return rc == 0 ? 1 : rc == -ENOENT ? 0 : -1;
 }
 
-/* Waits (at most 5 s) until container id has left the registry. */
+/*
+ * Waits (at most 10 s) until each of the n paths exists (want 1) or none
+ * does (want 0), woken by a watch on `watch` (an ancestor of them all): the
+ * paths are read again after each event.  Returns 1 once they do.
+ */
+static int
+wait_paths(straw_reg *r, const char *watch, const char *const *paths, int n,
+           int want)
+{
+	int64_t end = strawi_deadline_ms(10000);
+	straw_reg_event ev;
+	uint32_t wid;
+	int i, ok = 0;
+
+	if (straw_reg_watch(r, watch, &wid) < 0)
+		return 0;
+	for (;;) {
+		/* Read after the watch is set: no change is missed. */
+		for (i = 0; i < n && present(r, paths[i]) == want; i++)
+			;
+		if (i == n) {
+			ok = 1;
+			break;
+		}
+		if (straw_reg_next_event(
+		            r, &ev, (int)((end - strawi_now_ns()) / 1000000)) <
+		    0)
+			break;
+	}
+	straw_reg_unwatch(r, wid);
+	return ok;
+}
+
+/*
+ * Waits until container id has left the registry.  strawd removes
+ * /containers/<id> only once it has closed the container's connection and
+ * pidfd (docs/registry-protocol.md), so strawd's descriptors can be counted
+ * exactly as soon as this returns.
+ */
 static int
 container_gone(straw_reg *r, uint32_t id)
 {
-	int64_t end = strawi_now_ns() + 5000000000;
-	char path[64], *v;
-	size_t len;
+	char path[64];
+	const char *paths[1] = {path};
 
-	snprintf(path, sizeof(path), "/containers/%u/name", id);
-	while (strawi_now_ns() < end) {
-		int rc = straw_reg_read(r, path, &v, &len);
-		if (rc == -ENOENT)
-			return 1;
-		if (rc == 0)
-			straw_free(v);
-		sched_yield();
-	}
-	return 0;
+	snprintf(path, sizeof(path), "/containers/%u", id);
+	return wait_paths(r, path, paths, 1, 0);
 }
 
 /* Entries of /dev/shm that look like straw's (there must be none: tube
@@ -202,6 +256,33 @@ shm_files(void)
 		n += strstr(e->d_name, "straw") != NULL;
 	closedir(d);
 	return n;
+}
+
+/* Runs `straw tubes` and checks that it lists tube `name` (open,
+ * reliable) with side `side` and a counter equal to `count`. */
+static void
+straw_tubes_lists(const char *name, uint32_t side, const char *count)
+{
+	char cmd[700], out[4096], want[160];
+	size_t got;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "%s/cli/straw tubes --interval 50 --dir %s",
+	         getenv("STRAW_TEST_BUILD"), dir);
+	f = popen(cmd, "r");
+	CHECK(f != NULL);
+	got = fread(out, 1, sizeof(out) - 1, f);
+	out[got] = '\0';
+	CHECK_EQ(pclose(f), 0);
+	fprintf(stderr, "%s", out);
+	CHECK(strstr(out, name) != NULL);
+	CHECK(strstr(out, " open ") != NULL);
+	CHECK(strstr(out, "reliable") != NULL);
+	snprintf(want, sizeof(want), " %u ", side);
+	CHECK(strstr(out, want) != NULL);
+	snprintf(want, sizeof(want), " %s ", count);
+	CHECK(strstr(out, want) != NULL);
+	CHECK(strstr(out, "SENT/s") != NULL);
 }
 
 static int
@@ -280,7 +361,10 @@ open_accept(int open_first)
 		child_accept(open_first);
 	r = join("A", &a);
 	CHECK(r != NULL);
-	fds0 = strawd_fds_settle(-1); /* only this client so far */
+	/* strawd answered the join: it holds this client's connection and
+	 * pidfd, and nothing else of ours. */
+	fds0 = strawd_fds();
+	CHECK(fds0 > 0);
 	say(ctl2[1], 'g');
 	CHECK_EQ(wait_byte(ctl[0]), 'j');
 	if (open_first) {
@@ -339,31 +423,6 @@ open_accept(int open_first)
 	CHECK_STR(v, "100");
 	straw_free(v);
 
-	/* `straw tubes` lists it with its counters. */
-	{
-		char cmd[700], out[4096], want[160];
-		size_t got;
-		FILE *f;
-		snprintf(cmd, sizeof(cmd),
-		         "%s/cli/straw tubes --interval 50 "
-		         "--dir %s",
-		         getenv("STRAW_TEST_BUILD"), dir);
-		f = popen(cmd, "r");
-		CHECK(f != NULL);
-		got = fread(out, 1, sizeof(out) - 1, f);
-		out[got] = '\0';
-		CHECK_EQ(pclose(f), 0);
-		fprintf(stderr, "%s", out);
-		snprintf(want, sizeof(want), "%u-%u-42", a, info.peer);
-		CHECK(strstr(out, want) != NULL);
-		CHECK(strstr(out, " open ") != NULL);
-		CHECK(strstr(out, "reliable") != NULL);
-		snprintf(want, sizeof(want), " %u ", a);
-		CHECK(strstr(out, want) != NULL);
-		CHECK(strstr(out, " 100 ") != NULL);
-		CHECK(strstr(out, "SENT/s") != NULL);
-	}
-
 	straw_tube_close(t);
 	s = check_wait_child(pid, 10000);
 	CHECK(WIFEXITED(s));
@@ -373,7 +432,7 @@ open_accept(int open_first)
 	CHECK_OK(straw_tube_publish(r));
 	CHECK_EQ(tubes_in_registry(r), 0);
 	/* strawd holds what it held with only this client. */
-	CHECK_EQ(strawd_fds_settle(fds0), fds0);
+	CHECK_EQ(strawd_fds(), fds0);
 	CHECK_EQ(shm_files(), 0);
 	straw_reg_close(r);
 	strawd_stop();
@@ -561,7 +620,8 @@ CASE(kill9_peer_through_strawd)
 		child_send_and_wait();
 	r = join("A", &a);
 	CHECK(r != NULL);
-	fds0 = strawd_fds_settle(-1); /* only this client so far */
+	fds0 = strawd_fds(); /* only this client so far */
+	CHECK(fds0 > 0);
 	say(ctl2[1], 'g');
 	CHECK_OK(straw_tube_accept(r, 10000, &t));
 	CHECK_EQ(wait_byte(ctl[0]), 's');
@@ -588,10 +648,233 @@ CASE(kill9_peer_through_strawd)
 	straw_tube_close(t);
 	CHECK_EQ(tubes_in_registry(r), 0);
 	/* strawd holds what it held with only this client. */
-	CHECK_EQ(strawd_fds_settle(fds0), fds0);
+	CHECK_EQ(strawd_fds(), fds0);
+	straw_reg_close(r);
+	strawd_stop();
+}
+
+/* Sends n pings through t and checks the echoes. */
+static void
+ping(straw_tube *t, int n)
+{
+	char buf[64];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), "ping %d", i);
+		CHECK_EQ(straw_tube_send(t, buf, strlen(buf) + 1, 5000), 1);
+		CHECK_EQ(straw_tube_recv(t, buf, sizeof(buf), 5000),
+		         (int)strlen(buf) + 1);
+	}
+}
+
+/* Reads path and checks its value. */
+static void
+check_value(straw_reg *r, const char *path, const char *want)
+{
+	char *v = NULL;
+	size_t len;
+
+	CHECK_OK(straw_reg_read(r, path, &v, &len));
+	CHECK_STR(v, want);
+	straw_free(v);
+}
+
+/*
+ * strawd killed with SIGKILL and started again: the tube keeps working
+ * meanwhile, both sides announce it again once their connections are back,
+ * and its /tubes entry (state, mode, both sides' counters) and `straw
+ * tubes` show it again; closing it removes the entry.
+ */
+CASE(strawd_restart_tubes_come_back)
+{
+	straw_tube *t = NULL;
+	straw_tube_info info;
+	straw_reg *r;
+	char name[64], base[96], pa[128], pb[128], path[160];
+	const char *sides[2] = {pa, pb};
+	uint32_t a;
+	pid_t pid, old;
+	int64_t t0;
+	int s;
+
+	strawd_start();
+	pid = fork();
+	if (pid == 0)
+		child_accept(0);
+	r = join("A", &a);
+	CHECK(r != NULL);
+	say(ctl2[1], 'g');
+	CHECK_EQ(wait_byte(ctl[0]), 'j');
+	CHECK_OK(straw_tube_open(r, "B", 42, STRAW_TUBE_RELIABLE, 10000, &t));
+	straw_tube_get_info(t, &info);
+	ping(t, 100);
+	snprintf(name, sizeof(name), "%u-%u-42", a, info.peer);
+	snprintf(base, sizeof(base), "/tubes/%s", name);
+	snprintf(pa, sizeof(pa), "%s/%u/state", base, a);
+	snprintf(pb, sizeof(pb), "%s/%u/state", base, info.peer);
+	CHECK_OK(straw_tube_publish(r));
+	straw_tubes_lists(name, a, "100");
+
+	old = strawd_pid;
+	CHECK_OK(kill(old, SIGKILL));
+	CHECK_OK(wait_gone(old, 5000));
+	/* The data path does not involve strawd. */
+	ping(t, 10);
+	strawd_launch();
+	CHECK(strawd_pid != old);
+	/* Both sides announce the tube to the new strawd. */
+	t0 = strawi_now_ns();
+	CHECK(wait_paths(r, "/tubes", sides, 2, 1));
+	fprintf(stderr, "  entries back %.3f ms after the new strawd served\n",
+	        (double)(strawi_now_ns() - t0) / 1e6);
+	snprintf(path, sizeof(path), "%s/state", base);
+	check_value(r, path, "open");
+	snprintf(path, sizeof(path), "%s/mode", base);
+	check_value(r, path, "reliable");
+	check_value(r, pa, "open");
+	check_value(r, pb, "open");
+	CHECK_OK(straw_tube_publish(r));
+	snprintf(path, sizeof(path), "%s/%u/sent", base, a);
+	check_value(r, path, "110");
+	snprintf(path, sizeof(path), "%s/%u/received", base, info.peer);
+	check_value(r, path, "110");
+	snprintf(path, sizeof(path), "%s/%u/sent", base, info.peer);
+	check_value(r, path, "110");
+	straw_tubes_lists(name, info.peer, "110");
+	ping(t, 10);
+	CHECK_OK(straw_tube_publish(r));
+	snprintf(path, sizeof(path), "%s/%u/received", base, a);
+	check_value(r, path, "120");
+
+	/* Closing it removes the entry, as before the restart. */
+	straw_tube_close(t);
+	s = check_wait_child(pid, 10000);
+	CHECK(WIFEXITED(s));
+	CHECK_EQ(WEXITSTATUS(s), 0);
+	CHECK(wait_paths(r, "/tubes", sides, 1, 0));
+	CHECK(container_gone(r, info.peer));
+	CHECK_EQ(tubes_in_registry(r), 0);
+	straw_reg_close(r);
+	strawd_stop();
+}
+
+/* Sends tube_adopt {opener, acceptor, tid, side, 0} with nfds fds. */
+static int
+adopt(straw_reg *r, uint32_t opener, uint32_t acceptor, uint32_t tid, int side,
+      const int *fds, size_t nfds)
+{
+	straw_builder b;
+	uint8_t *body = NULL;
+	size_t blen;
+	int rc;
+
+	straw_builder_init(&b);
+	straw_build_tuple(&b, 5);
+	straw_build_uint(&b, opener);
+	straw_build_uint(&b, acceptor);
+	straw_build_uint(&b, tid);
+	straw_build_int(&b, side);
+	straw_build_int(&b, 0);
+	rc = straw_builder_finish(&b, &body, &blen);
+	if (rc == 0)
+		rc = reg_client_call(r, "tube_adopt", body, blen, fds, nfds,
+		                     NULL, NULL, NULL, NULL, 5000);
+	straw_free(body);
+	return rc;
+}
+
+/* tube_adopt refuses what is not the caller's own tube with its memory,
+ * and a tube it announced alone goes away when it closes. */
+CASE(adopt_refusals)
+{
+	struct strawi_tube_pair p, q;
+	straw_reg *r, *plain;
+	struct tube_shm *h;
+	uint32_t a;
+	int pipefd[2], bare;
+
+	strawd_start();
+	r = join("A", &a);
+	CHECK(r != NULL);
+	CHECK_OK(straw_reg_connect(&plain, dir, STRAW_REG_NO_AUTOSTART));
+	CHECK_OK(strawi_tube_pair_create(STRAW_TUBE_RELIABLE, 7, a, 999, &p));
+	CHECK_OK(strawi_tube_pair_create(STRAW_TUBE_RELIABLE, 7, a, 999, &q));
+	CHECK_RC(adopt(plain, a, 999, 7, 0, p.fds[0], 1), STRAW_ENOTJOINED);
+	/* No memory, or something else than a sealed memfd. */
+	CHECK_RC(adopt(r, a, 999, 7, 0, NULL, 0), -EINVAL);
+	CHECK_OK(pipe2(pipefd, O_CLOEXEC));
+	CHECK_RC(adopt(r, a, 999, 7, 0, pipefd, 1), -EINVAL);
+	bare = memfd_create("bare", MFD_CLOEXEC);
+	CHECK(bare >= 0);
+	CHECK_OK(ftruncate(bare, STRAW_TUBE_MEMORY));
+	CHECK_RC(adopt(r, a, 999, 7, 0, &bare, 1), -EINVAL); /* unsealed */
+	/* Not its side; not what the header says; malformed. */
+	CHECK_RC(adopt(r, a, 999, 7, 1, p.fds[0], 1), -EACCES);
+	CHECK_RC(adopt(r, a, 999, 8, 0, p.fds[0], 1), -EINVAL);
+	CHECK_RC(adopt(r, a, 998, 7, 0, p.fds[0], 1), -EINVAL);
+	CHECK_RC(adopt(r, a, a, 7, 0, p.fds[0], 1), -EINVAL);
+	CHECK_EQ(tubes_in_registry(r), 0);
+	/* Its own tube: announced; again: the same; other memory under the
+	 * same name: refused. */
+	CHECK_OK(adopt(r, a, 999, 7, 0, p.fds[0], 1));
+	CHECK_OK(adopt(r, a, 999, 7, 0, p.fds[1], 1));
+	CHECK_RC(adopt(r, a, 999, 7, 0, q.fds[0], 1), -EEXIST);
+	CHECK_EQ(tubes_in_registry(r), 1);
+	{
+		char path[96];
+		snprintf(path, sizeof(path), "/tubes/%u-999-7/999/state", a);
+		check_value(r, path, "open"); /* may still come back */
+	}
+	/* A side that closed has nothing to announce. */
+	h = mmap(NULL, TUBE_HDR_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+	         q.fds[0][STRAWI_TUBE_FD_MEM], 0);
+	CHECK(h != MAP_FAILED);
+	atomic_store(&h->closed[0], 1);
+	munmap(h, TUBE_HDR_BYTES);
+	{
+		struct strawi_tube_pair z;
+		CHECK_OK(strawi_tube_pair_create(STRAW_TUBE_DROP, 9, a, 999,
+		                                 &z));
+		h = mmap(NULL, TUBE_HDR_BYTES, PROT_READ | PROT_WRITE,
+		         MAP_SHARED, z.fds[0][STRAWI_TUBE_FD_MEM], 0);
+		CHECK(h != MAP_FAILED);
+		atomic_store(&h->closed[0], 1);
+		munmap(h, TUBE_HDR_BYTES);
+		CHECK_RC(adopt(r, a, 999, 9, 0, z.fds[0], 1), -EPIPE);
+		strawi_tube_pair_close_side(&z, 0);
+		strawi_tube_pair_close_side(&z, 1);
+	}
+	CHECK_EQ(tubes_in_registry(r), 1);
+	/* Closing it: its peer never joined, so the entry goes. */
+	{
+		straw_builder b;
+		uint8_t *body = NULL;
+		size_t blen;
+		straw_builder_init(&b);
+		straw_build_tuple(&b, 4);
+		straw_build_uint(&b, a);
+		straw_build_uint(&b, 999);
+		straw_build_uint(&b, 7);
+		straw_build_int(&b, 0);
+		CHECK_OK(straw_builder_finish(&b, &body, &blen));
+		CHECK_OK(reg_client_call(r, "tube_close", body, blen, NULL, 0,
+		                         NULL, NULL, NULL, NULL, 5000));
+		straw_free(body);
+	}
+	CHECK_EQ(tubes_in_registry(r), 0);
+	close(bare);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	strawi_tube_pair_close_side(&p, 0);
+	strawi_tube_pair_close_side(&p, 1);
+	strawi_tube_pair_close_side(&q, 0);
+	strawi_tube_pair_close_side(&q, 1);
+	straw_reg_close(plain);
 	straw_reg_close(r);
 	strawd_stop();
 }
 
 CHECK_MAIN(open_then_accept, accept_then_open, open_timeout_and_refusals,
-           other_uid_refused_unless_allowed, kill9_peer_through_strawd)
+           other_uid_refused_unless_allowed, kill9_peer_through_strawd,
+           strawd_restart_tubes_come_back, adopt_refusals)

@@ -502,7 +502,7 @@ CASE(close_while_peer_blocked_in_recv)
 {
 	straw_tube *t;
 	straw_tube_stats st;
-	int64_t t0, t1;
+	int64_t t0, t1, end;
 	pid_t pid;
 	int s;
 
@@ -510,9 +510,11 @@ CASE(close_while_peer_blocked_in_recv)
 	pid = spawn(STRAW_TUBE_RELIABLE, blocked_recv, NULL, &t);
 	CHECK(pid > 0);
 	/* The peer publishes its sleep count just before it sleeps. */
+	end = strawi_deadline_ms(10000);
 	do
 		straw_tube_get_stats(t, &st);
-	while (st.peer.sleeps == 0);
+	while (st.peer.sleeps == 0 && strawi_now_ns() < end);
+	CHECK(st.peer.sleeps != 0);
 	t0 = strawi_now_ns();
 	straw_tube_close(t);
 	CHECK_EQ(ctl_read(&t1, sizeof(t1)), sizeof(t1));
@@ -544,14 +546,17 @@ CASE(close_while_peer_blocked_in_send)
 {
 	straw_tube *t;
 	straw_tube_stats st;
+	int64_t end;
 	pid_t pid;
 	int s;
 
 	pid = spawn(STRAW_TUBE_RELIABLE, blocked_send, NULL, &t);
 	CHECK(pid > 0);
+	end = strawi_deadline_ms(10000);
 	do
 		straw_tube_get_stats(t, &st);
-	while (st.peer.sleeps == 0);
+	while (st.peer.sleeps == 0 && strawi_now_ns() < end);
+	CHECK(st.peer.sleeps != 0);
 	straw_tube_close(t);
 	s = check_wait_child(pid, 5000);
 	CHECK(WIFEXITED(s));

@@ -95,7 +95,8 @@ typedef struct straw_tube_stats {
  * container to that peer), -ETIMEDOUT (not accepted in time),
  * STRAW_ENOTJOINED, STRAW_ENODAEMON, -ENOMEM; *out is left unchanged.
  * Blocks, and holds r's connection meanwhile (other calls on r wait).
- * Any thread.
+ * Any thread.  A tube opened or accepted through strawd announces itself
+ * again (its /tubes entry) whenever r reconnects to a restarted strawd.
  */
 STRAW_API int straw_tube_open(straw_reg *r, const char *peer, uint32_t tid,
                               enum straw_tube_mode mode, int timeout_ms,

@@ -219,18 +219,20 @@ CASE(stop_with_attached_thread)
 	struct stopper s = {c, 1};
 	pthread_t t;
 	straw_pid me;
+	int64_t end;
 
 	CHECK(c != NULL);
 	/* attach here too, so the thread below is surely attached... */
 	CHECK_OK(straw_attach(c, &me));
 	CHECK_OK(-pthread_create(&t, NULL, blocked_thread, &s));
 	/* ...wait until it is: it shows up in the container's table */
-	for (;;) {
+	for (end = strawi_deadline_ms(10000);;) {
 		straw_proc_info info;
 		straw_pid p = {0, 0, me.process + 1};
 		if (straw_proc_info_get(p, &info) == 0 &&
 		    info.state == STRAW_PROC_FOREIGN)
 			break;
+		CHECK(strawi_now_ns() < end); /* bounded */
 		sched_yield();
 	}
 	CHECK_OK(straw_detach());
@@ -376,13 +378,16 @@ CASE(foreign_senders_contention)
 	sem_t go;
 	straw_pid me, col;
 	straw_msg *m;
-	int64_t total = -1;
+	int64_t total = -1, end;
 	int k;
 
 	CHECK(c != NULL);
 	CHECK_OK(straw_attach(c, &me));
-	while (straw_whereis("collector", &col) != 0)
+	end = strawi_deadline_ms(10000);
+	while (straw_whereis("collector", &col) != 0) {
+		CHECK(strawi_now_ns() < end); /* bounded */
 		sched_yield(); /* it registers when it first runs */
+	}
 	sem_init(&go, 0, 0);
 	for (k = 0; k < SENDERS; k++) {
 		s[k].c = c;

@@ -858,7 +858,11 @@ reg_client_on_reconnect(straw_reg *r, void (*fn)(straw_reg *r, void *arg),
                         void *arg)
 {
 	pthread_mutex_lock(&r->mu);
-	r->on_reconnect = fn;
-	r->on_reconnect_arg = arg;
+	if (r->on_reconnect != fn || r->on_reconnect_arg != arg) {
+		/* Not for the reconnections before it was set. */
+		r->on_reconnect = fn;
+		r->on_reconnect_arg = arg;
+		r->hook_gen = r->gen;
+	}
 	pthread_mutex_unlock(&r->mu);
 }

@@ -41,10 +41,12 @@ uint32_t reg_client_server_pid(straw_reg *r);
 /* The runtime directory r is connected to. */
 const char *reg_client_dir(straw_reg *r);
 
-/* A function called (on the reconnecting thread, without r's lock held)
- * after r reconnected to a new strawd and restored its state, so that a
- * higher layer can restore its own (e.g. re-announce tubes).  One per r;
- * NULL removes it. */
+/* A function called (on r's monitor thread, without r's lock held) once
+ * after each reconnection of r (to a new strawd, or after losing the
+ * connection), once r restored its own state, whichever thread
+ * reconnected, so that a higher layer can restore its own (tubes announce
+ * themselves again).  One per r; NULL removes it.  Setting the function
+ * already set changes nothing. */
 void reg_client_on_reconnect(straw_reg *r, void (*fn)(straw_reg *r, void *arg),
                              void *arg);
 

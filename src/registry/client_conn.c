@@ -743,6 +743,7 @@ monitor_main(void *arg)
 	for (;;) {
 		struct pollfd p[2];
 		void (*hook)(straw_reg *, void *);
+		void *hook_arg = NULL;
 		uint64_t gen;
 		int fd;
 
@@ -753,7 +754,19 @@ monitor_main(void *arg)
 		}
 		fd = r->fd;
 		gen = r->gen;
+		/* After each reconnection, whoever made it (this thread or
+		 * a caller), the higher layer restores its state. */
+		hook = NULL;
+		if (fd >= 0 && gen > 1 && r->hook_gen != gen) {
+			r->hook_gen = gen;
+			hook = r->on_reconnect;
+			hook_arg = r->on_reconnect_arg;
+		}
 		pthread_mutex_unlock(&r->mu);
+		if (hook != NULL) {
+			hook(r, hook_arg);
+			continue;
+		}
 		if (fd >= 0) {
 			/* Hang-ups only: input is for the callers. */
 			p[0].fd = fd;
@@ -775,14 +788,8 @@ monitor_main(void *arg)
 		if (infd < 0)
 			infd = watch_dir(r);
 		pthread_mutex_lock(&r->mu);
-		hook = NULL;
-		if (!r->stopping && r->fd < 0 &&
-		    reg_client_ensure(r, strawi_deadline_ms(200)) == 0)
-			hook = r->on_reconnect;
-		pthread_mutex_unlock(&r->mu);
-		if (hook != NULL)
-			hook(r, r->on_reconnect_arg);
-		pthread_mutex_lock(&r->mu);
+		if (!r->stopping && r->fd < 0)
+			reg_client_ensure(r, strawi_deadline_ms(200));
 		fd = r->fd;
 		pthread_mutex_unlock(&r->mu);
 		if (fd < 0)

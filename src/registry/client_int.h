@@ -83,6 +83,7 @@ struct straw_reg {
 	int ev_overflow;                 /* events were dropped: resync due */
 	void (*on_reconnect)(straw_reg *r, void *arg); /* higher layer hook */
 	void *on_reconnect_arg;                        /* passed back */
+	uint64_t hook_gen; /* the connection it last ran for (gen) */
 	/* The reply the current call waits for, filled by the dispatcher. */
 	uint64_t want_id;      /* request id waited for */
 	int got_reply;         /* it arrived */

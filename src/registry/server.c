@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -378,6 +379,10 @@ conn_read(struct reg_server *s, struct reg_conn *c)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
+			/* The peer closed with replies unread: reported once,
+			 * before what it sent, which is still served. */
+			if (errno == ECONNRESET)
+				continue;
 			reg_conn_close(s, c, strerror(errno));
 			return;
 		}
@@ -404,6 +409,25 @@ conn_read(struct reg_server *s, struct reg_conn *c)
 	}
 }
 
+/*
+ * c's peer is gone (it hung up, or a send to it failed): serves what it
+ * sent before it went, then closes c.  So a client's last requests (a
+ * tube_close, pipelined writes) count, and a container leaves the registry
+ * only after them.  Bounded: the socket's receive queue is.
+ */
+static void
+conn_last_words(struct reg_server *s, struct reg_conn *c, const char *why)
+{
+	int turns;
+
+	c->paused = 0; /* its replies go nowhere: read on */
+	for (turns = 0; turns < 1024 && !c->dead && !c->close_after_flush;
+	     turns++)
+		conn_read(s, c);
+	if (!c->dead)
+		reg_conn_close(s, c, why);
+}
+
 static void
 flush_dirty(struct reg_server *s)
 {
@@ -420,7 +444,9 @@ flush_dirty(struct reg_server *s)
 			continue;
 		}
 		rc = conn_flush(s, c);
-		if (rc == -ENOBUFS)
+		if (rc == -EPIPE || rc == -ECONNRESET)
+			conn_last_words(s, c, strerror(-rc));
+		else if (rc == -ENOBUFS)
 			reg_conn_close(s, c,
 			               "not reading its messages "
 			               "(output queue full)");
@@ -603,6 +629,33 @@ fail:
 	return rc;
 }
 
+/*
+ * The process of container ct exited (its pidfd says so).  The kernel hung
+ * its socket up before reporting the exit, unless another process shares
+ * it: then the requests it sent last (a tube_close, say) are served first
+ * and the connection is closed with the container, so that once
+ * /containers/<id> is gone strawd holds nothing of it any more.
+ */
+static void
+cont_exited(struct reg_server *s, struct reg_container *ct)
+{
+	struct reg_conn *c = reg_conn_find(s, ct->conn);
+	struct pollfd p;
+
+	if (c == NULL || c->dead || c->container != ct->id) {
+		reg_cont_gone(s, ct);
+		return;
+	}
+	p.fd = c->fd;
+	p.events = POLLIN;
+	p.revents = 0;
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP)) {
+		reg_cont_gone(s, ct); /* its socket lives on elsewhere */
+		return;
+	}
+	conn_last_words(s, c, "process exited");
+}
+
 int
 reg_server_run(struct reg_server *s)
 {
@@ -629,8 +682,8 @@ reg_server_run(struct reg_server *s)
 				break;
 			case REG_SRC_PIDFD:
 				if (!((struct reg_container *)k)->dead)
-					reg_cont_gone(
-					        s, (struct reg_container *)k);
+					cont_exited(s,
+					            (struct reg_container *)k);
 				break;
 			case REG_SRC_CONN:
 				c = (struct reg_conn *)k;
@@ -641,8 +694,9 @@ reg_server_run(struct reg_server *s)
 				if ((evs[i].events & (EPOLLHUP | EPOLLERR)) &&
 				    c->paused) {
 					/* Gone while we were not reading it:
-					 * its backed-up output goes nowhere. */
-					reg_conn_close(s, c, "hang-up");
+					 * its backed-up output goes nowhere;
+					 * what it sent is still served. */
+					conn_last_words(s, c, "hang-up");
 					break;
 				}
 				if (evs[i].events &

@@ -20,7 +20,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -150,27 +153,44 @@ check_self_path(void)
 
 /*
  * Waits for child pid for at most timeout_ms; kills it with SIGKILL past
- * that.  Returns its wait status, or -1 if it had to be killed.
+ * that.  Returns its wait status, or -1 if it had to be killed.  The wait
+ * is on the child's pidfd (readable once it exited), not a polling loop.
  */
 static inline int
 check_wait_child(pid_t pid, int timeout_ms)
 {
-	struct timespec ts = {0, 1000000};
-	int status, waited = 0;
+	struct timespec now;
+	int64_t end;
+	int status, fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int fd_err = fd < 0 ? errno : 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	end = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + timeout_ms;
 	for (;;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		int64_t left;
 		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return status;
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (waited >= timeout_ms) {
+		if (r == pid || (r < 0 && errno != EINTR)) {
+			if (fd >= 0)
+				close(fd);
+			return r == pid ? status : -1;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = end -
+		       ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+		if (left <= 0 || fd < 0) {
+			/* Out of time, or no pidfd (it cannot be waited for
+			 * with a bound then): kill it. */
+			if (fd < 0)
+				fprintf(stderr, "pidfd_open(%d): %s\n",
+				        (int)pid, strerror(fd_err));
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
+			if (fd >= 0)
+				close(fd);
 			return -1;
 		}
-		nanosleep(&ts, NULL); /* polling a child's exit, not a sync */
-		waited++;
+		poll(&p, 1, left > 1000000 ? 1000000 : (int)left);
 	}
 }
 

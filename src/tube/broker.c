@@ -6,6 +6,7 @@
  *   tube_accept {TimeoutMs}
  *   tube_close  {Opener, Acceptor, Tid, Side}
  *   tube_publish {}
+ *   tube_adopt  {Opener, Acceptor, Tid, Side, PeerGone} + the memfd
  *
  * An open and an accept meet in either order: whichever comes first waits
  * (REG_REPLY_LATER) until the other arrives or its time is up.  Then strawd
@@ -22,6 +23,11 @@
  * published when the tube opens, when either side closes or dies, and on
  * tube_publish (what `straw tubes` sends) - never per packet.  When both
  * sides are gone the entry and the mapping go away.
+ *
+ * A strawd started after another died knows no tubes: each side that is
+ * still open announces its tube again with tube_adopt once its container
+ * has rejoined (src/tube/tube_open.c), passing the tube's memfd so that
+ * strawd can map the header page again.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,7 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <straw/term.h>
@@ -41,6 +49,10 @@
 #include "tube/tube_impl.h"
 
 enum { PEND_OPEN, PEND_ACCEPT };
+
+/* Tubes a container may announce with tube_adopt (a tube_adopt needs no
+ * peer, so it is bounded on its own). */
+#define TUBE_ADOPT_MAX 4096
 
 /* A request waiting for its other half. */
 struct pending {
@@ -61,6 +73,8 @@ struct tube_rec {
 	int mode;                   /* enum straw_tube_mode */
 	int gone[2];                /* side closed or died */
 	const struct tube_shm *shm; /* header page, read-only */
+	dev_t dev;                  /* the memfd's identity, which a */
+	ino_t ino;                  /* tube_adopt must present again */
 	struct tube_rec *next;
 };
 
@@ -117,25 +131,34 @@ publish(struct reg_server *s, const struct tube_rec *t)
 	}
 }
 
-/* Marks side i of t gone; forgets t when both are. */
+/* Marks side i of t gone; forgets t when both are.  The other side is
+ * gone as well when its container is not (or not yet again) joined: after
+ * a restart of strawd, a side that has not announced its tube again may
+ * never do so (and if it does, tube_adopt records the tube anew). */
 static void
 side_gone(struct reg_server *s, struct tube_rec *t, int i)
 {
 	struct tube_rec **pp;
 	char base[96];
+	uint64_t conn;
 
 	t->gone[i] = 1;
+	if (!t->gone[1 - i] &&
+	    reg_server_container_conn(s, t->c[1 - i], &conn) < 0)
+		t->gone[1 - i] = 1;
 	if (!t->gone[1 - i]) {
 		publish(s, t);
 		return;
 	}
-	rec_path(t, base, sizeof(base));
-	reg_server_rm(s, base);
 	for (pp = &tubes; *pp != t; pp = &(*pp)->next)
 		;
 	*pp = t->next;
+	/* Everything is released before the entry goes, so that a watcher
+	 * of /tubes that sees it go finds nothing of the tube in strawd. */
 	munmap((void *)t->shm, TUBE_HDR_BYTES);
+	rec_path(t, base, sizeof(base));
 	straw_free(t);
+	reg_server_rm(s, base);
 }
 
 /* Drops waiting requests whose time is up (their client gave up). */
@@ -177,6 +200,7 @@ make_tube(struct reg_server *s, uint32_t opener, uint32_t acceptor,
 {
 	struct strawi_tube_pair p;
 	struct tube_rec *t;
+	struct stat st;
 	uint8_t term[3];
 	void *hdr;
 	int rc;
@@ -189,6 +213,10 @@ make_tube(struct reg_server *s, uint32_t opener, uint32_t acceptor,
 	if (rc < 0) {
 		straw_free(t);
 		return rc;
+	}
+	if (fstat(p.fds[0][STRAWI_TUBE_FD_MEM], &st) < 0) {
+		rc = -errno;
+		goto fail;
 	}
 	hdr = mmap(NULL, TUBE_HDR_BYTES, PROT_READ, MAP_SHARED,
 	           p.fds[0][STRAWI_TUBE_FD_MEM], 0);
@@ -219,6 +247,8 @@ make_tube(struct reg_server *s, uint32_t opener, uint32_t acceptor,
 	t->tid = tid;
 	t->mode = mode;
 	t->shm = hdr;
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
 	t->next = tubes;
 	tubes = t;
 	publish(s, t);
@@ -494,6 +524,138 @@ tube_publish_fn(struct reg_server *s, void *arg, const struct reg_request *req,
 	return 0;
 }
 
+/* Tubes strawd tracks that container id is a side of. */
+static int
+tubes_of(uint32_t id)
+{
+	const struct tube_rec *t;
+	int n = 0;
+
+	for (t = tubes; t != NULL; t = t->next)
+		n += t->c[0] == id || t->c[1] == id;
+	return n;
+}
+
+/*
+ * Maps the header page of the memfd a tube_adopt brought, read-only, after
+ * checking that it is a sealed memfd of a tube's size (so that it cannot
+ * shrink under strawd) whose header names opener, acceptor and tid.
+ */
+static int
+adopt_map(int fd, uint32_t opener, uint32_t acceptor, uint32_t tid,
+          struct stat *st, const struct tube_shm **out)
+{
+	const struct tube_shm *h;
+	int seals;
+
+	if (fstat(fd, st) < 0)
+		return -errno;
+	if (!S_ISREG(st->st_mode) || st->st_size != STRAW_TUBE_MEMORY)
+		return -EINVAL;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || (seals & (F_SEAL_SHRINK | F_SEAL_SEAL)) !=
+	                         (F_SEAL_SHRINK | F_SEAL_SEAL))
+		return -EINVAL;
+	h = mmap(NULL, TUBE_HDR_BYTES, PROT_READ, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED)
+		return -errno;
+	if (h->magic != TUBE_MAGIC || h->version != TUBE_VERSION ||
+	    h->ring_bytes != TUBE_RING_BYTES ||
+	    (h->mode != STRAW_TUBE_DROP && h->mode != STRAW_TUBE_RELIABLE) ||
+	    h->container[0] != opener || h->container[1] != acceptor ||
+	    h->tid != tid) {
+		munmap((void *)h, TUBE_HDR_BYTES);
+		return -EINVAL;
+	}
+	*out = h;
+	return 0;
+}
+
+/*
+ * tube_adopt: a side of a tube brokered by an earlier strawd (or by this
+ * one, before its container lost its connection) announces it again.  Only
+ * the side's own container may, with the tube's memory; a tube strawd
+ * already tracks must be presented with the same memory.
+ */
+static int
+tube_adopt_fn(struct reg_server *s, void *arg, const struct reg_request *req,
+              struct reg_reply *reply)
+{
+	const struct tube_shm *h = NULL;
+	struct tube_rec *t;
+	struct stat st;
+	straw_cursor c;
+	int64_t a = 0, b = 0, tid = 0, side = 0, peer_gone = 0;
+	int rc;
+
+	(void)arg;
+	(void)reply;
+	if (req->container == 0)
+		return STRAW_ENOTJOINED;
+	if (body_cursor(req, &c, 5) < 0 || straw_cursor_int64(&c, &a) < 0 ||
+	    straw_cursor_int64(&c, &b) < 0 ||
+	    straw_cursor_int64(&c, &tid) < 0 ||
+	    straw_cursor_int64(&c, &side) < 0 ||
+	    straw_cursor_int64(&c, &peer_gone) < 0 ||
+	    (side != 0 && side != 1) || a <= 0 || a > UINT32_MAX || b <= 0 ||
+	    b > UINT32_MAX || a == b || tid < 0 || tid > UINT32_MAX ||
+	    req->nfds != 1)
+		return -EINVAL;
+	if ((side == 0 ? a : b) != req->container)
+		return -EACCES;
+	rc = adopt_map(req->fds[0], (uint32_t)a, (uint32_t)b, (uint32_t)tid,
+	               &st, &h);
+	if (rc < 0)
+		return rc;
+	rc = 0;
+	if (atomic_load(&h->closed[side])) {
+		rc = -EPIPE; /* it is closing: nothing to announce */
+		goto out;
+	}
+	for (t = tubes; t != NULL; t = t->next)
+		if (t->c[0] == a && t->c[1] == b && t->tid == tid)
+			break;
+	if (t != NULL) {
+		if (t->dev != st.st_dev || t->ino != st.st_ino) {
+			rc = -EEXIST; /* another tube by that name */
+			goto out;
+		}
+		t->gone[side] = 0; /* its container is back */
+		publish(s, t);
+		goto out;
+	}
+	if (tubes_of(req->container) >= TUBE_ADOPT_MAX) {
+		rc = STRAW_EQUOTA;
+		goto out;
+	}
+	t = straw_calloc(1, sizeof(*t));
+	if (t == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	t->c[0] = (uint32_t)a;
+	t->c[1] = (uint32_t)b;
+	t->tid = (uint32_t)tid;
+	t->mode = (int)h->mode;
+	/* The peer is gone if this side saw it hang up or close; if it has
+	 * not rejoined yet, it may still (side_gone settles it otherwise). */
+	t->gone[1 - side] =
+	        peer_gone != 0 || atomic_load(&h->closed[1 - side]) != 0;
+	t->shm = h;
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
+	t->next = tubes;
+	tubes = t;
+	h = NULL;
+	publish(s, t);
+	strawi_log(STRAWI_LOG_INFO, "tube %u-%u-%u announced again by %u",
+	           t->c[0], t->c[1], t->tid, req->container);
+out:
+	if (h != NULL)
+		munmap((void *)h, TUBE_HDR_BYTES);
+	return rc;
+}
+
 static void
 tube_gone_fn(struct reg_server *s, void *arg, uint32_t id, const char *name)
 {
@@ -534,6 +696,8 @@ tube_broker_init(struct reg_server *s)
 	if (rc == 0)
 		rc = reg_server_handle(s, "tube_publish", tube_publish_fn,
 		                       NULL);
+	if (rc == 0)
+		rc = reg_server_handle(s, "tube_adopt", tube_adopt_fn, NULL);
 	if (rc == 0)
 		rc = reg_server_on_gone(s, tube_gone_fn, NULL);
 	return rc;

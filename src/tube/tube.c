@@ -698,6 +698,8 @@ straw_tube_close(straw_tube *t)
 
 	if (t == NULL)
 		return;
+	if (t->reg != NULL)
+		strawi_tube_broker_forget(t);
 	publish_sleeps(t);
 	/* After the last publish: the peer, seeing this, drains and stops. */
 	atomic_store_explicit(&t->shm->closed[t->side], 1,
@@ -709,7 +711,9 @@ straw_tube_close(straw_tube *t)
 		if (t->fds[i] >= 0)
 			close(t->fds[i]);
 	close(t->epfd);
-	if (t->reg != NULL)
+	if (t->reg != NULL) {
+		close(t->memfd);
 		strawi_tube_broker_closed(t);
+	}
 	straw_free(t);
 }

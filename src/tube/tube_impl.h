@@ -59,6 +59,11 @@ void strawi_tube_pair_close_side(struct strawi_tube_pair *p, int s);
 int strawi_tube_from_fds(int side, const int fds[STRAWI_TUBE_NFDS],
                          straw_tube **out);
 
+/* Takes a brokered tube off the list of those announced again after a
+ * reconnection (before its descriptors close).  Called by
+ * straw_tube_close. */
+void strawi_tube_broker_forget(straw_tube *t);
+
 /* Tells strawd that this side of a brokered tube closed (best effort,
  * one round trip).  Called by straw_tube_close. */
 void strawi_tube_broker_closed(straw_tube *t);
@@ -110,6 +115,8 @@ struct straw_tube {
 	_Atomic int peer_gone;     /* hang-up or the peer's close seen */
 	uint32_t self, peer, tid;  /* container ids and tube id */
 	straw_reg *reg; /* the connection it was brokered on, or NULL */
+	int memfd;      /* brokered: the memory, to announce it again */
+	struct straw_tube *bnext; /* brokered: the next in the list */
 };
 
 #endif /* STRAWI_TUBE_IMPL_H */

@@ -189,6 +189,7 @@ strawi_tube_from_fds(int side, const int fds[STRAWI_TUBE_NFDS],
 	t->side = side;
 	t->mode = (int)shm->mode;
 	t->spin_ns = 20000;
+	t->memfd = -1;
 	t->self = shm->container[side];
 	t->peer = shm->container[peer];
 	t->tid = shm->tid;

@@ -1,17 +1,125 @@
 /*
  * src/tube/tube_open.c - opening and accepting tubes through strawd (the
  * client half of src/tube/broker.c).
+ *
+ * Every brokered tube that is open sits on one list, so that when its
+ * registry connection comes back after strawd restarted (or after the
+ * connection was lost), the tube announces itself again (tube_adopt, with
+ * its memfd) and its /tubes entry reappears.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <straw/term.h>
 
 #include "base/base.h"
+#include "base/log.h"
 #include "registry/client.h"
 #include "tube/tube_impl.h"
+
+static pthread_mutex_t brokered_mu = PTHREAD_MUTEX_INITIALIZER;
+static straw_tube *brokered; /* open brokered tubes, under brokered_mu */
+
+/* What one tube says in its tube_adopt. */
+struct announce {
+	uint32_t opener, acceptor, tid; /* its identity */
+	int side;                       /* this side */
+	int peer_gone;                  /* the peer hung up or closed */
+	int memfd;                      /* a dup of its memory */
+};
+
+static void
+announce_one(straw_reg *r, const struct announce *a)
+{
+	straw_builder b;
+	uint8_t *body = NULL;
+	size_t blen;
+	int rc;
+
+	straw_builder_init(&b);
+	straw_build_tuple(&b, 5);
+	straw_build_uint(&b, a->opener);
+	straw_build_uint(&b, a->acceptor);
+	straw_build_uint(&b, a->tid);
+	straw_build_int(&b, a->side);
+	straw_build_int(&b, a->peer_gone);
+	rc = straw_builder_finish(&b, &body, &blen);
+	if (rc == 0)
+		rc = reg_client_call(r, "tube_adopt", body, blen, &a->memfd, 1,
+		                     NULL, NULL, NULL, NULL, 5000);
+	straw_free(body);
+	if (rc < 0 && rc != -EPIPE)
+		strawi_log(STRAWI_LOG_WARN,
+		           "tube %u-%u-%u: cannot announce it again: %s",
+		           a->opener, a->acceptor, a->tid, straw_strerror(rc));
+}
+
+/* r's reconnection hook: each open tube brokered on r announces itself
+ * again.  Runs on r's monitor thread. */
+static void
+announce_all(straw_reg *r, void *arg)
+{
+	struct announce *list = NULL, *grown;
+	size_t n = 0, cap = 0, i;
+	straw_tube *t;
+
+	(void)arg;
+	/* Snapshot under the lock (a tube may close meanwhile: strawd then
+	 * sees its closed flag), announce without it. */
+	pthread_mutex_lock(&brokered_mu);
+	for (t = brokered; t != NULL; t = t->bnext) {
+		struct pollfd p = {t->fds[STRAWI_TUBE_FD_SOCK], POLLIN, 0};
+		struct announce *a;
+		if (t->reg != r)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 8;
+			grown = straw_realloc(list, cap * sizeof(*list));
+			if (grown == NULL)
+				break;
+			list = grown;
+		}
+		a = &list[n];
+		a->memfd = fcntl(t->memfd, F_DUPFD_CLOEXEC, 0);
+		if (a->memfd < 0)
+			continue;
+		a->opener = t->side == 0 ? t->self : t->peer;
+		a->acceptor = t->side == 0 ? t->peer : t->self;
+		a->tid = t->tid;
+		a->side = t->side;
+		a->peer_gone = atomic_load_explicit(&t->peer_gone,
+		                                    memory_order_relaxed) ||
+		               (poll(&p, 1, 0) == 1 &&
+		                (p.revents & (POLLHUP | POLLRDHUP | POLLERR)));
+		n++;
+	}
+	pthread_mutex_unlock(&brokered_mu);
+	for (i = 0; i < n; i++) {
+		announce_one(r, &list[i]);
+		close(list[i].memfd);
+	}
+	straw_free(list);
+}
+
+void
+strawi_tube_broker_forget(straw_tube *t)
+{
+	straw_tube **pp;
+
+	pthread_mutex_lock(&brokered_mu);
+	for (pp = &brokered; *pp != NULL; pp = &(*pp)->bnext)
+		if (*pp == t) {
+			*pp = t->bnext;
+			break;
+		}
+	pthread_mutex_unlock(&brokered_mu);
+}
 
 /* Sends op with body and makes a tube of the side and descriptors the
  * answer carries. */
@@ -21,7 +129,7 @@ broker_call(straw_reg *r, const char *op, straw_builder *b, int timeout_ms,
 {
 	uint8_t *body = NULL, *reply = NULL;
 	size_t blen, rlen, nfds = STRAWI_TUBE_NFDS, i;
-	int fds[STRAWI_TUBE_NFDS], rc;
+	int fds[STRAWI_TUBE_NFDS], rc, memfd;
 	int64_t side;
 	straw_cursor c;
 	straw_tube *t;
@@ -38,17 +146,30 @@ broker_call(straw_reg *r, const char *op, straw_builder *b, int timeout_ms,
 	if (rc < 0)
 		return rc;
 	rc = STRAW_EPROTOCOL;
+	memfd = -1;
 	if (nfds == STRAWI_TUBE_NFDS &&
 	    straw_cursor_init(&c, reply, rlen) == 0 &&
-	    straw_cursor_int64(&c, &side) == 0 && (side == 0 || side == 1))
-		rc = strawi_tube_from_fds((int)side, fds, &t);
+	    straw_cursor_int64(&c, &side) == 0 && (side == 0 || side == 1)) {
+		/* Kept to announce the tube again after a reconnection. */
+		memfd = fcntl(fds[STRAWI_TUBE_FD_MEM], F_DUPFD_CLOEXEC, 0);
+		rc = memfd < 0 ? -errno
+		               : strawi_tube_from_fds((int)side, fds, &t);
+	}
 	straw_free(reply);
 	if (rc < 0) {
 		for (i = 0; i < nfds; i++)
 			close(fds[i]);
+		if (memfd >= 0)
+			close(memfd);
 		return rc;
 	}
 	t->reg = r;
+	t->memfd = memfd;
+	reg_client_on_reconnect(r, announce_all, NULL);
+	pthread_mutex_lock(&brokered_mu);
+	t->bnext = brokered;
+	brokered = t;
+	pthread_mutex_unlock(&brokered_mu);
 	*out = t;
 	return 0;
 }
