@@ -103,7 +103,9 @@ first(void *arg)
 	/* A monitor sees the echo server stop. */
 	mon.monitor = &ref;
 	straw_spawn(echo, NULL, &mon, &child);
-	straw_send_name("echo", straw_msg_atom("stop", NULL));
+	m = straw_msg_atom("stop", NULL);
+	straw_send_name("echo", m); /* sends a reference; ours is released */
+	straw_msg_unref(m);
 	straw_sendf(child, "stop");
 	if (straw_receive_match(&m, 5000, "{'DOWN', _, process, _, _}") == 0) {
 		print_msg("first", m);

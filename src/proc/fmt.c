@@ -17,6 +17,15 @@
 static __thread straw_builder fmt_b; /* reused; buf grows once */
 static __thread int fmt_b_ready;     /* fmt_b initialised */
 
+void
+proc_fmt_thread_fini(void)
+{
+	if (fmt_b_ready) {
+		straw_builder_fini(&fmt_b);
+		fmt_b_ready = 0;
+	}
+}
+
 static straw_msg *
 vmsgf(int *err, const char *fmt, va_list ap)
 {
