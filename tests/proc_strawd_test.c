@@ -287,7 +287,6 @@ CASE(autostarted_strawd_stays)
 	size_t vl = 0;
 	int p[2], status, spid = 0;
 	pid_t pid;
-	FILE *f;
 
 	CHECK(getenv("STRAW_TEST_BUILD") != NULL);
 	CHECK(mkdtemp(d) != NULL);
@@ -317,12 +316,7 @@ CASE(autostarted_strawd_stays)
 	CHECK(id != 0);
 
 	/* The strawd it started (the lock names it) serves on. */
-	snprintf(lock, sizeof(lock), "%s/strawd.lock", d);
-	f = fopen(lock, "r");
-	CHECK(f != NULL);
-	if (fscanf(f, "%d", &spid) != 1)
-		spid = 0;
-	fclose(f);
+	spid = check_strawd_pid(d);
 	CHECK(spid > 1);
 	CHECK_OK(straw_reg_connect(&r, d, STRAW_REG_NO_AUTOSTART));
 	CHECK_OK(straw_reg_status_get(r, &st));

@@ -74,10 +74,9 @@ static void
 strawd_launch(void)
 {
 	const char *build = getenv("STRAW_TEST_BUILD");
-	char bin[512], lock[128];
-	FILE *f;
+	char bin[512];
 	pid_t pid;
-	int s, got = 0;
+	int s;
 
 	CHECK(build != NULL);
 	snprintf(bin, sizeof(bin), "%s/daemon/strawd", build);
@@ -90,14 +89,8 @@ strawd_launch(void)
 	s = check_wait_child(pid, 10000);
 	CHECK(WIFEXITED(s));
 	CHECK_EQ(WEXITSTATUS(s), 0);
-	snprintf(lock, sizeof(lock), "%s/strawd.lock", dir);
-	f = fopen(lock, "r");
-	CHECK(f != NULL);
-	if (fscanf(f, "%d", &got) != 1)
-		got = 0;
-	fclose(f);
-	CHECK(got > 1);
-	strawd_pid = (pid_t)got;
+	strawd_pid = check_strawd_pid(dir);
+	CHECK(strawd_pid > 1);
 }
 
 static void
@@ -764,24 +757,8 @@ static int
 adopt(straw_reg *r, uint32_t opener, uint32_t acceptor, uint32_t tid, int side,
       const int *fds, size_t nfds)
 {
-	straw_builder b;
-	uint8_t *body = NULL;
-	size_t blen;
-	int rc;
-
-	straw_builder_init(&b);
-	straw_build_tuple(&b, 5);
-	straw_build_uint(&b, opener);
-	straw_build_uint(&b, acceptor);
-	straw_build_uint(&b, tid);
-	straw_build_int(&b, side);
-	straw_build_int(&b, 0);
-	rc = straw_builder_finish(&b, &body, &blen);
-	if (rc == 0)
-		rc = reg_client_call(r, "tube_adopt", body, blen, fds, nfds,
-		                     NULL, NULL, NULL, NULL, 5000);
-	straw_free(body);
-	return rc;
+	return strawi_tube_adopt_send(r, opener, acceptor, tid, side, 0, fds,
+	                              nfds);
 }
 
 /* tube_adopt refuses what is not the caller's own tube with its memory,

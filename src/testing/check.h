@@ -194,6 +194,23 @@ check_wait_child(pid_t pid, int timeout_ms)
 	}
 }
 
+/* The pid strawd wrote in its lock file, dir/strawd.lock, or -1. */
+static inline pid_t
+check_strawd_pid(const char *dir)
+{
+	char path[512];
+	FILE *f;
+	int pid;
+
+	snprintf(path, sizeof(path), "%s/strawd.lock", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fscanf(f, "%d", &pid) != 1 || pid <= 1)
+		pid = -1;
+	fclose(f);
+	return (pid_t)pid;
+}
+
 static inline int
 check_run_(const char *name, check_case_fn fn, int argc, char **argv)
 {

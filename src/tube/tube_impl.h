@@ -64,6 +64,13 @@ int strawi_tube_from_fds(int side, const int fds[STRAWI_TUBE_NFDS],
  * straw_tube_close. */
 void strawi_tube_broker_forget(straw_tube *t);
 
+/* Sends tube_adopt {opener, acceptor, tid, side, peer_gone} with nfds
+ * descriptors (the tube's memory) on r: after strawd restarted, a side
+ * announces its tube again (docs/tubes.md).  Returns strawd's answer. */
+int strawi_tube_adopt_send(straw_reg *r, uint32_t opener, uint32_t acceptor,
+                           uint32_t tid, int side, int peer_gone,
+                           const int *fds, size_t nfds);
+
 /* Tells strawd that this side of a brokered tube closed (best effort,
  * one round trip).  Called by straw_tube_close. */
 void strawi_tube_broker_closed(straw_tube *t);

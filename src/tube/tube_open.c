@@ -34,8 +34,10 @@ struct announce {
 	int memfd;                      /* a dup of its memory */
 };
 
-static void
-announce_one(straw_reg *r, const struct announce *a)
+int
+strawi_tube_adopt_send(straw_reg *r, uint32_t opener, uint32_t acceptor,
+                       uint32_t tid, int side, int peer_gone, const int *fds,
+                       size_t nfds)
 {
 	straw_builder b;
 	uint8_t *body = NULL;
@@ -44,16 +46,25 @@ announce_one(straw_reg *r, const struct announce *a)
 
 	straw_builder_init(&b);
 	straw_build_tuple(&b, 5);
-	straw_build_uint(&b, a->opener);
-	straw_build_uint(&b, a->acceptor);
-	straw_build_uint(&b, a->tid);
-	straw_build_int(&b, a->side);
-	straw_build_int(&b, a->peer_gone);
+	straw_build_uint(&b, opener);
+	straw_build_uint(&b, acceptor);
+	straw_build_uint(&b, tid);
+	straw_build_int(&b, side);
+	straw_build_int(&b, peer_gone);
 	rc = straw_builder_finish(&b, &body, &blen);
 	if (rc == 0)
-		rc = reg_client_call(r, "tube_adopt", body, blen, &a->memfd, 1,
+		rc = reg_client_call(r, "tube_adopt", body, blen, fds, nfds,
 		                     NULL, NULL, NULL, NULL, 5000);
 	straw_free(body);
+	return rc;
+}
+
+static void
+announce_one(straw_reg *r, const struct announce *a)
+{
+	int rc = strawi_tube_adopt_send(r, a->opener, a->acceptor, a->tid,
+	                                a->side, a->peer_gone, &a->memfd, 1);
+
 	if (rc < 0 && rc != -EPIPE)
 		strawi_log(STRAWI_LOG_WARN,
 		           "tube %u-%u-%u: cannot announce it again: %s",
