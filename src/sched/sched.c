@@ -234,7 +234,8 @@ strawi_coro_restart_to_exit(struct strawi_sched *s, struct strawi_coro *c)
 #else
 	(void)s;
 #endif
-	c->sp = strawi_ctx_make(c, strawi_coro_exit_entry, c);
+	c->sp = strawi_ctx_make(strawi_stack_top(s, c), strawi_coro_exit_entry,
+	                        c);
 }
 
 /* After s->prev switched out: release it if it ended, check its stack. */
@@ -320,7 +321,7 @@ strawi_coro_spawn(struct strawi_sched *s, strawi_coro_fn fn, void *arg,
 #ifdef STRAWI_TSAN
 	c->tsan_fiber = __tsan_create_fiber(0);
 #endif
-	c->sp = strawi_ctx_make(c, coro_main, c);
+	c->sp = strawi_ctx_make(strawi_stack_top(s, c), coro_main, c);
 	c->all_prev = NULL;
 	c->all_next = s->all;
 	if (s->all != NULL)
@@ -510,6 +511,12 @@ strawi_coro_kill(struct strawi_coro *c, intptr_t code, void *data)
 	return 0;
 }
 
+void *
+strawi_coro_user_space(const struct strawi_coro *c)
+{
+	return strawi_stack_top(c->sched, c);
+}
+
 size_t
 strawi_coro_stack_size(const struct strawi_coro *c)
 {
@@ -580,10 +587,12 @@ strawi_sched_new(const struct strawi_sched_config *config,
 		s->cfg = *config;
 	if (s->cfg.stack_size == 0)
 		s->cfg.stack_size = STRAWI_STACK_DEFAULT;
-	if (s->cfg.stack_size > STRAWI_STACK_MAX) {
+	if (s->cfg.stack_size > STRAWI_STACK_MAX ||
+	    s->cfg.user_space > STRAWI_USER_SPACE_MAX) {
 		straw_free(s);
 		return -EINVAL;
 	}
+	s->cfg.user_space = (s->cfg.user_space + 15) & ~(size_t)15;
 	if (s->cfg.pool_hot == 0)
 		s->cfg.pool_hot = 256;
 	s->page = page > 0 ? (size_t)page : 4096;
