@@ -42,8 +42,11 @@ rq_push(struct strawi_sched *s, struct strawi_coro *c)
  * is taken, its successor n is next: start loading n's innermost frames
  * and the user space above them (c's run gives them time to arrive), and
  * the struct of the one after n, whose sp and links the next pop reads.
- * n's own struct was requested the same way one pop earlier.
+ * n's own struct was requested the same way one pop earlier.  Short
+ * queues (a yield between two coroutines) skip it.
  */
+#define RQ_PREFETCH_MIN 32 /* a shorter queue stays in cache */
+
 static inline void
 rq_prefetch(const struct strawi_sched *s, const struct strawi_coro *n)
 {
@@ -70,7 +73,7 @@ rq_pop(struct strawi_sched *s)
 		s->rq_head = n;
 		if (n == NULL)
 			s->rq_tail = NULL;
-		else
+		else if (s->stats.runnable > RQ_PREFETCH_MIN)
 			rq_prefetch(s, n);
 		s->stats.runnable--;
 	}
