@@ -347,6 +347,8 @@ strawi_coro_spawn(struct strawi_sched *s, strawi_coro_fn fn, void *arg,
 #ifdef STRAWI_ASAN
 	ASAN_UNPOISON_MEMORY_REGION(strawi_stack_lo(s, c),
 	                            strawi_stack_len(s, c));
+	/* poisoned while the stack was in the pool (strawi_stack_put) */
+	ASAN_UNPOISON_MEMORY_REGION(strawi_stack_top(s, c), s->cfg.user_space);
 #endif
 #ifdef STRAWI_TSAN
 	c->tsan_fiber = __tsan_create_fiber(0);
