@@ -127,6 +127,10 @@ proc_table_del(struct proc_table *t, uint32_t id)
 	/* The leaf is empty: give it back, and the middle node with it when
 	 * that was its last leaf. */
 	mid->leaf[mid_index(id)] = NULL;
+	if (t->hot == leaf) {
+		t->hot = NULL;
+		t->hot_base = UINT64_MAX;
+	}
 	straw_free(leaf);
 	t->nodes--;
 	if (--mid->leaves == 0) {

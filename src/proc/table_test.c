@@ -40,6 +40,13 @@ CASE(table_basic)
 	CHECK(proc_table_del(&t, 513) == fake(2));
 	CHECK_EQ(t.len, 0);
 	CHECK_EQ(t.nodes, 0); /* and the middle node with the last leaf */
+	/* the leaf a lookup remembered goes with its last process */
+	CHECK_OK(proc_table_put(&t, 1025, fake(5)));
+	CHECK(proc_table_get(&t, 1025) == fake(5));
+	CHECK(proc_table_del(&t, 1025) == fake(5));
+	CHECK(proc_table_get(&t, 1025) == NULL);
+	CHECK(proc_table_get(&t, 1024) == NULL);
+	CHECK_EQ(t.nodes, 0);
 	proc_table_fini(&t);
 	CHECK(t.top == NULL);
 }
