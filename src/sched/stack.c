@@ -427,6 +427,10 @@ strawi_stack_free_all(struct strawi_sched *s)
 
 	for (slab = s->slabs; slab != NULL; slab = next) {
 		next = slab->next;
+#ifdef STRAWI_ASAN
+		/* no poisoned shadow left for whatever is mapped here next */
+		ASAN_UNPOISON_MEMORY_REGION(slab->base, slab->len);
+#endif
 		munmap(slab->base, slab->len);
 		straw_free(slab);
 	}
