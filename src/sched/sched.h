@@ -150,8 +150,9 @@ typedef void (*strawi_coro_fn)(void *arg);
 struct strawi_sched_config {
 	size_t stack_size; /* default stack per coroutine (bytes, rounded
 	                      up to a power of two >= 16 KiB, of which the
-	                      top 256 hold the struct strawi_coro; the guard
-	                      page comes on top); 0: STRAWI_STACK_DEFAULT */
+	                      top 256 hold the struct strawi_coro and the
+	                      user_space below it; the guard page comes on
+	                      top); 0: STRAWI_STACK_DEFAULT */
 	int guard;         /* enum strawi_guard_mode */
 	size_t pool_hot;   /* stacks per size class kept resident for
 	                      reuse; more are trimmed with madvise when the
