@@ -9,9 +9,16 @@
  * which validates them), straw-fmt (a fresh {msg, I} per send with
  * straw_sendf: the same term Erlang sends), erl-local.  Every figure is the median of bench_runs() runs.
  * spawn: straw (wall time per spawn onto fresh stacks), straw-cpu (the
- * same spawns, CPU time of the container's thread), straw-pooled (again,
- * on the stacks the first ones left), straw-churn (batches of 1000).
+ * same spawns, CPU time of the container's thread), straw-run and
+ * straw-run-cpu (the same, up to the moment every spawned process has run
+ * once and parked in receive), straw-pooled (again, on the stacks the
+ * first ones left), straw-churn (batches of 1000).
+ * page-touch: the floor under a fresh spawn on this machine, the CPU time
+ * of the first write to one fresh 4 KiB anonymous page (a page fault that
+ * backs it), which every process onto fresh memory costs at least: its
+ * stack's top page.
  */
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +172,8 @@ struct spawn_res {
 	long n;               /* processes */
 	double ns_per_spawn;  /* time, fresh stacks */
 	double cpu_per_spawn; /* CPU time of the thread, fresh stacks */
+	double ns_run;        /* time until all ran once and parked */
+	double cpu_run;       /* CPU time of the same */
 	double ns_reuse;      /* time, stacks reused from the pool */
 	double bytes_each;    /* RSS delta per process, after they all ran */
 	long failed;          /* spawns that failed */
@@ -182,7 +191,11 @@ spawn_main(void *arg)
 			r->failed++;
 	r->ns_per_spawn = (double)(bench_now_ns() - t0) / (double)r->n;
 	r->cpu_per_spawn = (double)(bench_cpu_now_ns() - c0) / (double)r->n;
-	straw_yield(); /* each runs once and parks in receive */
+	/* each runs once and parks in receive (the run queue is FIFO: this
+	 * process comes back after all of them) */
+	straw_yield();
+	r->ns_run = (double)(bench_now_ns() - t0) / (double)r->n;
+	r->cpu_run = (double)(bench_cpu_now_ns() - c0) / (double)r->n;
 	r->bytes_each = (double)(rss_bytes() - rss0) / (double)r->n;
 	/* end them all (their stacks go back to the pool) and spawn again */
 	for (i = 0; i < r->n; i++) {
@@ -220,6 +233,29 @@ churn_main(void *arg)
 		straw_yield();
 	}
 	*ns = (double)spent / (double)(rounds * BATCH);
+}
+
+/* CPU ns of the first write to a fresh anonymous page, pages at a time
+ * (one mapping, no huge pages, as the stacks are mapped). */
+static double
+page_touch_ns(long pages)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), len = (size_t)pages * page;
+	volatile char *m =
+	        mmap(NULL, len, PROT_READ | PROT_WRITE,
+	             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int64_t c0;
+	long i;
+
+	if (m == MAP_FAILED)
+		return -1;
+	(void)madvise((void *)m, len, MADV_NOHUGEPAGE);
+	c0 = bench_cpu_now_ns();
+	for (i = 0; i < pages; i++)
+		m[(size_t)i * page] = 1;
+	c0 = bench_cpu_now_ns() - c0;
+	munmap((void *)m, len);
+	return (double)c0 / (double)pages;
 }
 
 /* ---- Erlang ---------------------------------------------------------- */
@@ -321,10 +357,16 @@ main(void)
 		        BENCH_RESULT_INIT("local", "idle-bytes", "straw", 0);
 		struct bench_result rc =
 		        BENCH_RESULT_INIT("local", "spawn", "straw-cpu", 0);
-		double x[16], y[16];
+		struct bench_result rr =
+		        BENCH_RESULT_INIT("local", "spawn", "straw-run", 0);
+		struct bench_result rrc =
+		        BENCH_RESULT_INIT("local", "spawn", "straw-run-cpu", 0);
+		struct bench_result pt = BENCH_RESULT_INIT(
+		        "local", "page-touch", "page-touch", 4096);
+		double x[16], y[16], z[16], u[16];
 		int sruns = runs < 3 ? runs : 3;
 		for (i = 0; i < sruns; i++) {
-			struct spawn_res s = {n_spawn, 0, 0, 0, 0, 0};
+			struct spawn_res s = {n_spawn, 0, 0, 0, 0, 0, 0, 0};
 			run(spawn_main, &s);
 			if (s.failed)
 				fprintf(stderr, "spawn: %ld failed\n",
@@ -333,7 +375,18 @@ main(void)
 			w[i] = s.bytes_each;
 			x[i] = s.ns_reuse;
 			y[i] = s.cpu_per_spawn;
+			z[i] = s.ns_run;
+			u[i] = s.cpu_run;
 		}
+		rr.ns_per_op = bench_median(z, sruns);
+		rr.msgs_per_s = 1e9 / rr.ns_per_op;
+		rrc.ns_per_op = bench_median(u, sruns);
+		rrc.msgs_per_s = 1e9 / rrc.ns_per_op;
+		/* as many pages as the spawn rows take, as many times */
+		for (i = 0; i < sruns; i++)
+			z[i] = page_touch_ns(n_spawn);
+		pt.ns_per_op = bench_median(z, sruns);
+		pt.msgs_per_s = 1e9 / pt.ns_per_op;
 		rc.ns_per_op = bench_median(y, sruns);
 		rc.msgs_per_s = 1e9 / rc.ns_per_op;
 		p.ns_per_op = bench_median(x, sruns);
@@ -341,8 +394,11 @@ main(void)
 		r.ns_per_op = bench_median(v, sruns);
 		r.msgs_per_s = 1e9 / r.ns_per_op;
 		m.size = (long)bench_median(w, sruns);
+		bench_report(&pt);
 		bench_report(&r);
 		bench_report(&rc);
+		bench_report(&rr);
+		bench_report(&rrc);
 		bench_report(&p);
 		{
 			struct bench_result ch = BENCH_RESULT_INIT(
@@ -354,9 +410,11 @@ main(void)
 			bench_report(&ch);
 		}
 		bench_report(&m);
-		printf("(spawn: %ld processes; idle-bytes: RSS delta per idle "
-		       "process in the size column)\n",
-		       n_spawn);
+		printf("(spawn: %ld processes onto fresh memory, -run: until "
+		       "all ran once and parked; page-touch: CPU time of the "
+		       "first write to one fresh page, %ld pages; idle-bytes: "
+		       "RSS delta per idle process in the size column)\n",
+		       n_spawn, n_spawn);
 	}
 
 	run_erl(&e);

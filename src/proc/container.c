@@ -98,12 +98,11 @@ struct foreign_list {
 };
 
 static void
-collect_foreign(uint64_t key, void *val, void *arg)
+collect_foreign(uint32_t id, struct proc *p, void *arg)
 {
-	struct proc *p = val;
 	struct foreign_list *l = arg;
 
-	(void)key;
+	(void)id;
 	if (p->ft != NULL && l->v != NULL)
 		l->v[l->n++] = p;
 }
@@ -117,7 +116,7 @@ proc_container_cleanup(straw_container *c)
 	/* Attached threads: ended now (their calls return STRAW_ENOPROC). */
 	l.v = straw_malloc((c->procs.len + 1) * sizeof(*l.v));
 	if (l.v != NULL) {
-		proc_map_each(&c->procs, collect_foreign, &l);
+		proc_table_each(&c->procs, collect_foreign, &l);
 		for (i = 0; i < l.n; i++) {
 			proc_set_exiting(l.v[i], proc_atom_shutdown);
 			proc_die(l.v[i]);
@@ -139,6 +138,7 @@ sched_thread(void *arg)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.stack_size = c->stack_size;
 	cfg.on_exit = proc_on_exit;
+	cfg.user_space = sizeof(struct proc); /* see proc_spawn */
 	rc = strawi_sched_new(&cfg, &c->sched);
 	if (rc == 0) {
 		/* A stop that came before the scheduler existed takes effect
@@ -157,7 +157,7 @@ sched_thread(void *arg)
 		sem_post(&c->started);
 		return NULL;
 	}
-	p = proc_map_get(&c->procs, first.process);
+	p = proc_table_get(&c->procs, first.process);
 	p->is_first = 1;
 	c->first_id = first.process;
 	proc_reg_start(c);
@@ -178,7 +178,7 @@ sched_thread(void *arg)
 	proc_timers_drop(c);
 	proc_map_each(&c->names, drop_name, NULL);
 	proc_map_fini(&c->names);
-	proc_map_fini(&c->procs);
+	proc_table_fini(&c->procs);
 	proc_map_fini(&c->monitors);
 	proc_tls_container = NULL;
 	/* This thread's caches, which no destructor of its own frees. */
@@ -230,7 +230,7 @@ straw_container_start(const char *name, straw_proc_fn main_fn, void *arg,
 	atomic_init(&c->inflight, 0);
 	pthread_mutex_init(&c->attach_mu, NULL);
 	pthread_cond_init(&c->attach_cv, NULL);
-	proc_map_init(&c->procs);
+	proc_table_init(&c->procs);
 	proc_map_init(&c->names);
 	proc_map_init(&c->timers);
 	proc_map_init(&c->monitors);

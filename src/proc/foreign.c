@@ -109,7 +109,7 @@ static void
 send_run(struct strawi_task *t)
 {
 	struct send_task *st = (struct send_task *)t;
-	struct proc *p = proc_map_get(&st->c->procs, st->dest);
+	struct proc *p = proc_table_get(&st->c->procs, st->dest);
 
 	if (p != NULL)
 		proc_deliver(p, st->m);
@@ -124,7 +124,7 @@ strawi_proc_deliver_id(straw_container *c, uint32_t process, straw_msg *m)
 	struct send_task *st;
 
 	if (proc_tls_container == c) {
-		struct proc *p = proc_map_get(&c->procs, process);
+		struct proc *p = proc_table_get(&c->procs, process);
 		straw_msg *q = proc_msg_for_queue(m, 1);
 		if (q == NULL)
 			return -ENOMEM;
@@ -203,9 +203,9 @@ attach_run(struct strawi_task *t)
 	}
 	do {
 		id = ++c->next_pid;
-	} while (id == 0 || proc_map_get(&c->procs, id) != NULL);
+	} while (id == 0 || proc_table_get(&c->procs, id) != NULL);
 	p->id = id;
-	st->rc = proc_map_put(&c->procs, id, p);
+	st->rc = proc_table_put(&c->procs, id, p);
 	if (st->rc == 0) {
 		c->nprocs++;
 		strawi_sched_hold(c->sched);

@@ -21,7 +21,9 @@ fill(const struct proc *p, straw_proc_info *info)
 		pthread_mutex_unlock(&p->ft->mu);
 	info->links = p->nlinks;
 	info->monitors = p->nmons;
-	info->memory = sizeof(*p) + info->mailbox_bytes;
+	/* A process's struct lives in its stack's top page (counted with the
+	 * resident pages below); an attached thread's is allocated. */
+	info->memory = (p->coro != NULL ? 0 : sizeof(*p)) + info->mailbox_bytes;
 	if (p->life != PROC_ALIVE)
 		info->state = STRAW_PROC_EXITING;
 	else if (p->ft != NULL)
@@ -75,12 +77,12 @@ struct list_ctx {
 };
 
 static void
-collect(uint64_t key, void *val, void *arg)
+collect(uint32_t id, struct proc *p, void *arg)
 {
 	struct list_ctx *l = arg;
 
-	(void)val;
-	l->ids[l->n++] = (uint32_t)key;
+	(void)p;
+	l->ids[l->n++] = id;
 }
 
 static int
@@ -103,10 +105,10 @@ proc_list(straw_container *c, straw_proc_info *out, size_t cap)
 	l.ids = straw_malloc((c->procs.len + 1) * sizeof(uint32_t));
 	if (l.ids == NULL)
 		return -ENOMEM;
-	proc_map_each(&c->procs, collect, &l);
+	proc_table_each(&c->procs, collect, &l);
 	qsort(l.ids, l.n, sizeof(uint32_t), cmp_u32);
 	for (i = 0; i < l.n && i < cap; i++)
-		fill(proc_map_get(&c->procs, l.ids[i]), &out[i]);
+		fill(proc_table_get(&c->procs, l.ids[i]), &out[i]);
 	straw_free(l.ids);
 	return (long)l.n;
 }

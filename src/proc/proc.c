@@ -71,7 +71,7 @@ proc_lookup(straw_container *c, straw_pid pid)
 {
 	if (!proc_pid_local(c, pid) || pid.process == 0)
 		return NULL;
-	return proc_map_get(&c->procs, pid.process);
+	return proc_table_get(&c->procs, pid.process);
 }
 
 static straw_pid
@@ -556,16 +556,15 @@ proc_die(struct proc *p)
 		(void)n;
 		pthread_mutex_unlock(&p->ft->mu);
 	}
-	proc_map_del(&c->procs, p->id);
+	proc_table_del(&c->procs, p->id);
 	if (--c->nprocs == 0)
 		proc_reg_idle(c);
 	if (p->is_first && c->status == 0 &&
 	    !straw_msg_is_atom(p->reason, "normal"))
 		c->status = 1;
-	if (p->ft == NULL) {
+	if (p->ft == NULL) { /* p goes with its stack, after on_exit */
 		straw_msg_unref(p->hold);
 		straw_msg_unref(p->reason);
-		straw_free(p);
 	}
 }
 
@@ -646,10 +645,14 @@ proc_on_exit(struct strawi_coro *co, const struct strawi_exit_info *e)
 static void
 proc_entry(void *arg)
 {
-	struct proc *p = arg;
+	struct proc *p = strawi_coro_user_space(strawi_coro_self());
 
+	(void)arg;
 	p->fn(p->arg);
 }
+
+_Static_assert(sizeof(struct proc) <= STRAWI_USER_SPACE_MAX,
+               "struct proc fits the coroutine's user space");
 
 int
 proc_spawn(straw_container *c, struct proc *parent, straw_proc_fn fn, void *arg,
@@ -657,6 +660,7 @@ proc_spawn(straw_container *c, struct proc *parent, straw_proc_fn fn, void *arg,
 {
 	straw_spawn_opts none = {0, 0, NULL};
 	size_t stack;
+	struct strawi_coro *co;
 	struct proc *p;
 	uint32_t id;
 	straw_ref mref;
@@ -672,25 +676,31 @@ proc_spawn(straw_container *c, struct proc *parent, straw_proc_fn fn, void *arg,
 	if ((opts->flags & (STRAW_SPAWN_LINK | STRAW_SPAWN_MONITOR)) &&
 	    parent == NULL)
 		return -EINVAL;
-	p = straw_calloc(1, sizeof(*p));
-	if (p == NULL)
-		return -ENOMEM;
+	id = c->next_pid;
 	do { /* ids wrap after 2^32 spawns: skip those in use and 0 */
-		id = ++c->next_pid;
-	} while (id == 0 || proc_map_get(&c->procs, id) != NULL);
+		id++;
+	} while (id == 0 || proc_table_get(&c->procs, id) != NULL);
+	rc = proc_table_reserve(&c->procs, id);
+	if (rc < 0)
+		return rc;
+	rc = strawi_coro_spawn(c->sched, proc_entry, NULL, stack, &co);
+	if (rc < 0)
+		return rc;
+	/* The process lives in the top page of its own stack, next to the
+	 * coroutine's struct: no allocation, no page of its own. */
+	p = strawi_coro_user_space(co);
+	memset(p, 0, sizeof(*p));
+	c->next_pid = id;
 	p->id = id;
 	p->c = c;
+	p->coro = co;
 	p->fn = fn;
 	p->arg = arg;
 	p->stack_size = stack;
 	proc_fifo_init(&p->mbox);
-	rc = proc_map_put(&c->procs, id, p);
-	if (rc < 0)
-		goto fail_free;
-	rc = strawi_coro_spawn(c->sched, proc_entry, p, stack, &p->coro);
-	if (rc < 0)
-		goto fail_map;
-	strawi_coro_set_user(p->coro, p);
+	rc = proc_table_put(&c->procs, id, p);
+	STRAWI_ASSERT(rc == 0); /* reserved above */
+	strawi_coro_set_user(co, p);
 	c->nprocs++;
 	if (opts->flags & STRAW_SPAWN_LINK) {
 		rc = op_link(parent, pid_of(p));
@@ -714,11 +724,6 @@ fail_started:
 	p->life = PROC_EXITING;
 	p->reason = straw_msg_ref(proc_atom_killed);
 	strawi_coro_kill(p->coro, 0, NULL);
-	return rc;
-fail_map:
-	proc_map_del(&c->procs, id);
-fail_free:
-	straw_free(p);
 	return rc;
 }
 
@@ -1060,7 +1065,7 @@ send_common(straw_pid pid, straw_msg *m, int consume)
 	c = self->c;
 	if (unlikely(!proc_pid_local(c, pid)))
 		return send_remote(pid, m, consume);
-	t = proc_map_get(&c->procs, pid.process);
+	t = proc_table_get(&c->procs, pid.process);
 	if (t == NULL || t->life != PROC_ALIVE) {
 		if (consume)
 			straw_msg_unref(m);

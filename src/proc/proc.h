@@ -17,6 +17,7 @@
 
 #include "proc/map.h"
 #include "proc/msg.h"
+#include "proc/table.h"
 #include "sched/sched.h"
 
 enum proc_life {
@@ -94,7 +95,7 @@ struct straw_container {
 	void *main_arg;                      /* its argument */
 	sem_t started;                       /* posted when start is decided */
 	int start_rc;                        /* start's result */
-	struct proc_map procs;               /* id -> struct proc */
+	struct proc_table procs;             /* id -> struct proc */
 	struct proc_map names;               /* name hash -> struct proc_name */
 	struct proc_map timers;              /* timer id -> struct proc_tmr */
 	struct proc_map monitors;            /* ref id -> struct proc_mon */

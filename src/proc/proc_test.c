@@ -1160,6 +1160,90 @@ bad_args_main(void *arg)
 	straw_msg_unref(m);
 }
 
+/* Sanitizers enlarge frames (redzones), so an idle process may need a few
+ * pages there; one page exactly otherwise. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define PT_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define PT_SANITIZED 1
+#endif
+#endif
+
+/* An idle process (spawned, run, waiting in receive) costs one page: its
+ * struct, the coroutine's and its frames share its stack's top page, and
+ * nothing else of it is resident. */
+static void
+idle_pages_main(void *arg)
+{
+	enum { N = 200 };
+	straw_pid kids[N];
+	straw_proc_info info;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int i;
+
+	(void)arg;
+	for (i = 0; i < N; i++)
+		PCHECK_EQ(straw_spawn(wait_forever, NULL, NULL, &kids[i]), 0);
+	straw_yield(); /* each runs once and waits */
+	for (i = 0; i < N; i++) {
+		PCHECK_EQ(straw_proc_info_get(kids[i], &info), 0);
+		PCHECK_EQ(info.state, STRAW_PROC_WAITING);
+		PCHECK_EQ(info.mailbox_bytes, 0);
+#ifdef PT_SANITIZED
+		PCHECK(info.memory >= page && info.memory <= 4 * page);
+#else
+		PCHECK_EQ(info.memory, page);
+#endif
+	}
+	for (i = 0; i < N; i++)
+		straw_send_take(kids[i], straw_msg_atom("stop", NULL));
+}
+
+CASE(idle_process_is_one_page)
+{
+	CHECK_EQ(pt_run(idle_pages_main, NULL), 0);
+	CHECK_PROCS_OK();
+}
+
+/* Process ids wrap after 2^32 spawns: the highest ids work like any
+ * other, then 0 and the ids still in use are skipped. */
+static void
+wrap_main(void *arg)
+{
+	straw_container *c = straw_container_self();
+	straw_pid self = straw_self(), hi1, hi2, low;
+	straw_proc_info info;
+
+	(void)arg;
+	PCHECK_EQ(self.process, 1);
+	c->next_pid = UINT32_MAX - 2;
+	PCHECK_EQ(straw_spawn(wait_forever, NULL, NULL, &hi1), 0);
+	PCHECK_EQ(straw_spawn(wait_forever, NULL, NULL, &hi2), 0);
+	PCHECK_EQ(straw_spawn(wait_forever, NULL, NULL, &low), 0);
+	PCHECK_EQ(hi1.process, UINT32_MAX - 1);
+	PCHECK_EQ(hi2.process, UINT32_MAX);
+	PCHECK_EQ(low.process, 2); /* 0 is no id, 1 is this process */
+	straw_yield();
+	PCHECK_EQ(straw_proc_info_get(hi1, &info), 0);
+	PCHECK_EQ(info.state, STRAW_PROC_WAITING);
+	PCHECK_EQ(straw_proc_info_get(hi2, &info), 0);
+	PCHECK_EQ(info.state, STRAW_PROC_WAITING);
+	PCHECK_EQ(straw_proc_list(NULL, 0), 4);
+	straw_send_take(hi1, straw_msg_atom("stop", NULL));
+	straw_send_take(hi2, straw_msg_atom("stop", NULL));
+	straw_send_take(low, straw_msg_atom("stop", NULL));
+	straw_yield();
+	PCHECK_EQ(straw_proc_info_get(hi2, &info), STRAW_ENOPROC);
+	PCHECK_EQ(straw_proc_list(NULL, 0), 1);
+}
+
+CASE(process_ids_wrap)
+{
+	CHECK_EQ(pt_run(wrap_main, NULL), 0);
+	CHECK_PROCS_OK();
+}
+
 /* Bad arguments get a clear error and change nothing. */
 CASE(bad_arguments)
 {
@@ -1179,4 +1263,5 @@ CHECK_MAIN(order_between_pair, selective_receive, receive_by_pattern,
            kill_is_untrappable, link_reason_kill_kills_nontrapping,
            monitor_down_exactly_once, names_released_at_exit, crash_isolation,
            send_after_and_cancel, million_timers, container_exit_status,
-           spawn_stack_size, bad_arguments, introspection)
+           spawn_stack_size, bad_arguments, introspection,
+           idle_process_is_one_page, process_ids_wrap)

@@ -19,7 +19,7 @@ tmr_fire(struct strawi_timer *t)
 {
 	struct proc_tmr *tm = t->arg;
 	straw_container *c = tm->c;
-	struct proc *p = proc_map_get(&c->procs, tm->dest);
+	struct proc *p = proc_table_get(&c->procs, tm->dest);
 
 	proc_map_del(&c->timers, tm->id);
 	if (p != NULL)

@@ -96,7 +96,7 @@ fault_handler(int sig, siginfo_t *si, void *ucv)
 	ASAN_UNPOISON_MEMORY_REGION(strawi_stack_lo(s, c),
 	                            strawi_stack_len(s, c));
 #endif
-	top = (uintptr_t)c & ~(uintptr_t)15;
+	top = (uintptr_t)strawi_stack_top(s, c) & ~(uintptr_t)15;
 #if defined(__x86_64__)
 	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)strawi_ctx_trampoline;
 	uc->uc_mcontext.gregs[REG_RSP] = (greg_t)top;

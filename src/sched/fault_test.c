@@ -336,9 +336,105 @@ CASE(trap_and_division_end_coroutines)
 	strawi_sched_free(S);
 }
 
+/* ---- the user space below the struct ---------------------------------- */
+
+#define USER_SPACE 200 /* rounded up to 208 */
+static int user_intact, user_checked;
+
+static void
+user_fill(struct strawi_coro *c)
+{
+	memset(strawi_coro_user_space(c), 0x5a, USER_SPACE);
+}
+
+/* on_exit: the user space still holds what the coroutine wrote, whatever
+ * ended it (fresh frames after a fault start below it). */
+static void
+on_exit_user(struct strawi_coro *c, const struct strawi_exit_info *e)
+{
+	const unsigned char *u = strawi_coro_user_space(c);
+	int i, ok = 1;
+
+	exits[nexits++] = *e;
+	for (i = 0; i < USER_SPACE; i++)
+		ok &= u[i] == 0x5a;
+	user_intact += ok;
+	user_checked++;
+}
+
+static void
+user_overflow(void *arg)
+{
+	(void)arg;
+	user_fill(strawi_coro_self());
+	recurse(0);
+}
+
+static void
+user_segv(void *arg)
+{
+	(void)arg;
+	user_fill(strawi_coro_self());
+	*(volatile int *)bad16 = 1;
+}
+
+static void
+user_park(void *arg)
+{
+	(void)arg;
+	user_fill(strawi_coro_self());
+	strawi_park(STRAWI_FOREVER); /* killed */
+}
+
+static void
+user_killer(void *arg)
+{
+	strawi_coro_kill(arg, 0, NULL);
+}
+
+CASE(user_space_survives_faults_and_kills)
+{
+	struct strawi_sched_config cfg;
+	struct strawi_coro *c, *parked;
+	size_t plain;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.user_space = STRAWI_USER_SPACE_MAX + 1;
+	CHECK_RC(strawi_sched_new(&cfg, &S), -EINVAL);
+	/* the usable stack without user space, for comparison */
+	CHECK_OK(strawi_sched_new(NULL, &S));
+	CHECK_OK(strawi_coro_spawn(S, after, NULL, 0, &c));
+	plain = strawi_coro_stack_size(c);
+	CHECK_RC(strawi_sched_run(S), 0);
+	strawi_sched_free(S);
+
+	cfg.on_exit = on_exit_user;
+	cfg.user_space = USER_SPACE;
+	nexits = user_intact = user_checked = 0;
+	CHECK_OK(strawi_sched_new(&cfg, &S));
+	CHECK_OK(strawi_coro_spawn(S, user_overflow, NULL, 0, &c));
+	CHECK((char *)strawi_coro_user_space(c) == (char *)c - 208);
+	CHECK_EQ((uintptr_t)strawi_coro_user_space(c) % 16, 0);
+	CHECK_EQ(strawi_coro_stack_size(c), plain - 208);
+	CHECK_OK(strawi_coro_spawn(S, user_segv, NULL, 0, NULL));
+	CHECK_OK(strawi_coro_spawn(S, user_park, NULL, 0, &parked));
+	CHECK_OK(strawi_coro_spawn(S, user_killer, parked, 0, NULL));
+	CHECK_RC(strawi_sched_run(S), 0);
+	CHECK_EQ(nexits, 4);
+	CHECK_EQ(exits[0].reason, STRAWI_EXIT_OVERFLOW);
+	CHECK_EQ(exits[1].reason, STRAWI_EXIT_FAULT);
+	CHECK_EQ(exits[2].reason, STRAWI_EXIT_RETURN); /* the killer */
+	CHECK_EQ(exits[3].reason, STRAWI_EXIT_KILLED);
+	CHECK_EQ(user_checked, 4);
+	/* the killer never wrote its user space */
+	CHECK_EQ(user_intact, 3);
+	strawi_sched_free(S);
+}
+
 CHECK_MAIN(trap_and_division_end_coroutines,
            guard_page_overflow_ends_only_that_coroutine,
            every_stack_of_a_slab_is_guarded,
            every_stack_is_guarded_without_batching, segfault_ends_coroutine,
            abort_ends_coroutine, fault_in_on_exit_is_not_reentered,
-           unguarded_overflow_seen_at_switch, fault_outside_coroutines_is_fatal)
+           unguarded_overflow_seen_at_switch, fault_outside_coroutines_is_fatal,
+           user_space_survives_faults_and_kills)

@@ -150,8 +150,9 @@ typedef void (*strawi_coro_fn)(void *arg);
 struct strawi_sched_config {
 	size_t stack_size; /* default stack per coroutine (bytes, rounded
 	                      up to a power of two >= 16 KiB, of which the
-	                      top 256 hold the struct strawi_coro; the guard
-	                      page comes on top); 0: STRAWI_STACK_DEFAULT */
+	                      top 256 hold the struct strawi_coro and the
+	                      user_space below it; the guard page comes on
+	                      top); 0: STRAWI_STACK_DEFAULT */
 	int guard;         /* enum strawi_guard_mode */
 	size_t pool_hot;   /* stacks per size class kept resident for
 	                      reuse; more are trimmed with madvise when the
@@ -167,11 +168,22 @@ struct strawi_sched_config {
 	 */
 	void (*on_exit)(struct strawi_coro *c,
 	                const struct strawi_exit_info *e);
+	/*
+	 * Bytes kept for the scheduler's user right below every coroutine's
+	 * struct, on the same page (strawi_coro_user_space()), so what the
+	 * user keeps per coroutine costs no allocation and no page of its
+	 * own.  They come out of the usable stack (the frames start below
+	 * them), are rounded up to 16 and are not zeroed at spawn.  At most
+	 * STRAWI_USER_SPACE_MAX; 0: none.
+	 */
+	size_t user_space;
 };
 
-#define STRAWI_STACK_DEFAULT (64 * 1024) /* usable bytes, lazily backed */
-#define STRAWI_STACK_MIN     (16 * 1024)
-#define STRAWI_STACK_MAX     (64 * 1024 * 1024)
+#define STRAWI_USER_SPACE_MAX 1024 /* cap of strawi_sched_config.user_space */
+
+#define STRAWI_STACK_DEFAULT  (64 * 1024) /* usable bytes, lazily backed */
+#define STRAWI_STACK_MIN      (16 * 1024)
+#define STRAWI_STACK_MAX      (64 * 1024 * 1024)
 
 /*
  * A coroutine.  It lives at the top of its own stack mapping (so an idle
@@ -256,6 +268,11 @@ strawi_coro_set_user(struct strawi_coro *c, void *user)
 {
 	c->user = user;
 }
+
+/* The cfg.user_space bytes (16-aligned) kept for the user below c's
+ * struct; they live as long as the stack (reused by the next coroutine
+ * that gets it, after c's on_exit returned).  Owner thread. */
+void *strawi_coro_user_space(const struct strawi_coro *c);
 
 /* Usable stack bytes and resident (touched) stack bytes of c (mincore;
  * a syscall, for introspection only).  Owner thread. */
@@ -349,7 +366,8 @@ struct strawi_sched;
 /*
  * Creates a scheduler owned by the calling thread (config may be NULL for
  * the defaults; it is copied).  Returns 0 and stores it in *out, or a
- * negative code (-ENOMEM, -EMFILE, ...; nothing created).
+ * negative code (-ENOMEM, -EMFILE, ..., -EINVAL for a stack_size or
+ * user_space over its maximum; nothing created).
  */
 int strawi_sched_new(const struct strawi_sched_config *config,
                      struct strawi_sched **out);

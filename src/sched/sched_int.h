@@ -146,10 +146,17 @@ strawi_stack_lo(const struct strawi_sched *s, const struct strawi_coro *c)
 {
 	return c->stack_base + s->page;
 }
+/* The highest usable byte + 1 of c's stack: below its struct and the
+ * user space (cfg.user_space, rounded at creation). */
+static inline char *
+strawi_stack_top(const struct strawi_sched *s, const struct strawi_coro *c)
+{
+	return (char *)c - s->cfg.user_space;
+}
 static inline size_t
 strawi_stack_len(const struct strawi_sched *s, const struct strawi_coro *c)
 {
-	return (size_t)((char *)c - strawi_stack_lo(s, c));
+	return (size_t)(strawi_stack_top(s, c) - strawi_stack_lo(s, c));
 }
 
 /* timer.c */

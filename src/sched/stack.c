@@ -382,6 +382,11 @@ strawi_stack_put(struct strawi_sched *s, struct strawi_coro *c)
 	struct strawi_stack_pool *pool = &s->pools[c->stack_class];
 
 	c->state = STRAWI_CORO_DEAD;
+#ifdef STRAWI_ASAN
+	/* What the user kept there (a process) is dead with the coroutine:
+	 * a late use of it is caught like a use after free. */
+	ASAN_POISON_MEMORY_REGION(strawi_stack_top(s, c), s->cfg.user_space);
+#endif
 	/* At shutdown every slab is about to be unmapped: no madvise. */
 	if (pool->hot_count >= s->cfg.pool_hot * 64 && !s->shutting_down) {
 		make_cold(s, pool, c);
@@ -422,6 +427,10 @@ strawi_stack_free_all(struct strawi_sched *s)
 
 	for (slab = s->slabs; slab != NULL; slab = next) {
 		next = slab->next;
+#ifdef STRAWI_ASAN
+		/* no poisoned shadow left for whatever is mapped here next */
+		ASAN_UNPOISON_MEMORY_REGION(slab->base, slab->len);
+#endif
 		munmap(slab->base, slab->len);
 		straw_free(slab);
 	}
