@@ -1,9 +1,11 @@
 # ThreadSanitizer on the tests where threads other than a container's
-# scheduler thread send, post and wake under contention.  TSan cannot share
+# scheduler thread send, post and wake under contention, the process layer's
+# own tests, and the tube test where one thread sends and another receives
+# on the same tube.  TSan cannot share
 # a binary with ASan, so the tsan_threads test configures a second tree with
 # STRAW_SANITIZE=thread under tsan/, builds only these tests there and runs
 # them (tests/tsan_threads.sh).
-set(STRAW_TSAN_TESTS remote_test proc_foreign_test)
+set(STRAW_TSAN_TESTS remote_test proc_foreign_test proc_test tube_proc_test)
 if(STRAW_SANITIZE MATCHES "thread")
 	# In that tree: a program with a deliberate data race, which TSan must
 	# report, so that a quiet run of the tests means TSan was active.

@@ -102,12 +102,18 @@ wait_fds(int wfd, int sock, int64_t deadline)
 	return drain_fd(wfd) ? 1 : 0;
 }
 
+/* A counter of one half, kept by that half's thread and read by the other
+ * half's (relaxed: plain loads and stores on the usual machines). */
+#define TUBE_GET(a) atomic_load_explicit(&(a), memory_order_relaxed)
+#define TUBE_BUMP(a) \
+	atomic_store_explicit(&(a), TUBE_GET(a) + 1, memory_order_relaxed)
+
 /* Publishes this side's sleep count (slow path only). */
 static void
 publish_sleeps(straw_tube *t)
 {
 	atomic_store_explicit(&t->shm->stats[t->side].sleeps,
-	                      t->rx.sleeps + t->tx.sleeps,
+	                      TUBE_GET(t->rx.sleeps) + TUBE_GET(t->tx.sleeps),
 	                      memory_order_relaxed);
 }
 
@@ -211,7 +217,7 @@ rx_publish(straw_tube *t)
 		    atomic_compare_exchange_strong(&rx->ring->writer_waiting,
 		                                   &w, 0)) {
 			wake_fd(rx->peer_space_fd);
-			rx->wakeups++;
+			TUBE_BUMP(rx->wakeups);
 		}
 	}
 	if (rx->armed)
@@ -220,7 +226,8 @@ rx_publish(straw_tube *t)
 	                      memory_order_relaxed);
 	atomic_store_explicit(&st->received_bytes, rx->received_bytes,
 	                      memory_order_relaxed);
-	atomic_store_explicit(&st->wakeups, rx->wakeups + t->tx.wakeups,
+	atomic_store_explicit(&st->wakeups,
+	                      TUBE_GET(rx->wakeups) + TUBE_GET(t->tx.wakeups),
 	                      memory_order_relaxed);
 }
 
@@ -307,7 +314,7 @@ rx_wait(straw_tube *t, int timeout_ms)
 		}
 		if (deadline == 0)
 			deadline = deadline_of(timeout_ms);
-		rx->sleeps++;
+		TUBE_BUMP(rx->sleeps);
 		publish_sleeps(t);
 		r = wait_fds(rx->data_fd, t->fds[STRAWI_TUBE_FD_SOCK],
 		             deadline);
@@ -471,7 +478,7 @@ tx_publish(straw_tube *t, int wrote)
 		    atomic_exchange_explicit(&tx->ring->reader_sleeping, 0,
 		                             memory_order_relaxed)) {
 			wake_fd(tx->peer_data_fd);
-			tx->wakeups++;
+			TUBE_BUMP(tx->wakeups);
 		}
 	}
 	atomic_store_explicit(&st->sent, tx->sent, memory_order_relaxed);
@@ -483,7 +490,8 @@ tx_publish(straw_tube *t, int wrote)
 		atomic_store_explicit(&st->dropped_bytes, tx->dropped_bytes,
 		                      memory_order_relaxed);
 	}
-	atomic_store_explicit(&st->wakeups, tx->wakeups + t->rx.wakeups,
+	atomic_store_explicit(&st->wakeups,
+	                      TUBE_GET(tx->wakeups) + TUBE_GET(t->rx.wakeups),
 	                      memory_order_relaxed);
 }
 
@@ -559,7 +567,7 @@ tx_wait(straw_tube *t, uint32_t rec, uint32_t *skip, int timeout_ms)
 		}
 		if (deadline == 0)
 			deadline = deadline_of(timeout_ms);
-		tx->sleeps++;
+		TUBE_BUMP(tx->sleeps);
 		publish_sleeps(t);
 		r = wait_fds(tx->space_fd, t->fds[STRAWI_TUBE_FD_SOCK],
 		             deadline);

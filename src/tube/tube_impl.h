@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include <stdatomic.h>
+
 #include <straw/registry.h>
 #include <straw/tube.h>
 
@@ -86,10 +88,12 @@ struct tube_rx {
 	int peeked;                 /* a peeked packet awaits release */
 	uint64_t received;          /* counters, published once per call */
 	uint64_t received_bytes;    /* ... */
-	uint64_t wakeups;           /* writer wake-ups we sent */
-	uint64_t sleeps;            /* times we slept for data */
-	int data_fd;                /* eventfd that wakes us */
-	int peer_space_fd;          /* eventfd that wakes the peer's writer */
+	/* The sending thread reads these two to publish the sums of both
+	 * halves: atomics, written by this half's thread only. */
+	_Atomic uint64_t wakeups; /* writer wake-ups we sent */
+	_Atomic uint64_t sleeps;  /* times we slept for data */
+	int data_fd;              /* eventfd that wakes us */
+	int peer_space_fd;        /* eventfd that wakes the peer's writer */
 };
 
 /* The sending half (this side writes ring[side]). */
@@ -103,8 +107,8 @@ struct tube_tx {
 	uint64_t sent_bytes;        /* ... */
 	uint64_t dropped;           /* ... */
 	uint64_t dropped_bytes;     /* ... */
-	uint64_t wakeups;           /* reader wake-ups we sent */
-	uint64_t sleeps;            /* times we waited for room */
+	_Atomic uint64_t wakeups;   /* reader wake-ups we sent (as rx's) */
+	_Atomic uint64_t sleeps;    /* times we waited for room */
 	int space_fd;               /* eventfd that wakes us when full */
 	int peer_data_fd;           /* eventfd that wakes the peer's reader */
 };
