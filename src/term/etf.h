@@ -183,6 +183,10 @@ etf_latin1_utf8_len(const uint8_t *s, size_t n)
 /* Parses the 31-byte text of an old FLOAT_EXT.  Returns 0 or -1. */
 int strawi_etf_old_float(const uint8_t *p, double *v);
 
+/* How many format builds this thread ran from its cache of compiled
+ * formats (src/term/fmt.c); for tests. */
+uint64_t strawi_fmt_cached_runs(void);
+
 /*
  * The checker's core: validates the term at pos (no version byte there)
  * with at most max_depth open containers.  Returns 0 with *end after the

@@ -9,6 +9,7 @@
 #include <straw/term.h>
 #include <straw/term_text.h>
 
+#include "term/etf.h"
 #include "term/testutil.h"
 #include "testing/check.h"
 
@@ -289,6 +290,91 @@ CASE(build_errors)
 	straw_builder_init(&b);
 	CHECK_RC(straw_build_fmt(&b, NULL), STRAW_EFORMAT);
 	straw_builder_fini(&b);
+}
+
+/* Formats of tuples, atoms, numbers and scalar directives run compiled
+ * from a per-thread cache after their first use: the same bytes as the
+ * parser, for new values every time, for more formats than the cache
+ * holds, for a format whose text changed at the same address, and the
+ * same errors. */
+CASE(build_cache)
+{
+	static const int64_t values[] = {5, -70000, INT64_MAX, 0};
+	static const char *const atoms[] = {"x", "x y", "日本", "ok"};
+	char texts[12][40], want[160];
+	uint64_t runs = strawi_fmt_cached_runs();
+	straw_builder b;
+	int i, k;
+
+	for (k = 0; k < 12; k++)
+		snprintf(texts[k], sizeof(texts[k]),
+		         "{t%d, ~i, {~a, 2.5}, -%d}", k, k);
+	for (i = 0; i < 4; i++) {
+		for (k = 0; k < 12; k++) {
+			straw_builder_init(&b);
+			CHECK_OK(straw_build_fmt(&b, texts[k], values[i],
+			                         atoms[i]));
+			snprintf(want, sizeof(want),
+			         "{t%d, %" PRId64 ", {'%s', 2.5}, -%d}", k,
+			         values[i], atoms[i], k);
+			check_built(&b, want);
+		}
+	}
+	/* Compiled on first use, then run from the cache: 12 formats in 8
+	 * slots are compiled again when they come back, but every build,
+	 * the compiling one included, ran compiled. */
+	CHECK_EQ(strawi_fmt_cached_runs() - runs, 48);
+	/* Not compiled: a list, a map, ~t; built by the parser. */
+	runs = strawi_fmt_cached_runs();
+	straw_builder_init(&b);
+	CHECK_OK(straw_build_fmt(&b, "{l, [~i]}", (int64_t)1));
+	check_built(&b, "{l, [1]}");
+	straw_builder_init(&b);
+	CHECK_OK(straw_build_fmt(&b, "#{~a => 1}", "k"));
+	check_built(&b, "#{k => 1}");
+	CHECK_EQ(strawi_fmt_cached_runs(), runs);
+	/* The text at the same address changes. */
+	for (k = 0; k < 3; k++) {
+		snprintf(texts[0], sizeof(texts[0]), "{%c, ~i}", 'a' + k);
+		straw_builder_init(&b);
+		CHECK_OK(straw_build_fmt(&b, texts[0], (int64_t)k));
+		snprintf(want, sizeof(want), "{%c, %d}", 'a' + k, k);
+		check_built(&b, want);
+	}
+	/* Every directive the compiled form takes, twice. */
+	for (i = 0; i < 2; i++) {
+		straw_erl_ref ref = {"n@h", 9, 1, {7, 0, 0, 0, 0}};
+		straw_builder_init(&b);
+		CHECK_OK(straw_build_fmt(&b, "{ping, ~p, ~u, ~f, ~s, ~b, ~r}",
+		                         &test_pid, UINT64_MAX, -0.5, "hi", "z",
+		                         (size_t)1, &ref));
+		check_built(&b,
+		            "{ping, erlang:binary_to_term(<<131,88,119,13,"
+		            "\"nonode@nohost\",85:32,0:32,0:32>>), "
+		            "18446744073709551615, -0.5, \"hi\", <<\"z\">>, "
+		            "erlang:binary_to_term(<<131,90,0,1,119,3,"
+		            "\"n@h\",9:32,7:32>>)}");
+	}
+	/* Errors: the builder keeps its bytes and the error, and the next
+	 * call with the same format is fine. */
+	for (i = 0; i < 2; i++) {
+		straw_builder_init(&b);
+		CHECK_OK(straw_build_atomz(&b, "first"));
+		CHECK_RC(straw_build_fmt(&b, "{e, ~a, ~f}", (const char *)NULL,
+		                         1.0),
+		         -EINVAL);
+		CHECK_EQ(b.buf.len, 8); /* 131 and 'first' */
+		CHECK_RC(straw_build_int(&b, 1), -EINVAL);
+		straw_builder_fini(&b);
+		straw_builder_init(&b);
+		CHECK_RC(straw_build_fmt(&b, "{e, ~a, ~f}", "ok", NAN),
+		         STRAW_ERANGE);
+		CHECK_EQ(b.buf.len, 1);
+		straw_builder_fini(&b);
+		straw_builder_init(&b);
+		CHECK_OK(straw_build_fmt(&b, "{e, ~a, ~f}", "ok", 1.0));
+		check_built(&b, "{e, ok, 1.0}");
+	}
 }
 
 /* Matches text's term against pattern; returns the result. */
@@ -621,6 +707,6 @@ CASE(match_no_alloc)
 }
 
 CHECK_MAIN(build_basic, build_directives, build_literals,
-           build_canonical_shapes, build_nested, build_errors, match_basic,
-           match_captures, match_literals, match_lists_and_maps, match_errors,
-           match_no_alloc)
+           build_canonical_shapes, build_nested, build_errors, build_cache,
+           match_basic, match_captures, match_literals, match_lists_and_maps,
+           match_errors, match_no_alloc)
