@@ -38,36 +38,20 @@ CASE(test_buf)
 	straw_buf_fini(NULL);
 }
 
-static int fail_after = -1;
-static void *
-failing_realloc(void *ctx, void *ptr, size_t size)
-{
-	(void)ctx;
-	if (size == 0) {
-		free(ptr);
-		return NULL;
-	}
-	if (fail_after == 0)
-		return NULL;
-	if (fail_after > 0)
-		fail_after--;
-	return realloc(ptr, size);
-}
-
 CASE(test_oom_leaves_buffer_unchanged)
 {
-	straw_allocator a = {failing_realloc, NULL};
+	straw_allocator a = {check_failing_realloc, NULL};
 	straw_buf b = STRAW_BUF_INIT;
 
 	straw_set_allocator(&a);
-	fail_after = 1;
+	check_allocs_left = 1;
 	CHECK_OK(straw_buf_append(&b, "abc", 3));
 	CHECK_RC(straw_buf_reserve(&b, 1000), -ENOMEM);
 	CHECK_EQ(b.len, 3);
 	CHECK_MEM(b.data, 3, "abc", 3);
 	straw_buf_fini(&b);
 	straw_set_allocator(NULL);
-	fail_after = -1;
+	check_allocs_left = -1;
 }
 
 CASE(test_hash)

@@ -144,26 +144,9 @@ CASE(table_random)
 
 /* Out of memory: a put that needs a node fails with -ENOMEM and leaves
  * the table as it was, at each of the three levels. */
-static long allocs_left = -1; /* < 0: no limit */
-
-static void *
-failing_realloc(void *ctx, void *ptr, size_t size)
-{
-	(void)ctx;
-	if (size == 0) {
-		free(ptr);
-		return NULL;
-	}
-	if (allocs_left == 0)
-		return NULL;
-	if (allocs_left > 0)
-		allocs_left--;
-	return realloc(ptr, size);
-}
-
 CASE(table_out_of_memory)
 {
-	straw_allocator a = {failing_realloc, NULL};
+	straw_allocator a = {check_failing_realloc, NULL};
 	struct proc_table t;
 	long k;
 
@@ -171,16 +154,16 @@ CASE(table_out_of_memory)
 	proc_table_init(&t);
 	/* an empty table needs three nodes: fail at each */
 	for (k = 0; k < 3; k++) {
-		allocs_left = k;
+		check_allocs_left = k;
 		CHECK_RC(proc_table_put(&t, 7, fake(7)), -ENOMEM);
 		CHECK(t.top == NULL);
 		CHECK_EQ(t.nodes, 0);
 		CHECK_EQ(t.len, 0);
 	}
-	allocs_left = -1;
+	check_allocs_left = -1;
 	CHECK_OK(proc_table_put(&t, 7, fake(7)));
 	/* a new leaf under an existing middle node, a new middle node */
-	allocs_left = 0;
+	check_allocs_left = 0;
 	CHECK_RC(proc_table_put(&t, 7 + PROC_TABLE_LEAF, fake(8)), -ENOMEM);
 	CHECK_RC(proc_table_put(&t, 7 + (1u << 18), fake(9)), -ENOMEM);
 	CHECK_RC(proc_table_reserve(&t, 7 + (1u << 18)), -ENOMEM);
@@ -191,7 +174,7 @@ CASE(table_out_of_memory)
 	CHECK(proc_table_get(&t, 7) == fake(7));
 	CHECK(proc_table_get(&t, 7 + PROC_TABLE_LEAF) == NULL);
 	CHECK(proc_table_get(&t, 7 + (1u << 18)) == NULL);
-	allocs_left = -1;
+	check_allocs_left = -1;
 	proc_table_fini(&t);
 	straw_set_allocator(NULL);
 }

@@ -610,44 +610,27 @@ CASE(many_parked_coroutines)
 }
 
 /* Out of memory: every failing call reports -ENOMEM and changes nothing. */
-static long allocs_left = -1; /* < 0: no limit */
-
-static void *
-failing_realloc(void *ctx, void *ptr, size_t size)
-{
-	(void)ctx;
-	if (size == 0) {
-		free(ptr);
-		return NULL;
-	}
-	if (allocs_left == 0)
-		return NULL;
-	if (allocs_left > 0)
-		allocs_left--;
-	return realloc(ptr, size);
-}
-
 CASE(out_of_memory)
 {
-	straw_allocator a = {failing_realloc, NULL};
+	straw_allocator a = {check_failing_realloc, NULL};
 	struct strawi_sched_stats st;
 	struct strawi_timer t[65];
 	struct strawi_coro *c = NULL;
 	int i;
 
 	straw_set_allocator(&a);
-	allocs_left = 0;
+	check_allocs_left = 0;
 	S = NULL;
 	CHECK_RC(strawi_sched_new(NULL, &S), -ENOMEM);
 	CHECK(S == NULL);
-	allocs_left = -1;
+	check_allocs_left = -1;
 	CHECK_OK(strawi_sched_new(NULL, &S));
 	/* The heap starts with 64 entries; the 65th add must grow it. */
 	for (i = 0; i < 65; i++)
 		strawi_timer_init(&t[i], NULL, NULL);
 	for (i = 0; i < 64; i++)
 		CHECK_OK(strawi_timer_add(S, &t[i], STRAWI_FOREVER - 1));
-	allocs_left = 0;
+	check_allocs_left = 0;
 	CHECK_RC(strawi_timer_add(S, &t[64], 1), -ENOMEM);
 	CHECK(!strawi_timer_pending(&t[64]));
 	/* A first spawn needs a slab (and its bookkeeping). */
@@ -657,7 +640,7 @@ CASE(out_of_memory)
 	CHECK_EQ(st.live, 0);
 	CHECK_EQ(st.timers, 64);
 	CHECK_EQ(st.stacks_mapped, 0);
-	allocs_left = -1;
+	check_allocs_left = -1;
 	CHECK_OK(strawi_coro_spawn(S, nothing, NULL, 0, &c));
 	for (i = 0; i < 64; i++)
 		CHECK_EQ(strawi_timer_cancel(S, &t[i]), 1);

@@ -194,6 +194,35 @@ check_wait_child(pid_t pid, int timeout_ms)
 	}
 }
 
+/*
+ * For out-of-memory tests: a straw_allocator realloc function that fails
+ * once check_allocs_left allocations have been made (< 0: never fails).
+ * Use: straw_allocator a = {check_failing_realloc, NULL};
+ * straw_set_allocator(&a); check_allocs_left = n; ...
+ */
+static inline long *
+check_allocs_left_(void)
+{
+	static long left = -1;
+	return &left;
+}
+#define check_allocs_left (*check_allocs_left_())
+
+static inline void *
+check_failing_realloc(void *ctx, void *ptr, size_t size)
+{
+	(void)ctx;
+	if (size == 0) {
+		free(ptr);
+		return NULL;
+	}
+	if (check_allocs_left == 0)
+		return NULL;
+	if (check_allocs_left > 0)
+		check_allocs_left--;
+	return realloc(ptr, size);
+}
+
 /* The pid strawd wrote in its lock file, dir/strawd.lock, or -1. */
 static inline pid_t
 check_strawd_pid(const char *dir)
