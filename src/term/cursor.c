@@ -224,33 +224,54 @@ cur_int(const straw_cursor *c, size_t pos, int *neg, uint64_t *mag,
 	return 0;
 }
 
-int
-straw_cursor_int64_general(straw_cursor *c, int64_t *v)
+/*
+ * The next integer (a string element too) as sign and magnitude, not
+ * consumed: *end is where it ends, 0 for a string element; cur_int_take
+ * consumes it.
+ */
+static int
+cur_int_peek(straw_cursor *c, int *neg, uint64_t *mag, size_t *end)
 {
-	uint64_t mag;
 	size_t pos, size;
-	int neg, rc;
+	int rc;
 
 	if (c->str_left) {
-		*v = c->buf[cur_off(c)];
-		cur_str_next(c);
+		*neg = 0;
+		*mag = c->buf[cur_off(c)];
+		*end = 0;
 		return 0;
 	}
 	if (c->str_tail)
 		return STRAW_ETYPE;
 	pos = cur_pos(c);
-	/* The common case first. */
-	if (likely(pos + 2 <= c->len && c->buf[pos] == ETF_SMALL_INTEGER)) {
-		*v = c->buf[pos + 1];
-		c->p = c->buf + pos + 2;
-		return 0;
-	}
-	if ((rc = cur_int(c, pos, &neg, &mag, &size)) != 0)
+	if ((rc = cur_int(c, pos, neg, mag, &size)) != 0)
+		return rc;
+	*end = pos + size;
+	return 0;
+}
+
+static void
+cur_int_take(straw_cursor *c, size_t end)
+{
+	if (end == 0)
+		cur_str_next(c);
+	else
+		c->p = c->buf + end;
+}
+
+int
+straw_cursor_int64_general(straw_cursor *c, int64_t *v)
+{
+	uint64_t mag;
+	size_t end;
+	int neg, rc;
+
+	if ((rc = cur_int_peek(c, &neg, &mag, &end)) != 0)
 		return rc;
 	if (neg ? mag > (uint64_t)1 << 63 : mag > (uint64_t)INT64_MAX)
 		return STRAW_ERANGE;
 	*v = neg ? (int64_t)(0 - mag) : (int64_t)mag;
-	c->p = c->buf + pos + size;
+	cur_int_take(c, end);
 	return 0;
 }
 
@@ -258,23 +279,15 @@ int
 straw_cursor_uint64(straw_cursor *c, uint64_t *v)
 {
 	uint64_t mag;
-	size_t pos, size;
+	size_t end;
 	int neg, rc;
 
-	if (c->str_left) {
-		*v = c->buf[cur_off(c)];
-		cur_str_next(c);
-		return 0;
-	}
-	if (c->str_tail)
-		return STRAW_ETYPE;
-	pos = cur_pos(c);
-	if ((rc = cur_int(c, pos, &neg, &mag, &size)) != 0)
+	if ((rc = cur_int_peek(c, &neg, &mag, &end)) != 0)
 		return rc;
 	if (neg)
 		return STRAW_ERANGE;
 	*v = mag;
-	c->p = c->buf + pos + size;
+	cur_int_take(c, end);
 	return 0;
 }
 
