@@ -7,7 +7,8 @@
  * cursor, which validates what it reads (bounds, counts against the bytes
  * left, floats, trailing bytes), against ei_decode_* (binaries in place
  * with ei_decode_bitstring, as the cursor does), which does no bounds
- * checking at all.  Both walks get the atom as a literal.  Case straw reads
+ * checking at all.  Both encoders and both walks get the atom as a
+ * literal.  Case straw reads
  * each {item, ...} with straw_cursor_tagged; straw-tuple with
  * straw_cursor_tuple then straw_cursor_atom_eq; straw-atomz with
  * straw_cursor_atom_is; straw-checked runs straw_term_check, then the
@@ -29,6 +30,13 @@
 #endif
 
 typedef uint64_t decode_fn(const uint8_t *buf, size_t len);
+struct shape;
+typedef void straw_encode_fn(straw_builder *b, const struct shape *s);
+#ifdef STRAW_HAVE_EI
+typedef void ei_encode_fn(ei_x_buff *x, const struct shape *s);
+#else
+typedef void ei_encode_fn(void);
+#endif
 
 struct shape {
 	const char *name; /* "6k", "1m" */
@@ -36,6 +44,8 @@ struct shape {
 	int tuples;       /* list length */
 	int bin;          /* binary size */
 	int with_float;   /* 4-tuples with a float, or 3-tuples */
+	straw_encode_fn *straw_encode;
+	ei_encode_fn *ei_encode;
 	decode_fn *straw_decode, *straw_decode_tuple, *straw_decode_atomz;
 	decode_fn *ei_decode;
 };
@@ -43,14 +53,15 @@ struct shape {
 static uint8_t payload[4096];
 static volatile uint64_t sink;
 
-static void
-straw_encode(straw_builder *b, const struct shape *s)
+/* The encoders get the atom as a literal too (see the walks below). */
+static inline __attribute__((always_inline)) void
+straw_encode_with(straw_builder *b, const struct shape *s, const char *atom)
 {
 	straw_builder_reset(b);
 	straw_build_list(b, (uint32_t)s->tuples);
 	for (int i = 0; i < s->tuples; i++) {
 		straw_build_tuple(b, s->with_float ? 4 : 3);
-		straw_build_atomz(b, s->atom);
+		straw_build_atomz(b, atom);
 		straw_build_int(b, 1000 + i);
 		straw_build_binary(b, payload, (size_t)s->bin);
 		if (s->with_float)
@@ -109,15 +120,15 @@ straw_walk(const uint8_t *buf, size_t len, const char *atom, size_t alen,
 }
 
 #ifdef STRAW_HAVE_EI
-static void
-ei_encode(ei_x_buff *x, const struct shape *s)
+static inline __attribute__((always_inline)) void
+ei_encode_with(ei_x_buff *x, const struct shape *s, const char *atom)
 {
 	x->index = 0;
 	ei_x_encode_version(x);
 	ei_x_encode_list_header(x, s->tuples);
 	for (int i = 0; i < s->tuples; i++) {
 		ei_x_encode_tuple_header(x, s->with_float ? 4 : 3);
-		ei_x_encode_atom(x, s->atom);
+		ei_x_encode_atom(x, atom);
 		ei_x_encode_long(x, 1000 + i);
 		ei_x_encode_binary(x, payload, s->bin);
 		if (s->with_float)
@@ -158,17 +169,24 @@ ei_walk(const char *buf, const char *atom_name)
 }
 #endif
 
-/* One set of walks per shape, each with its atom as a literal. */
+/* One set of encoders and walks per shape, each with its atom as a
+ * literal. */
 #ifdef STRAW_HAVE_EI
-#define EI_WALK_(name, atom)                                             \
-	static uint64_t ei_decode_##name(const uint8_t *buf, size_t len) \
-	{                                                                \
-		(void)len;                                               \
-		return ei_walk((const char *)buf, atom);                 \
+#define EI_WALK_(name, atom)                                              \
+	static void ei_encode_##name(ei_x_buff *x, const struct shape *s) \
+	{                                                                 \
+		ei_encode_with(x, s, atom);                               \
+	}                                                                 \
+	static uint64_t ei_decode_##name(const uint8_t *buf, size_t len)  \
+	{                                                                 \
+		(void)len;                                                \
+		return ei_walk((const char *)buf, atom);                  \
 	}
+#define EI_ENCODE_(name) ei_encode_##name
 #define EI_DECODE_(name) ei_decode_##name
 #else
 #define EI_WALK_(name, atom)
+#define EI_ENCODE_(name) NULL
 #define EI_DECODE_(name) NULL
 #endif
 #define WALK_(fn, atom, how)                                              \
@@ -176,20 +194,27 @@ ei_walk(const char *buf, const char *atom_name)
 	{                                                                 \
 		return straw_walk(buf, len, atom, sizeof(atom) - 1, how); \
 	}
-#define WALKS_(name, atom)                                 \
-	WALK_(straw_decode_##name, atom, WALK_TAGGED)      \
-	WALK_(straw_decode_tuple_##name, atom, WALK_TUPLE) \
-	WALK_(straw_decode_atomz_##name, atom, WALK_ATOMZ) \
+#define WALKS_(name, atom)                                     \
+	static void straw_encode_##name(straw_builder *b,      \
+	                                const struct shape *s) \
+	{                                                      \
+		straw_encode_with(b, s, atom);                 \
+	}                                                      \
+	WALK_(straw_decode_##name, atom, WALK_TAGGED)          \
+	WALK_(straw_decode_tuple_##name, atom, WALK_TUPLE)     \
+	WALK_(straw_decode_atomz_##name, atom, WALK_ATOMZ)     \
 	EI_WALK_(name, atom)
 
 WALKS_(item, "item")
 WALKS_(blob, "blob")
 
 static const struct shape shapes[] = {
-        {"6k", "item", 100, 36, 1, straw_decode_item, straw_decode_tuple_item,
-         straw_decode_atomz_item, EI_DECODE_(item)},
-        {"1m", "blob", 256, 4096, 0, straw_decode_blob, straw_decode_tuple_blob,
-         straw_decode_atomz_blob, EI_DECODE_(blob)},
+        {"6k", "item", 100, 36, 1, straw_encode_item, EI_ENCODE_(item),
+         straw_decode_item, straw_decode_tuple_item, straw_decode_atomz_item,
+         EI_DECODE_(item)},
+        {"1m", "blob", 256, 4096, 0, straw_encode_blob, EI_ENCODE_(blob),
+         straw_decode_blob, straw_decode_tuple_blob, straw_decode_atomz_blob,
+         EI_DECODE_(blob)},
 };
 
 #ifdef STRAW_HAVE_EI
@@ -236,23 +261,23 @@ main(void)
 
 		if (bench_quick())
 			iters /= 10;
-		straw_encode(&b, s);
+		s->straw_encode(&b, s);
 		if (b.err != 0)
 			abort();
 		size = (long)b.buf.len;
 #ifdef STRAW_HAVE_EI
 		ei_x_buff x;
 		ei_x_new(&x);
-		ei_encode(&x, s);
+		s->ei_encode(&x, s);
 		if (x.index != size ||
 		    memcmp(x.buff, b.buf.data, (size_t)size) != 0)
 			fprintf(stderr, "note: libei writes other bytes (%d)\n",
 			        x.index);
 #endif
-		ns = BENCH_MEASURE_CPU(iters, straw_encode(&b, s));
+		ns = BENCH_MEASURE_CPU(iters, s->straw_encode(&b, s));
 		report("encode", s, "straw", size, ns);
 #ifdef STRAW_HAVE_EI
-		ns = BENCH_MEASURE_CPU(iters, ei_encode(&x, s));
+		ns = BENCH_MEASURE_CPU(iters, s->ei_encode(&x, s));
 		report("encode", s, "libei", size, ns);
 #endif
 		ns = BENCH_MEASURE_CPU(
