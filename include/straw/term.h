@@ -553,17 +553,19 @@ inline int
 straw_build_int(straw_builder *b, int64_t v)
 {
 	uint8_t *p;
+	size_t at; /* len, read before the stores (which may alias it) */
 
 	if (v >= INT32_MIN && v <= INT32_MAX) {
 		if (b->buf.cap - b->buf.len < 5) {
 			if ((p = straw_builder_room(b, 5)) == NULL)
 				return b->err;
 		}
-		p = b->buf.data + b->buf.len;
+		at = b->buf.len;
+		p = b->buf.data + at;
 		if (v >= 0 && v <= 255) {
 			p[0] = 'a'; /* SMALL_INTEGER_EXT */
 			p[1] = (uint8_t)v;
-			b->buf.len += 2;
+			b->buf.len = at + 2;
 		} else {
 			uint32_t u = (uint32_t)(int32_t)v;
 			p[0] = 'b'; /* INTEGER_EXT */
@@ -571,7 +573,7 @@ straw_build_int(straw_builder *b, int64_t v)
 			p[2] = (uint8_t)(u >> 16);
 			p[3] = (uint8_t)(u >> 8);
 			p[4] = (uint8_t)u;
-			b->buf.len += 5;
+			b->buf.len = at + 5;
 		}
 		return b->err;
 	}
@@ -589,6 +591,7 @@ straw_build_double(straw_builder *b, double v)
 {
 	uint64_t bits;
 	uint8_t *p;
+	size_t at; /* len, read before the stores (which may alias it) */
 
 	__builtin_memcpy(&bits, &v, 8);
 	if ((bits & 0x7FF0000000000000ULL) == 0x7FF0000000000000ULL) {
@@ -600,11 +603,12 @@ straw_build_double(straw_builder *b, double v)
 		if ((p = straw_builder_room(b, 9)) == NULL)
 			return b->err;
 	}
-	p = b->buf.data + b->buf.len;
+	at = b->buf.len;
+	p = b->buf.data + at;
 	p[0] = 'F'; /* NEW_FLOAT_EXT */
 	bits = __builtin_bswap64(bits);
 	__builtin_memcpy(p + 1, &bits, 8);
-	b->buf.len += 9;
+	b->buf.len = at + 9;
 	return b->err;
 }
 
@@ -612,6 +616,7 @@ inline int
 straw_build_atom(straw_builder *b, const char *utf8, size_t len)
 {
 	uint8_t *p, acc = 0;
+	size_t at; /* len, read before the stores (which may alias it) */
 	size_t i;
 
 	if (len > 255)
@@ -624,11 +629,12 @@ straw_build_atom(straw_builder *b, const char *utf8, size_t len)
 		if ((p = straw_builder_room(b, 2 + len)) == NULL)
 			return b->err;
 	}
-	p = b->buf.data + b->buf.len;
+	at = b->buf.len;
+	p = b->buf.data + at;
 	p[0] = 'w'; /* SMALL_ATOM_UTF8_EXT */
 	p[1] = (uint8_t)len;
 	__builtin_memcpy(p + 2, utf8, len);
-	b->buf.len += 2 + len;
+	b->buf.len = at + 2 + len;
 	return b->err;
 }
 
@@ -636,11 +642,16 @@ inline int
 straw_build_atomz(straw_builder *b, const char *utf8)
 {
 	uint8_t *p, acc = 0;
+	size_t at; /* len, read before the stores (which may alias it) */
 	size_t i;
 
+	/* A literal name: measured and checked by the compiler. */
+	if (__builtin_constant_p(__builtin_strlen(utf8)))
+		return straw_build_atom(b, utf8, __builtin_strlen(utf8));
 	/* Measure, check and copy short ASCII names in one pass. */
 	if (b->buf.cap - b->buf.len >= 2 + 256) {
-		p = b->buf.data + b->buf.len;
+		at = b->buf.len;
+		p = b->buf.data + at;
 		for (i = 0; i < 256 && utf8[i] != '\0'; i++) {
 			p[2 + i] = (uint8_t)utf8[i];
 			acc |= (uint8_t)utf8[i];
@@ -648,7 +659,7 @@ straw_build_atomz(straw_builder *b, const char *utf8)
 		if (i <= 255 && acc < 0x80) {
 			p[0] = 'w'; /* SMALL_ATOM_UTF8_EXT */
 			p[1] = (uint8_t)i;
-			b->buf.len += 2 + i;
+			b->buf.len = at + 2 + i;
 			return b->err;
 		}
 	}
@@ -659,6 +670,7 @@ inline int
 straw_build_binary(straw_builder *b, const void *data, size_t len)
 {
 	uint8_t *p;
+	size_t at; /* len, read before the stores (which may alias it) */
 
 	if (len > 0xFFFFFFFFu) {
 		if (b->err == 0)
@@ -669,7 +681,8 @@ straw_build_binary(straw_builder *b, const void *data, size_t len)
 		if ((p = straw_builder_room(b, 5 + len)) == NULL)
 			return b->err;
 	}
-	p = b->buf.data + b->buf.len;
+	at = b->buf.len;
+	p = b->buf.data + at;
 	p[0] = 'm'; /* BINARY_EXT */
 	p[1] = (uint8_t)(len >> 24);
 	p[2] = (uint8_t)(len >> 16);
@@ -686,7 +699,7 @@ straw_build_binary(straw_builder *b, const void *data, size_t len)
 	} else {
 		__builtin_memcpy(p + 5, data, len);
 	}
-	b->buf.len += 5 + len;
+	b->buf.len = at + 5 + len;
 	return b->err;
 }
 
@@ -694,16 +707,18 @@ inline int
 straw_build_header(straw_builder *b, uint8_t short_tag, uint8_t tag, uint32_t n)
 {
 	uint8_t *p;
+	size_t at; /* len, read before the stores (which may alias it) */
 
 	if (b->buf.cap - b->buf.len < 5) {
 		if ((p = straw_builder_room(b, 5)) == NULL)
 			return b->err;
 	}
-	p = b->buf.data + b->buf.len;
+	at = b->buf.len;
+	p = b->buf.data + at;
 	if (short_tag != 0 && n <= 255) {
 		p[0] = short_tag;
 		p[1] = (uint8_t)n;
-		b->buf.len += 2;
+		b->buf.len = at + 2;
 		return b->err;
 	}
 	p[0] = tag;
@@ -711,7 +726,7 @@ straw_build_header(straw_builder *b, uint8_t short_tag, uint8_t tag, uint32_t n)
 	p[2] = (uint8_t)(n >> 16);
 	p[3] = (uint8_t)(n >> 8);
 	p[4] = (uint8_t)n;
-	b->buf.len += 5;
+	b->buf.len = at + 5;
 	return b->err;
 }
 
