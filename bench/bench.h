@@ -92,6 +92,33 @@ bench_percentile(double *v, size_t n, double p)
 		bench_median(runs_, nr_);                                \
 	})
 
+/*
+ * As BENCH_MEASURE_CPU for two statements measured side by side: their
+ * runs alternate (a, b, a, b, ...), so that a change of the machine's speed
+ * during the measurement touches both alike.  Sets *ns_a and *ns_b to the
+ * medians.
+ */
+#define BENCH_MEASURE_CPU2(iters, what_a, what_b, ns_a, ns_b)            \
+	do {                                                             \
+		double ra_[16], rb_[16];                                 \
+		int nr_ = bench_runs();                                  \
+		for (int r_ = 0; r_ < nr_; r_++) {                       \
+			int64_t t0_ = bench_cpu_now_ns(), t1_;           \
+			for (long i_ = 0; i_ < (iters); i_++) {          \
+				what_a;                                  \
+			}                                                \
+			t1_ = bench_cpu_now_ns();                        \
+			for (long i_ = 0; i_ < (iters); i_++) {          \
+				what_b;                                  \
+			}                                                \
+			ra_[r_] = (double)(t1_ - t0_) / (double)(iters); \
+			rb_[r_] = (double)(bench_cpu_now_ns() - t1_) /   \
+			          (double)(iters);                       \
+		}                                                        \
+		*(ns_a) = bench_median(ra_, nr_);                        \
+		*(ns_b) = bench_median(rb_, nr_);                        \
+	} while (0)
+
 /* One result row.  Fields < 0 were not measured and are left out. */
 struct bench_result {
 	const char *suite;  /* "term", "tube", ... */

@@ -14,7 +14,8 @@
  * straw_cursor_atom_is; straw-checked runs straw_term_check, then the
  * walk.  check: straw_term_check against ei_skip_term.  Both sides reuse
  * their output buffer.  Median of bench_runs() runs each, in CPU time of
- * the benchmark thread.
+ * the benchmark thread; for encode and decode the runs of straw and libei
+ * alternate.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,7 +257,7 @@ main(void)
 	for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
 		const struct shape *s = &shapes[k];
 		long iters = s->bin > 1000 ? 400 : 40000;
-		double ns;
+		double ns, ns_ei = 0;
 		long size;
 
 		if (bench_quick())
@@ -274,14 +275,22 @@ main(void)
 			fprintf(stderr, "note: libei writes other bytes (%d)\n",
 			        x.index);
 #endif
+#ifdef STRAW_HAVE_EI
+		/* straw and libei side by side, their runs alternating. */
+		BENCH_MEASURE_CPU2(iters, s->straw_encode(&b, s),
+		                   s->ei_encode(&x, s), &ns, &ns_ei);
+		report("encode", s, "straw", size, ns);
+		report("encode", s, "libei", size, ns_ei);
+		BENCH_MEASURE_CPU2(
+		        iters, sink += s->straw_decode(b.buf.data, b.buf.len),
+		        sink += s->ei_decode((const uint8_t *)x.buff, 0), &ns,
+		        &ns_ei);
+#else
 		ns = BENCH_MEASURE_CPU(iters, s->straw_encode(&b, s));
 		report("encode", s, "straw", size, ns);
-#ifdef STRAW_HAVE_EI
-		ns = BENCH_MEASURE_CPU(iters, s->ei_encode(&x, s));
-		report("encode", s, "libei", size, ns);
-#endif
 		ns = BENCH_MEASURE_CPU(
 		        iters, sink += s->straw_decode(b.buf.data, b.buf.len));
+#endif
 		report("decode", s, "straw", size, ns);
 		ns = BENCH_MEASURE_CPU(iters, sink += s->straw_decode_tuple(
 		                                      b.buf.data, b.buf.len));
@@ -296,10 +305,7 @@ main(void)
 		               s->straw_decode(b.buf.data, b.buf.len));
 		report("decode", s, "straw-checked", size, ns);
 #ifdef STRAW_HAVE_EI
-		ns = BENCH_MEASURE_CPU(
-		        iters,
-		        sink += s->ei_decode((const uint8_t *)x.buff, 0));
-		report("decode", s, "libei", size, ns);
+		report("decode", s, "libei", size, ns_ei);
 #endif
 		ns = BENCH_MEASURE_CPU(
 		        iters, sink += (uint64_t)straw_term_check(
