@@ -75,21 +75,26 @@ bench_percentile(double *v, size_t n, double p)
 	return v[i < n ? i : n - 1];
 }
 
+/* One run: the CPU time of the calling thread per execution of the
+ * statement what, executed iters times. */
+#define BENCH_TIME_CPU_(iters, what)                                  \
+	({                                                            \
+		int64_t t0_ = bench_cpu_now_ns();                     \
+		for (long i_ = 0; i_ < (iters); i_++) {               \
+			what;                                         \
+		}                                                     \
+		(double)(bench_cpu_now_ns() - t0_) / (double)(iters); \
+	})
+
 /* Times iters executions of the statement what, bench_runs() times, in CPU
  * time of the calling thread; evaluates to the median ns per execution. */
-#define BENCH_MEASURE_CPU(iters, what)                                   \
-	({                                                               \
-		double runs_[16];                                        \
-		int nr_ = bench_runs();                                  \
-		for (int r_ = 0; r_ < nr_; r_++) {                       \
-			int64_t t0_ = bench_cpu_now_ns();                \
-			for (long i_ = 0; i_ < (iters); i_++) {          \
-				what;                                    \
-			}                                                \
-			runs_[r_] = (double)(bench_cpu_now_ns() - t0_) / \
-			            (double)(iters);                     \
-		}                                                        \
-		bench_median(runs_, nr_);                                \
+#define BENCH_MEASURE_CPU(iters, what)                            \
+	({                                                        \
+		double runs_[16];                                 \
+		int nr_ = bench_runs();                           \
+		for (int r_ = 0; r_ < nr_; r_++)                  \
+			runs_[r_] = BENCH_TIME_CPU_(iters, what); \
+		bench_median(runs_, nr_);                         \
 	})
 
 /*
@@ -98,25 +103,16 @@ bench_percentile(double *v, size_t n, double p)
  * during the measurement touches both alike.  Sets *ns_a and *ns_b to the
  * medians.
  */
-#define BENCH_MEASURE_CPU2(iters, what_a, what_b, ns_a, ns_b)            \
-	do {                                                             \
-		double ra_[16], rb_[16];                                 \
-		int nr_ = bench_runs();                                  \
-		for (int r_ = 0; r_ < nr_; r_++) {                       \
-			int64_t t0_ = bench_cpu_now_ns(), t1_;           \
-			for (long i_ = 0; i_ < (iters); i_++) {          \
-				what_a;                                  \
-			}                                                \
-			t1_ = bench_cpu_now_ns();                        \
-			for (long i_ = 0; i_ < (iters); i_++) {          \
-				what_b;                                  \
-			}                                                \
-			ra_[r_] = (double)(t1_ - t0_) / (double)(iters); \
-			rb_[r_] = (double)(bench_cpu_now_ns() - t1_) /   \
-			          (double)(iters);                       \
-		}                                                        \
-		*(ns_a) = bench_median(ra_, nr_);                        \
-		*(ns_b) = bench_median(rb_, nr_);                        \
+#define BENCH_MEASURE_CPU2(iters, what_a, what_b, ns_a, ns_b)     \
+	do {                                                      \
+		double ra_[16], rb_[16];                          \
+		int nr_ = bench_runs();                           \
+		for (int r_ = 0; r_ < nr_; r_++) {                \
+			ra_[r_] = BENCH_TIME_CPU_(iters, what_a); \
+			rb_[r_] = BENCH_TIME_CPU_(iters, what_b); \
+		}                                                 \
+		*(ns_a) = bench_median(ra_, nr_);                 \
+		*(ns_b) = bench_median(rb_, nr_);                 \
 	} while (0)
 
 /* One result row.  Fields < 0 were not measured and are left out. */
