@@ -262,9 +262,10 @@ fmt_mark(uint8_t m[FMT_MARK], unsigned k)
 	m[FMT_MARK - 1] = (uint8_t)k;
 }
 
-/* 1 if fmt is of the cacheable kind (see above), with *ndir directives. */
+/* 1 if fmt is of the cacheable kind (see above), with *ndir directives
+ * whose letters go to dir[]. */
 static int
-fmt_cacheable(const char *fmt, size_t len, unsigned *ndir)
+fmt_cacheable(const char *fmt, size_t len, char dir[FMT_DIRS], unsigned *ndir)
 {
 	size_t i;
 
@@ -276,10 +277,10 @@ fmt_cacheable(const char *fmt, size_t len, unsigned *ndir)
 			return 0;
 		if (fmt[i] == '~') {
 			if (i + 1 == len ||
-			    strchr("iufasbpr", fmt[i + 1]) == NULL ||
-			    fmt[i + 1] == '\0' || ++*ndir > FMT_DIRS)
+			    strchr("iufasbpr", fmt[++i]) == NULL ||
+			    *ndir == FMT_DIRS)
 				return 0;
-			i++;
+			dir[(*ndir)++] = fmt[i];
 		}
 	}
 	return 1;
@@ -296,7 +297,9 @@ fmt_mark_hook(struct tp_parser *p, const struct tl_token *t)
 	return tp_emit(p, m, sizeof(m));
 }
 
-/* Compiles fmt into g; 0, or <0 if it cannot be (g is then left empty). */
+/* Compiles fmt, whose directives' letters fmt_cacheable put in g->dir,
+ * into g (emptied by the caller); 0, or <0 if it cannot be (g stays
+ * empty). */
 static int
 fmt_compile(struct fmt_prog *g, const char *fmt, size_t len, unsigned ndir)
 {
@@ -306,7 +309,6 @@ fmt_compile(struct fmt_prog *g, const char *fmt, size_t len, unsigned ndir)
 	size_t at = 0, code = 0;
 	int rc;
 
-	g->key = NULL;
 	tp_init(&p, fmt, len, 1, NULL, &out);
 	p.directive = fmt_mark_hook;
 	p.ctx = &k;
@@ -339,9 +341,6 @@ fmt_compile(struct fmt_prog *g, const char *fmt, size_t len, unsigned ndir)
 	straw_buf_fini(&out);
 	if (rc != 0)
 		return rc;
-	for (size_t i = 0, j = 0; i < len; i++)
-		if (fmt[i] == '~')
-			g->dir[j++] = fmt[++i];
 	g->code_len = (uint16_t)code;
 	g->ndir = (uint8_t)ndir;
 	g->text_len = (uint8_t)len;
@@ -418,7 +417,8 @@ fmt_lookup(const char *fmt)
 	    fmt[g->text_len] == '\0')
 		return g;
 	len = strnlen(fmt, FMT_TEXT + 1);
-	if (!fmt_cacheable(fmt, len, &ndir) ||
+	g->key = NULL; /* the slot is rewritten from here */
+	if (!fmt_cacheable(fmt, len, g->dir, &ndir) ||
 	    fmt_compile(g, fmt, len, ndir) != 0)
 		return NULL;
 	return g;
