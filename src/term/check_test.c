@@ -284,31 +284,13 @@ CASE(funs)
 	       STRAW_EBADTERM, 31);
 }
 
-static uint8_t *
-deep_list(size_t depth, size_t *len)
-{
-	size_t n = 1 + 5 * depth + 1 + depth, i, o = 0;
-	uint8_t *b = malloc(n);
-
-	b[o++] = 131;
-	for (i = 0; i < depth; i++) {
-		b[o++] = 'l';
-		b[o++] = 0;
-		b[o++] = 0;
-		b[o++] = 0;
-		b[o++] = 1;
-	}
-	memset(b + o, 'j', depth + 1);
-	*len = n;
-	return b;
-}
-
 CASE(depth)
 {
 	straw_term_limits lim = {0, 0, 0};
 	size_t len, f = 0;
-	uint8_t *b = deep_list(2000000, &len);
+	uint8_t *b = tu_deep_list(2000000, &len);
 
+	CHECK(b != NULL);
 	/* The default allows 1,000,000 open containers. */
 	CHECK_RC(straw_term_check(b, len, NULL, &f), STRAW_EDEPTH);
 	CHECK_EQ(f, 1 + 5 * (size_t)1000000);

@@ -735,17 +735,28 @@ cur_ident(straw_cursor *c, size_t *pos, int type)
 	return strawi_check_ident(c->buf, c->len, *pos, &next, &fault);
 }
 
+/* A pid or port of the given type: its tag, its node copied into node[256]
+ * and *p after it. */
+static int
+cur_ident_node(straw_cursor *c, int type, uint8_t *tag, char *node, size_t *p)
+{
+	size_t pos;
+	int rc;
+
+	if ((rc = cur_ident(c, &pos, type)) != 0)
+		return rc;
+	*tag = c->buf[pos];
+	return cur_node(c, pos + 1, node, p);
+}
+
 int
 straw_cursor_pid(straw_cursor *c, straw_erl_pid *pid)
 {
-	size_t pos, p;
+	size_t p;
 	uint8_t tag;
 	int rc;
 
-	if ((rc = cur_ident(c, &pos, STRAW_TERM_PID)) != 0)
-		return rc;
-	tag = c->buf[pos];
-	if ((rc = cur_node(c, pos + 1, pid->node, &p)) != 0)
+	if ((rc = cur_ident_node(c, STRAW_TERM_PID, &tag, pid->node, &p)) != 0)
 		return rc;
 	pid->id = etf_get32(c->buf + p);
 	pid->serial = etf_get32(c->buf + p + 4);
@@ -762,14 +773,12 @@ straw_cursor_pid(straw_cursor *c, straw_erl_pid *pid)
 int
 straw_cursor_port(straw_cursor *c, straw_erl_port *port)
 {
-	size_t pos, p;
+	size_t p;
 	uint8_t tag;
 	int rc;
 
-	if ((rc = cur_ident(c, &pos, STRAW_TERM_PORT)) != 0)
-		return rc;
-	tag = c->buf[pos];
-	if ((rc = cur_node(c, pos + 1, port->node, &p)) != 0)
+	if ((rc = cur_ident_node(c, STRAW_TERM_PORT, &tag, port->node, &p)) !=
+	    0)
 		return rc;
 	switch (tag) {
 	case ETF_V4_PORT:

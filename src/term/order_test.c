@@ -327,25 +327,6 @@ CASE(invalid_terms)
 	CHECK(hash_eq_hex("8368", "8368"));
 }
 
-static uint8_t *
-deep_list(size_t depth, size_t *len)
-{
-	size_t n = 1 + 5 * depth + 1 + depth, i, o = 0;
-	uint8_t *b = malloc(n);
-
-	b[o++] = 131;
-	for (i = 0; i < depth; i++) {
-		b[o++] = 'l';
-		b[o++] = 0;
-		b[o++] = 0;
-		b[o++] = 0;
-		b[o++] = 1;
-	}
-	memset(b + o, 'j', depth + 1);
-	*len = n;
-	return b;
-}
-
 CASE(deep_terms)
 {
 	/* 2,000,000 nested lists: refused by default, normalized when the
@@ -353,8 +334,9 @@ CASE(deep_terms)
 	straw_term_limits lim = {3000000, 0, 0};
 	straw_buf out = STRAW_BUF_INIT;
 	size_t len, clen, f = 0;
-	uint8_t *b = deep_list(2000000, &len), *c;
+	uint8_t *b = tu_deep_list(2000000, &len), *c;
 
+	CHECK(b != NULL);
 	CHECK_RC(straw_term_normalize(b, len, NULL, &out, &f), STRAW_EDEPTH);
 	CHECK_EQ(f, 1 + 5 * (size_t)1000000);
 	CHECK_RC(straw_term_normalize(b, len, &lim, &out, &f), 0);
@@ -363,8 +345,9 @@ CASE(deep_terms)
 	/* Order, equality and hash at 200,000 levels (a recursive walk
 	 * would need far more than the C stack); kept smaller so that the
 	 * test stays quick under sanitizers. */
-	b = deep_list(200000, &len);
-	c = deep_list(199999, &clen);
+	b = tu_deep_list(200000, &len);
+	c = tu_deep_list(199999, &clen);
+	CHECK(b != NULL && c != NULL);
 	CHECK_RC(straw_term_normalize(b, len, NULL, &out, &f), 0);
 	CHECK_EQ(straw_term_compare(b, len, out.data, out.len), 0);
 	CHECK_EQ(straw_term_equal(b, len, out.data, out.len), 1);

@@ -155,4 +155,27 @@ tu_walk(const uint8_t *buf, size_t len)
 	return straw_cursor_at_end(&c) ? 0 : STRAW_ETRAILING;
 }
 
+/* A list nested depth deep, [[[...[]...]]], as LIST_EXT headers of one
+ * element: version byte first, malloc'd (NULL without memory). */
+static inline uint8_t *
+tu_deep_list(size_t depth, size_t *len)
+{
+	size_t n = 1 + 5 * depth + 1 + depth, i, o = 0;
+	uint8_t *b = malloc(n);
+
+	if (b == NULL)
+		return NULL;
+	b[o++] = 131;
+	for (i = 0; i < depth; i++) {
+		b[o++] = 'l';
+		b[o++] = 0;
+		b[o++] = 0;
+		b[o++] = 0;
+		b[o++] = 1;
+	}
+	memset(b + o, 'j', depth + 1);
+	*len = n;
+	return b;
+}
+
 #endif /* STRAWI_TERM_TESTUTIL_H */
