@@ -135,6 +135,23 @@ tu_cleanup(void)
 	tu_nhelpers = 0;
 }
 
+/* Waits for the next change the inotify descriptor in reports, until
+ * deadline (ns): 0, or -ETIMEDOUT once it has passed. */
+static inline int
+tu_dir_changed(int in, int64_t deadline)
+{
+	struct pollfd pf = {in, POLLIN, 0};
+	char buf[4096];
+	int64_t left = (deadline - strawi_now_ns()) / 1000000;
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	if (poll(&pf, 1, (int)left) > 0)
+		while (read(in, buf, sizeof(buf)) > 0)
+			;
+	return 0;
+}
+
 /* Waits until dir/name exists (inotify, no polling).  0 or -ETIMEDOUT. */
 static inline int
 tu_wait_file(const char *name, int timeout_ms)
@@ -146,19 +163,12 @@ tu_wait_file(const char *name, int timeout_ms)
 	snprintf(p, sizeof(p), "%s/%s", tu_dir, name);
 	inotify_add_watch(in, tu_dir, IN_CREATE | IN_MOVED_TO | IN_ATTRIB);
 	for (;;) {
-		struct pollfd pf = {in, POLLIN, 0};
-		char buf[4096];
-		int64_t left;
 		if (access(p, F_OK) == 0) {
 			rc = 0;
 			break;
 		}
-		left = (deadline - strawi_now_ns()) / 1000000;
-		if (left <= 0)
+		if (tu_dir_changed(in, deadline) != 0)
 			break;
-		if (poll(&pf, 1, (int)left) > 0)
-			while (read(in, buf, sizeof(buf)) > 0)
-				;
 	}
 	close(in);
 	return rc;
@@ -174,18 +184,9 @@ tu_connect_wait(straw_reg **r, int timeout_ms)
 
 	inotify_add_watch(in, tu_dir, IN_CREATE | IN_MOVED_TO);
 	for (;;) {
-		struct pollfd pf = {in, POLLIN, 0};
-		char buf[4096];
-		int64_t left;
 		rc = straw_reg_connect(r, NULL, STRAW_REG_NO_AUTOSTART);
-		if (rc != STRAW_ENODAEMON)
+		if (rc != STRAW_ENODAEMON || tu_dir_changed(in, deadline) != 0)
 			break;
-		left = (deadline - strawi_now_ns()) / 1000000;
-		if (left <= 0)
-			break;
-		if (poll(&pf, 1, (int)left) > 0)
-			while (read(in, buf, sizeof(buf)) > 0)
-				;
 	}
 	close(in);
 	return rc;

@@ -137,17 +137,25 @@ end(straw_reg *r, int rc)
 	return rc;
 }
 
+/* Sends the request op on path and waits for its reply (in r->reply).
+ * Takes r's lock in every case: the caller reads the reply, then releases
+ * it with end(). */
+static int
+path_call(straw_reg *r, const char *op, const char *path)
+{
+	int rc = path_ok(path);
+	uint64_t id = begin(r);
+
+	if (rc == 0)
+		rc = reg_enc_path_req(&r->req, &r->b, op, id, path,
+		                      strlen(path));
+	return rc < 0 ? rc : call(r, id);
+}
+
 static int
 simple_path_op(straw_reg *r, const char *op, const char *path)
 {
-	uint64_t id;
-	int rc = path_ok(path);
-
-	if (rc < 0)
-		return rc;
-	id = begin(r);
-	rc = reg_enc_path_req(&r->req, &r->b, op, id, path, strlen(path));
-	return end(r, rc < 0 ? rc : call(r, id));
+	return end(r, path_call(r, op, path));
 }
 
 int
@@ -155,16 +163,9 @@ straw_reg_read(straw_reg *r, const char *path, char **val, size_t *len)
 {
 	const uint8_t *d;
 	size_t dlen;
-	uint64_t id;
 	char *v;
-	int rc = path_ok(path);
+	int rc = path_call(r, "read", path);
 
-	if (rc < 0)
-		return rc;
-	id = begin(r);
-	rc = reg_enc_path_req(&r->req, &r->b, "read", id, path, strlen(path));
-	if (rc == 0)
-		rc = call(r, id);
 	if (rc == 0 && (r->reply.value == NULL ||
 	                reg_read_binary(r->reply.value, r->reply.value_len, &d,
 	                                &dlen) < 0))
@@ -285,15 +286,8 @@ straw_reg_ls(straw_reg *r, const char *path, char ***names, size_t *n)
 	straw_cursor c;
 	uint32_t count, i;
 	char **v = NULL;
-	uint64_t id;
-	int rc = path_ok(path);
+	int rc = path_call(r, "ls", path);
 
-	if (rc < 0)
-		return rc;
-	id = begin(r);
-	rc = reg_enc_path_req(&r->req, &r->b, "ls", id, path, strlen(path));
-	if (rc == 0)
-		rc = call(r, id);
 	if (rc == 0 && (r->reply.value == NULL ||
 	                reg_read_ls_begin(&c, r->reply.value,
 	                                  r->reply.value_len, &count) < 0))
@@ -346,15 +340,8 @@ straw_reg_get_perms(straw_reg *r, const char *path, straw_reg_perms *perms,
 	const uint8_t *d;
 	uint32_t nch;
 	size_t dlen;
-	uint64_t id;
-	int rc = path_ok(path);
+	int rc = path_call(r, "get", path);
 
-	if (rc < 0)
-		return rc;
-	id = begin(r);
-	rc = reg_enc_path_req(&r->req, &r->b, "get", id, path, strlen(path));
-	if (rc == 0)
-		rc = call(r, id);
 	if (rc == 0 && (r->reply.value == NULL ||
 	                reg_read_get(r->reply.value, r->reply.value_len, &d,
 	                             &dlen, &p, &nch) < 0))
