@@ -181,9 +181,6 @@ sched_thread(void *arg)
 	proc_table_fini(&c->procs);
 	proc_map_fini(&c->monitors);
 	proc_tls_container = NULL;
-	/* This thread's caches, which no destructor of its own frees. */
-	proc_fmt_thread_fini();
-	proc_msg_cache_flush();
 	return NULL;
 }
 

@@ -1,7 +1,8 @@
 /*
  * Messages from format strings: straw_msgf, straw_sendf, straw_receivef.
  * Terms are built with the term layer's format builder into a per-thread
- * builder that is reused, then copied into a (usually recycled) message:
+ * builder that is reused (freed when the thread exits), then copied into a
+ * (usually recycled) message:
  * no allocation in the steady state, and no second validation, since the
  * builder only writes well-formed terms.
  */
@@ -16,14 +17,24 @@
 
 static __thread straw_builder fmt_b; /* reused; buf grows once */
 static __thread int fmt_b_ready;     /* fmt_b initialised */
+static pthread_key_t fmt_key;        /* frees fmt_b at thread exit */
+static pthread_once_t fmt_once = PTHREAD_ONCE_INIT;
 
-void
-proc_fmt_thread_fini(void)
+static void
+fmt_b_fini(void *unused)
 {
+	(void)unused;
 	if (fmt_b_ready) {
 		straw_builder_fini(&fmt_b);
 		fmt_b_ready = 0;
 	}
+}
+
+static void
+fmt_key_init(void)
+{
+	if (pthread_key_create(&fmt_key, fmt_b_fini) != 0)
+		STRAWI_PANIC("pthread_key_create failed");
 }
 
 static straw_msg *
@@ -37,6 +48,8 @@ vmsgf(int *err, const char *fmt, va_list ap)
 		goto fail;
 	}
 	if (!fmt_b_ready) {
+		pthread_once(&fmt_once, fmt_key_init);
+		pthread_setspecific(fmt_key, &fmt_b); /* nonzero: destructor */
 		straw_builder_init(&fmt_b);
 		fmt_b_ready = 1;
 	}

@@ -43,10 +43,6 @@ enum proc_msg_kind {
  * thread exits). */
 void proc_msg_cache_flush(void);
 
-/* Frees this thread's format builder (src/proc/fmt.c), kept between
- * straw_sendf calls; a container's thread calls it before it ends. */
-void proc_fmt_thread_fini(void);
-
 /* Makes a message of len bytes, to be filled at m->bytes (unchecked), with
  * one reference.  NULL when out of memory. */
 straw_msg *proc_msg_alloc(size_t len);
