@@ -35,9 +35,11 @@ static straw_msg *
 msg_int(int64_t v)
 {
 	uint8_t b[7] = {131, 104, 2, 97, 0, 97, 0}; /* {0, V & 255} */
+	straw_msg *m = NULL;
 
 	b[6] = (uint8_t)v;
-	return straw_msg_new(b, sizeof(b), NULL);
+	(void)straw_msg_new(&m, b, sizeof(b)); /* valid bytes: only -ENOMEM */
+	return m;
 }
 
 /* ---- throughput ------------------------------------------------------ */
@@ -137,7 +139,8 @@ rtt_main(void *arg)
 		v[b] = (double)(bench_now_ns() - t0) / BATCH;
 	}
 	straw_msg_unref(m);
-	straw_send_take(p, straw_msg_new(stop, sizeof(stop), NULL));
+	if (straw_msg_new(&m, stop, sizeof(stop)) == 0)
+		straw_send_take(p, m);
 	res->p50 = bench_percentile(v, (size_t)batches, 50);
 	res->p99 = bench_percentile(v, (size_t)batches, 99);
 	free(v);

@@ -103,7 +103,7 @@ first(void *arg)
 	/* A monitor sees the echo server stop. */
 	mon.monitor = &ref;
 	straw_spawn(echo, NULL, &mon, &child);
-	m = straw_msg_atom("stop", NULL);
+	straw_msg_atom(&m, "stop");
 	straw_send_name("echo", m); /* sends a reference; ours is released */
 	straw_msg_unref(m);
 	straw_sendf(child, "stop");

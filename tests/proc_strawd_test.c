@@ -134,14 +134,15 @@ CASE(container_joins_strawd)
 	{
 		straw_pid me;
 		CHECK_OK(straw_attach(c, &me));
-		stop = straw_msg_atom("stop", NULL);
+		CHECK_OK(straw_msg_atom(&stop, "stop"));
 		CHECK_OK(straw_send_name("svc", stop));
 		straw_msg_unref(stop);
 		CHECK_OK(straw_detach());
 	}
 	CHECK_EQ(straw_container_wait(c), 0);
 	/* gone: its name and its entries */
-	CHECK_RC(straw_reg_lookup(r, "ptest", "svc", &proc), -ENOENT);
+	CHECK_RC(straw_reg_lookup(r, "ptest", "svc", &proc),
+	         STRAW_ENOCONTAINER);
 	CHECK_RC(straw_reg_read(r, path, &v, &vl), -ENOENT);
 	/* Periodic publication: no request, the list appears by itself. */
 	{
@@ -164,7 +165,7 @@ CASE(container_joins_strawd)
 		straw_reg_free_names(names, n);
 		CHECK_OK(straw_reg_unwatch(r, wid));
 		CHECK_OK(straw_attach(c, &me));
-		stop = straw_msg_atom("stop", NULL);
+		CHECK_OK(straw_msg_atom(&stop, "stop"));
 		CHECK_OK(straw_send((straw_pid){0, 0, 1}, stop));
 		straw_msg_unref(stop);
 		CHECK_OK(straw_detach());

@@ -402,12 +402,14 @@ CASE(registration_and_conflicts)
 	CHECK_EQ(proc, 8);
 	CHECK_OK(straw_reg_lookup(c, "beta", "server", &proc));
 	CHECK_EQ(proc, 70);
-	CHECK_RC(straw_reg_lookup(c, "alpha", "nobody", &proc), -ENOENT);
-	CHECK_RC(straw_reg_lookup(c, "gamma", "server", &proc), -ENOENT);
-	CHECK_RC(straw_reg_lookup(c, "99", "server", &proc), -ENOENT);
+	CHECK_RC(straw_reg_lookup(c, "alpha", "nobody", &proc), STRAW_ENONAME);
+	CHECK_RC(straw_reg_lookup(c, "gamma", "server", &proc),
+	         STRAW_ENOCONTAINER);
+	CHECK_RC(straw_reg_lookup(c, "99", "server", &proc),
+	         STRAW_ENOCONTAINER);
 	CHECK_OK(straw_reg_unregister(a, "server"));
-	CHECK_RC(straw_reg_lookup(c, "alpha", "server", &proc), -ENOENT);
-	CHECK_RC(straw_reg_unregister(a, "server"), -ENOENT);
+	CHECK_RC(straw_reg_lookup(c, "alpha", "server", &proc), STRAW_ENONAME);
+	CHECK_RC(straw_reg_unregister(a, "server"), STRAW_ENONAME);
 	/* The registry shows it as DESIGN.md lays it out; strawd is
 	 * container 0. */
 	CHECK_OK(read_str(c, "/names/strawd", v, sizeof(v)));

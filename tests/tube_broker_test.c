@@ -310,7 +310,7 @@ child_accept(int poll_first)
 		_exit(10);
 	say(ctl[1], 'j');
 	if (poll_first) {
-		while ((rc = straw_tube_accept(r, 0, &t)) == -EAGAIN &&
+		while ((rc = straw_tube_accept(r, 0, &t)) == -ETIMEDOUT &&
 		       strawi_now_ns() < end)
 			;
 	} else {
@@ -490,7 +490,7 @@ CASE(open_timeout_and_refusals)
 	CHECK_RC(straw_tube_open(r, "A", 1, STRAW_TUBE_DROP, 100, &t), -EINVAL);
 	CHECK_RC(straw_tube_open(r, "B", 1, (enum straw_tube_mode)7, 100, &t),
 	         -EINVAL);
-	CHECK_RC(straw_tube_accept(r, 0, &t), -EAGAIN);
+	CHECK_RC(straw_tube_accept(r, 0, &t), -ETIMEDOUT);
 	CHECK_RC(straw_tube_accept(r, 100, &t), -ETIMEDOUT);
 	CHECK(t == NULL);
 	/* The timed-out open is not matched by a later accept. */
@@ -556,7 +556,7 @@ CASE(other_uid_refused_unless_allowed)
 	CHECK(r != NULL);
 	say(ctl2[1], 'g');
 	CHECK_EQ(wait_byte(ctl[0]), 'r');
-	CHECK_RC(straw_tube_accept(r, 0, &t), -EAGAIN);
+	CHECK_RC(straw_tube_accept(r, 0, &t), -ETIMEDOUT);
 	snprintf(path, sizeof(path), "/containers/%u/data/tubes-from", a);
 	CHECK_OK(straw_reg_write(r, path, "65534", 5));
 	say(ctl2[1], 'a');

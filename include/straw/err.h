@@ -8,6 +8,19 @@
  *
  * The list is one X-macro, so the enum and the messages cannot drift apart.
  * Each layer owns a block of 100 values.
+ *
+ * One situation has one code in every layer:
+ *   -ETIMEDOUT           the time a call was given ran out, a timeout of 0
+ *                        (poll once) included: receive, the fd calls of
+ *                        <straw/io.h>, tubes, the registry;
+ *   STRAW_ENONAME        no process is registered under that name (send to
+ *                        a name, whereis, unregister, registry lookups);
+ *   STRAW_ENOCONTAINER   no container of that name or id is on the machine;
+ *   STRAW_ENOPROC        the process asked about is not alive;
+ *   -EHOSTUNREACH        the pid is of another container or machine and
+ *                        the call cannot reach it (no router, or a call
+ *                        that serves only the caller's own container);
+ *   STRAW_ENOTCONTAINER  the caller is neither a process nor attached.
  */
 #ifndef STRAW_ERR_H
 #define STRAW_ERR_H
@@ -45,12 +58,13 @@ extern "C" {
 	X(STRAW_ETXNCONFLICT, 10105, "transaction conflicts") \
 	X(STRAW_EVALUESIZE, 10106, "registry value too large") \
 	X(STRAW_ENOTJOINED, 10107, "not joined as a container") \
+	X(STRAW_ENONAME, 10108, "no process registered under that name") \
+	X(STRAW_ENOCONTAINER, 10109, "no such container") \
 	/* src/tube: 10200..10299 */ \
 	X(STRAW_ETUBEMODE, 10200, "tube mode mismatch") \
 	X(STRAW_ETUBECORRUPT, 10201, "tube memory corrupted by the peer") \
 	/* src/sched, src/proc: 10300..10399 */ \
 	X(STRAW_ENOPROC, 10300, "no such process") \
-	X(STRAW_ETIMEOUT, 10301, "timed out") \
 	X(STRAW_ENOTCONTAINER, 10302, "not inside a straw container") \
 	/* src/route, src/dist, src/otp, src/netpipe: 10400.. */ \
 	/* end */

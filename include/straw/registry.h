@@ -185,13 +185,15 @@ STRAW_API int straw_reg_join(straw_reg *r, const char *name, uint32_t *id);
 STRAW_API uint32_t straw_reg_container_id(straw_reg *r);
 
 /* Registers (unregisters) a process name of the joined container.
- * STRAW_ENAMETAKEN, -ENOENT, STRAW_ENOTJOINED, -EINVAL. */
+ * STRAW_ENAMETAKEN, STRAW_ENONAME (unregister: not registered),
+ * STRAW_ENOTJOINED, -EINVAL. */
 STRAW_API int straw_reg_register(straw_reg *r, const char *name,
                                  uint32_t process);
 STRAW_API int straw_reg_unregister(straw_reg *r, const char *name);
 
 /* Looks a registered name up by container name or decimal id: 0 with
- * *process, -ENOENT when not registered (or no such container). */
+ * *process, STRAW_ENONAME when the name is not registered there,
+ * STRAW_ENOCONTAINER when no such container is joined. */
 STRAW_API int straw_reg_lookup(straw_reg *r, const char *container,
                                const char *name, uint32_t *process);
 

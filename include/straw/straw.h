@@ -73,23 +73,25 @@ typedef struct straw_msg straw_msg;
 /*
  * Makes a message holding a copy of len bytes at etf, which must be one whole
  * term starting with the version byte; it is validated with straw_term_check
- * and its default limits.  Returns the message (one reference), or NULL with
- * *err (may be NULL) set to -ENOMEM or the term layer's code.  Any thread.
+ * and its default limits.  Returns 0 and *out (one reference, the
+ * caller's), or -EINVAL (etf NULL or len 0), -ENOMEM or the term layer's
+ * code, with *out untouched.  Any thread.
  */
-STRAW_API straw_msg *straw_msg_new(const void *etf, size_t len, int *err);
+STRAW_API int straw_msg_new(straw_msg **out, const void *etf, size_t len);
 
 /*
  * As straw_msg_new, but takes ownership of etf, a buffer from straw_malloc
- * (a straw_builder_finish result), without copying.  etf is freed on failure
- * too.  Any thread.
+ * (a straw_builder_finish result), without copying: on success it belongs
+ * to *out, on failure it is freed.  Any thread.
  */
-STRAW_API straw_msg *straw_msg_take(uint8_t *etf, size_t len, int *err);
+STRAW_API int straw_msg_take(straw_msg **out, uint8_t *etf, size_t len);
 
 /*
  * Makes a message holding one atom (Latin-1 or UTF-8, at most 255 bytes).
- * Returns NULL on bad input (*err STRAW_EBADATOM) or -ENOMEM.  Any thread.
+ * Returns 0 and *out (one reference, the caller's), STRAW_EBADATOM (NULL or
+ * too long) or -ENOMEM.  Any thread.
  */
-STRAW_API straw_msg *straw_msg_atom(const char *atom, int *err);
+STRAW_API int straw_msg_atom(straw_msg **out, const char *atom);
 
 /* Takes one more reference to m and returns m.  Any thread. */
 STRAW_API straw_msg *straw_msg_ref(straw_msg *m);
@@ -107,12 +109,12 @@ STRAW_API size_t straw_msg_len(const straw_msg *m);
 
 /*
  * Makes a message from a format string in Erlang syntax (straw_build_fmt,
- * e.g. straw_msgf(&err, "{ping, ~p, ~i}", &erl_pid, n)).  The term is built
- * by the term layer's encoder, so it is not validated again.  Returns the
- * message or NULL with *err (may be NULL): STRAW_EFORMAT, -EINVAL, -ENOMEM.
- * Any thread.
+ * e.g. straw_msgf(&m, "{ping, ~p, ~i}", &erl_pid, n)).  The term is built
+ * by the term layer's encoder, so it is not validated again.  Returns 0 and
+ * *out (one reference, the caller's), or STRAW_EFORMAT, -EINVAL, -ENOMEM
+ * with *out untouched.  Any thread.
  */
-STRAW_API straw_msg *straw_msgf(int *err, const char *fmt, ...);
+STRAW_API int straw_msgf(straw_msg **out, const char *fmt, ...);
 
 /* 1 if m is the atom name, 0 otherwise.  Any thread. */
 STRAW_API int straw_msg_is_atom(const straw_msg *m, const char *name);
@@ -388,15 +390,16 @@ STRAW_API int straw_make_ref(straw_ref *ref);
  * Registers name (1..255 bytes, an atom's text) for pid, a process of the
  * caller's container: it is released when the process ends, and published
  * in strawd's registry under the container when connected.  Returns 0,
- * -EINVAL (bad name, remote pid), STRAW_ENAMETAKEN (the name, or the process
+ * -EINVAL (bad name), -EHOSTUNREACH (a pid of another container),
+ * STRAW_ENAMETAKEN (the name, or the process
  * already has one), STRAW_ENOPROC (pid not alive), -ENOMEM.
  */
 STRAW_API int straw_register(const char *name, straw_pid pid);
 
-/* Removes a registered name.  Returns 0 or -ENOENT. */
+/* Removes a registered name.  Returns 0 or STRAW_ENONAME. */
 STRAW_API int straw_unregister(const char *name);
 
-/* Looks a registered name up.  Returns 0 and *pid, or -ENOENT. */
+/* Looks a registered name up.  Returns 0 and *pid, or STRAW_ENONAME. */
 STRAW_API int straw_whereis(const char *name, straw_pid *pid);
 
 /* Runs other processes, then continues.  Returns 0 or STRAW_ENOTCONTAINER.
@@ -429,13 +432,13 @@ STRAW_API int straw_send_take(straw_pid pid, straw_msg *m);
 STRAW_API int straw_sendf(straw_pid pid, const char *fmt, ...);
 
 /* Sends m to the process registered as name in the caller's container.
- * Returns STRAW_ENOPROC when no process has that name. */
+ * Returns STRAW_ENONAME when no process has that name. */
 STRAW_API int straw_send_name(const char *name, straw_msg *m);
 
 /*
  * Waits for the next message, at most timeout_ms (0 polls, STRAW_INFINITY
  * waits).  Returns 0 and *out (one reference, the caller's), or
- * STRAW_ETIMEOUT, -ENOMEM (no timer for the timeout could be set),
+ * -ETIMEDOUT, -ENOMEM (no timer for the timeout could be set),
  * STRAW_ENOTCONTAINER, or for an attached thread whose
  * process was ended by an exit signal, STRAW_ENOPROC.  Blocks (a process
  * yields to the others).
@@ -552,7 +555,8 @@ typedef struct straw_proc_info {
 
 /*
  * Fills *info for pid, a process of the caller's container.  Returns 0,
- * STRAW_ENOPROC or -EINVAL.  A process or an attached thread.
+ * STRAW_ENOPROC, -EHOSTUNREACH (a pid of another container) or -EINVAL.
+ * A process or an attached thread.
  */
 STRAW_API int straw_proc_info_get(straw_pid pid, straw_proc_info *info);
 

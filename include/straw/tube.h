@@ -15,7 +15,7 @@
  *                        sent == received + dropped once the reader drained
  *                        the tube.
  *   STRAW_TUBE_RELIABLE  a sender whose direction is full waits (with a
- *                        timeout) or gets -EAGAIN when non-blocking.
+ *                        timeout) or gets -ETIMEDOUT when non-blocking.
  *
  * Timeouts are in milliseconds: < 0 waits without limit, 0 never waits
  * (non-blocking), > 0 waits at most that long (-ETIMEDOUT past it).
@@ -25,11 +25,11 @@
  * sleeps, so a busy tube costs no system call per packet.
  *
  * Readiness (straw_tube_fd()): the fd is level-triggered readable while a
- * packet waits that arrived after the last recv that returned -EAGAIN (or
+ * packet waits that arrived after the last recv that returned -ETIMEDOUT (or
  * slept), and permanently once the tube is closed or the peer is gone.  Use
  * it like an edge-triggered socket: on readable, call recv until it returns
- * -EAGAIN.  It may be readable once more after a wake-up whose packets were
- * already received; recv then returns -EAGAIN and re-arms it.
+ * -ETIMEDOUT.  It may be readable once more after a wake-up whose packets were
+ * already received; recv then returns -ETIMEDOUT and re-arms it.
  *
  * Teardown: after straw_tube_close() by the peer or the peer's death (even by
  * SIGKILL, sensed through the kernel by a socket hang-up, never a timer) the
@@ -106,7 +106,7 @@ STRAW_API int straw_tube_open(straw_reg *r, const char *peer, uint32_t tid,
  * Accepts the next tube any container opens to this one (or has opened and
  * waits for an accept), waiting at most timeout_ms.  On success *out owns
  * the tube; straw_tube_get_info() tells the peer, the tube id and the mode.
- * Errors: -ETIMEDOUT, -EAGAIN (timeout 0 and none pending),
+ * Errors: -ETIMEDOUT (also at once for timeout 0 and none pending),
  * STRAW_ENOTJOINED, STRAW_ENODAEMON, -ENOMEM; *out unchanged.  Blocks, and
  * holds r's connection meanwhile.  Any thread.
  */
@@ -134,8 +134,8 @@ STRAW_API void straw_tube_close(straw_tube *t);
  * Sends one packet of len bytes (copied).  Returns 1 when it was queued,
  * and in drop mode 0 when the tube was full and it was dropped (counted).
  * Reliable mode waits for room up to timeout_ms.  Errors: -EMSGSIZE (len 0
- * or > STRAW_TUBE_MAX_PACKET; nothing sent or counted), -EAGAIN (reliable,
- * timeout 0, full), -ETIMEDOUT, -EPIPE (closed or peer gone),
+ * or > STRAW_TUBE_MAX_PACKET; nothing sent or counted), -ETIMEDOUT (reliable
+ * mode, still full when the time ran out, at once for timeout 0), -EPIPE (closed or peer gone),
  * STRAW_ETUBECORRUPT (the peer broke the shared memory).  The sending thread.
  */
 STRAW_API int straw_tube_send(straw_tube *t, const void *buf, size_t len,
@@ -156,7 +156,7 @@ STRAW_API int straw_tube_send_many(straw_tube *t, const struct iovec *pkts,
 /*
  * Receives one packet into buf (cap bytes) and returns its length, waiting
  * up to timeout_ms for one (after spinning for the spin budget).  Errors:
- * -EAGAIN (timeout 0, empty), -ETIMEDOUT, -EPIPE (empty and the peer closed
+ * -ETIMEDOUT (also for timeout 0 and empty), -EPIPE (empty and the peer closed
  * or died, or this side closed its sending half), -EMSGSIZE (the next packet
  * is longer than cap; it stays queued), STRAW_ETUBECORRUPT.  The receiving
  * thread.

@@ -37,8 +37,8 @@ fmt_key_init(void)
 		STRAWI_PANIC("pthread_key_create failed");
 }
 
-static straw_msg *
-vmsgf(int *err, const char *fmt, va_list ap)
+static int
+vmsgf(straw_msg **out, const char *fmt, va_list ap)
 {
 	straw_msg *m;
 	int rc;
@@ -69,27 +69,28 @@ vmsgf(int *err, const char *fmt, va_list ap)
 		straw_builder_fini(&fmt_b);
 		fmt_b_ready = 0;
 	}
-	return m;
+	*out = m;
+	return 0;
 fail:
-	if (err != NULL)
-		*err = rc;
 	if (fmt_b_ready && fmt_b.err != 0) {
 		straw_builder_fini(&fmt_b);
 		fmt_b_ready = 0;
 	}
-	return NULL;
+	return rc;
 }
 
-straw_msg *
-straw_msgf(int *err, const char *fmt, ...)
+int
+straw_msgf(straw_msg **out, const char *fmt, ...)
 {
 	va_list ap;
-	straw_msg *m;
+	int rc;
 
+	if (out == NULL)
+		return -EINVAL;
 	va_start(ap, fmt);
-	m = vmsgf(err, fmt, ap);
+	rc = vmsgf(out, fmt, ap);
 	va_end(ap);
-	return m;
+	return rc;
 }
 
 int
@@ -97,13 +98,13 @@ straw_sendf(straw_pid pid, const char *fmt, ...)
 {
 	va_list ap;
 	straw_msg *m;
-	int err = 0;
+	int rc;
 
 	va_start(ap, fmt);
-	m = vmsgf(&err, fmt, ap);
+	rc = vmsgf(&m, fmt, ap);
 	va_end(ap);
-	if (m == NULL)
-		return err;
+	if (rc < 0)
+		return rc;
 	return straw_send_take(pid, m);
 }
 

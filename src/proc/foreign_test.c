@@ -78,10 +78,10 @@ CASE(attach_send_receive)
 	fd = straw_mail_fd();
 	CHECK(fd >= 0);
 	CHECK_EQ(fd_readable(fd, 0), 0);
-	CHECK_RC(straw_receive(&m, 0), STRAW_ETIMEOUT);
+	CHECK_RC(straw_receive(&m, 0), -ETIMEDOUT);
 	{
 		int64_t t0 = strawi_now_ns();
-		CHECK_RC(straw_receive(&m, 30), STRAW_ETIMEOUT);
+		CHECK_RC(straw_receive(&m, 30), -ETIMEDOUT);
 		CHECK(strawi_now_ns() - t0 >= 30 * 1000000LL);
 	}
 	/* the echo registers itself once it runs: ask by name until then */
@@ -100,7 +100,7 @@ CASE(attach_send_receive)
 	}
 	CHECK_EQ(fd_readable(fd, 0), 0); /* nothing waits: not readable */
 	CHECK_EQ(straw_mailbox_len(), 0);
-	m = straw_msg_atom("stop", NULL);
+	CHECK_OK(straw_msg_atom(&m, "stop"));
 	CHECK_OK(straw_send_name("echo", m));
 	straw_msg_unref(m);
 	CHECK_OK(straw_detach());
@@ -136,10 +136,11 @@ CASE(foreign_links_and_monitors)
 	straw_container *c = start(idle_main, NULL);
 	straw_pid me, a, b, from;
 	straw_ref ref, got;
-	straw_msg *m, *go = straw_msg_atom("go", NULL);
+	straw_msg *m, *go = NULL;
 	const uint8_t *rs;
 	size_t rl;
 
+	CHECK_OK(straw_msg_atom(&go, "go"));
 	CHECK(c != NULL);
 	CHECK_OK(straw_attach(c, &me));
 	/* trapping: the crash of a linked process arrives as a message */
@@ -159,7 +160,7 @@ CASE(foreign_links_and_monitors)
 	      pt_is_down(m, &got, &from, &rs, &rl));
 	CHECK(straw_pid_equal(from, a));
 	straw_msg_unref(m);
-	CHECK_RC(straw_receive(&m, 0), STRAW_ETIMEOUT);
+	CHECK_RC(straw_receive(&m, 0), -ETIMEDOUT);
 	/* not trapping: a linked crash ends the attached thread's process */
 	CHECK_EQ(straw_trap_exit(0), 1);
 	CHECK_OK(straw_spawn(crash_on_go, NULL,
@@ -302,10 +303,9 @@ msgf_thread(void *arg)
 	int err = 0;
 
 	(void)arg;
-	m = straw_msgf(&err, "{a, ~i, ~s}", (int64_t)1, "text");
-	if (m == NULL || err != 0 ||
-	    straw_term_match(straw_msg_data(m), straw_msg_len(m),
-	                     "{a, 1, \"text\"}") != 1)
+	err = straw_msgf(&m, "{a, ~i, ~s}", (int64_t)1, "text");
+	if (err != 0 || straw_term_match(straw_msg_data(m), straw_msg_len(m),
+	                                 "{a, 1, \"text\"}") != 1)
 		return (void *)1;
 	straw_msg_unref(m);
 	return NULL;
@@ -603,7 +603,7 @@ mesh_thread_main(void *arg)
 		;
 	MCHECK_EQ(t, t->ends, SENDERS - 1);
 	/* Each sender's end came after all it sent: nothing more is due. */
-	MCHECK_EQ(t, straw_receive(&m, 0), STRAW_ETIMEOUT);
+	MCHECK_EQ(t, straw_receive(&m, 0), -ETIMEDOUT);
 	MCHECK_EQ(t, straw_mailbox_len(), 0);
 	MCHECK_EQ(t, fd_readable(straw_mail_fd(), 0), 0);
 	MCHECK_EQ(t, straw_detach(), 0);

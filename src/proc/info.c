@@ -49,8 +49,11 @@ fill(const struct proc *p, straw_proc_info *info)
 int
 proc_op_info(struct proc *self, straw_pid pid, straw_proc_info *info)
 {
-	struct proc *p = proc_lookup(self->c, pid);
+	struct proc *p;
 
+	if (!proc_pid_local(self->c, pid))
+		return -EHOSTUNREACH;
+	p = proc_lookup(self->c, pid);
 	if (p == NULL)
 		return STRAW_ENOPROC;
 	fill(p, info);

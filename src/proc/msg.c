@@ -101,29 +101,24 @@ msg_check(const void *etf, size_t len)
 	return straw_term_check(etf, len, NULL, NULL);
 }
 
-straw_msg *
-straw_msg_new(const void *etf, size_t len, int *err)
+int
+straw_msg_new(straw_msg **out, const void *etf, size_t len)
 {
 	straw_msg *m;
 	int rc = msg_check(etf, len);
 
 	if (rc < 0)
-		goto fail;
+		return rc;
 	m = proc_msg_alloc(len);
-	if (m == NULL) {
-		rc = -ENOMEM;
-		goto fail;
-	}
+	if (m == NULL)
+		return -ENOMEM;
 	memcpy(m->bytes, etf, len);
-	return m;
-fail:
-	if (err != NULL)
-		*err = rc;
-	return NULL;
+	*out = m;
+	return 0;
 }
 
-straw_msg *
-straw_msg_take(uint8_t *etf, size_t len, int *err)
+int
+straw_msg_take(straw_msg **out, uint8_t *etf, size_t len)
 {
 	straw_msg *m;
 	int rc = msg_check(etf, len);
@@ -138,36 +133,43 @@ straw_msg_take(uint8_t *etf, size_t len, int *err)
 	m->kind = PROC_MSG_TAKEN;
 	m->len = len;
 	m->data = etf;
-	return m;
+	*out = m;
+	return 0;
 fail:
 	straw_free(etf);
-	if (err != NULL)
-		*err = rc;
-	return NULL;
+	return rc;
 }
 
 straw_msg *
-straw_msg_atom(const char *atom, int *err)
+proc_msg_atom(const char *atom)
 {
-	size_t n = atom != NULL ? strlen(atom) : 0;
+	size_t n = strlen(atom);
 	straw_msg *m;
 
-	if (atom == NULL || n > 255) {
-		if (err != NULL)
-			*err = STRAW_EBADATOM;
+	if (n > 255)
 		return NULL;
-	}
 	m = proc_msg_alloc(3 + n);
-	if (m == NULL) {
-		if (err != NULL)
-			*err = -ENOMEM;
+	if (m == NULL)
 		return NULL;
-	}
 	m->bytes[0] = 131;
 	m->bytes[1] = ETFP_SMALL_ATOM_UTF8;
 	m->bytes[2] = (uint8_t)n;
 	memcpy(m->bytes + 3, atom, n);
 	return m;
+}
+
+int
+straw_msg_atom(straw_msg **out, const char *atom)
+{
+	straw_msg *m;
+
+	if (atom == NULL || strlen(atom) > 255)
+		return STRAW_EBADATOM;
+	m = proc_msg_atom(atom);
+	if (m == NULL)
+		return -ENOMEM;
+	*out = m;
+	return 0;
 }
 
 straw_msg *

@@ -47,6 +47,10 @@ void proc_msg_cache_flush(void);
  * one reference.  NULL when out of memory. */
 straw_msg *proc_msg_alloc(size_t len);
 
+/* A message holding the atom (at most 255 bytes), or NULL (too long, or
+ * out of memory): straw_msg_atom for the runtime's own reasons. */
+straw_msg *proc_msg_atom(const char *atom);
+
 /*
  * Returns a message that can be linked into a queue and carries one
  * reference for it: m itself when the caller's reference is the only one

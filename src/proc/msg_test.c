@@ -11,21 +11,20 @@ static const uint8_t int_42[] = {131, 97, 42};
 
 CASE(msg_new_copies_and_checks)
 {
-	int err = 0;
-	straw_msg *m = straw_msg_new(int_42, sizeof(int_42), &err);
+	straw_msg *m = NULL, *none = NULL;
 	static const uint8_t bad[] = {131, 97};
 	static const uint8_t trailing[] = {131, 97, 1, 2};
 
+	CHECK_OK(straw_msg_new(&m, int_42, sizeof(int_42)));
 	CHECK(m != NULL);
 	CHECK(straw_msg_data(m) != int_42);
 	CHECK_MEM(straw_msg_data(m), straw_msg_len(m), int_42, sizeof(int_42));
 	straw_msg_unref(m);
-	CHECK(straw_msg_new(bad, sizeof(bad), &err) == NULL);
-	CHECK_RC(err, STRAW_ETRUNC);
-	CHECK(straw_msg_new(trailing, sizeof(trailing), &err) == NULL);
-	CHECK_RC(err, STRAW_ETRAILING);
-	CHECK(straw_msg_new(NULL, 0, &err) == NULL);
-	CHECK_RC(err, -EINVAL);
+	CHECK_RC(straw_msg_new(&none, bad, sizeof(bad)), STRAW_ETRUNC);
+	CHECK_RC(straw_msg_new(&none, trailing, sizeof(trailing)),
+	         STRAW_ETRAILING);
+	CHECK_RC(straw_msg_new(&none, NULL, 0), -EINVAL);
+	CHECK(none == NULL); /* untouched on failure */
 	straw_msg_unref(NULL);
 }
 
@@ -33,27 +32,26 @@ CASE(msg_take_owns)
 {
 	uint8_t *buf = straw_malloc(sizeof(int_42));
 	uint8_t *bad = straw_malloc(1);
-	straw_msg *m;
-	int err = 0;
+	straw_msg *m = NULL, *none = NULL;
 
 	memcpy(buf, int_42, sizeof(int_42));
-	m = straw_msg_take(buf, sizeof(int_42), &err);
+	CHECK_OK(straw_msg_take(&m, buf, sizeof(int_42)));
 	CHECK(m != NULL);
 	CHECK(straw_msg_data(m) == buf); /* no copy */
 	straw_msg_unref(m);
 	bad[0] = 7; /* freed on failure too (ASan would report a leak) */
-	CHECK(straw_msg_take(bad, 1, &err) == NULL);
-	CHECK_RC(err, STRAW_EVERSION);
+	CHECK_RC(straw_msg_take(&none, bad, 1), STRAW_EVERSION);
+	CHECK(none == NULL);
 }
 
 CASE(msg_atom)
 {
-	int err = 0;
-	straw_msg *m = straw_msg_atom("normal", &err);
+	straw_msg *m = NULL, *none = NULL;
 	static const uint8_t want[] = {131, 119, 6,   'n', 'o',
 	                               'r', 'm', 'a', 'l'};
 	char big[300];
 
+	CHECK_OK(straw_msg_atom(&m, "normal"));
 	CHECK(m != NULL);
 	CHECK_MEM(straw_msg_data(m), straw_msg_len(m), want, sizeof(want));
 	CHECK_EQ(straw_msg_is_atom(m, "normal"), 1);
@@ -62,14 +60,15 @@ CASE(msg_atom)
 	straw_msg_unref(m);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	CHECK(straw_msg_atom(big, &err) == NULL);
-	CHECK_RC(err, STRAW_EBADATOM);
+	CHECK_RC(straw_msg_atom(&none, big), STRAW_EBADATOM);
+	CHECK_RC(straw_msg_atom(&none, NULL), STRAW_EBADATOM);
+	CHECK(none == NULL);
 	/* An old-style ATOM_EXT 'normal' is the same atom. */
 	{
 		static const uint8_t old[] = {131, 100, 0,   6,   'n',
 		                              'o', 'r', 'm', 'a', 'l'};
-		straw_msg *o = straw_msg_new(old, sizeof(old), &err);
-		CHECK(o != NULL);
+		straw_msg *o = NULL;
+		CHECK_OK(straw_msg_new(&o, old, sizeof(old)));
 		CHECK_EQ(straw_msg_is_atom(o, "normal"), 1);
 		straw_msg_unref(o);
 	}
@@ -79,9 +78,9 @@ CASE(msg_atom)
  * the same bytes; the base lives until the alias goes. */
 CASE(msg_queue_alias)
 {
-	straw_msg *m = straw_msg_new(int_42, sizeof(int_42), NULL);
-	straw_msg *q1, *q2;
+	straw_msg *m = NULL, *q1, *q2;
 
+	CHECK_OK(straw_msg_new(&m, int_42, sizeof(int_42)));
 	q1 = proc_msg_for_queue(m, 0);
 	CHECK(q1 == m);
 	CHECK_EQ(atomic_load(&m->refs), 2);
@@ -97,7 +96,7 @@ CASE(msg_queue_alias)
 	          sizeof(int_42));
 	straw_msg_unref(q2); /* frees both (ASan checks) */
 
-	m = straw_msg_new(int_42, sizeof(int_42), NULL);
+	CHECK_OK(straw_msg_new(&m, int_42, sizeof(int_42)));
 	q1 = proc_msg_for_queue(m, 1); /* consume the only reference */
 	CHECK(q1 == m);
 	CHECK_EQ(atomic_load(&m->refs), 1);
@@ -117,7 +116,7 @@ CASE(fifo_remove_middle_and_tail)
 
 	proc_fifo_init(&q);
 	for (i = 0; i < 4; i++) {
-		m[i] = straw_msg_new(int_42, sizeof(int_42), NULL);
+		CHECK_OK(straw_msg_new(&m[i], int_42, sizeof(int_42)));
 		proc_fifo_push(&q, m[i]);
 	}
 	CHECK_EQ(q.len, 4);
@@ -264,9 +263,9 @@ CASE(system_messages)
 {
 	straw_pid p = {0, 0, 3};
 	straw_ref r = {0, 0, 0, 77};
-	straw_msg *reason = straw_msg_atom("boom", NULL);
-	straw_msg *e, *d;
+	straw_msg *reason = NULL, *e, *d;
 
+	CHECK_OK(straw_msg_atom(&reason, "boom"));
 	set_node();
 	e = etfp_exit_msg(p, reason);
 	d = etfp_down_msg(r, p, reason);

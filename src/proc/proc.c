@@ -36,11 +36,11 @@ proc_atoms_init(void)
 
 	pthread_mutex_lock(&atoms_mu);
 	if (proc_atom_normal == NULL) {
-		proc_atom_normal = straw_msg_atom("normal", NULL);
-		proc_atom_kill = straw_msg_atom("kill", NULL);
-		proc_atom_killed = straw_msg_atom("killed", NULL);
-		proc_atom_noproc = straw_msg_atom("noproc", NULL);
-		proc_atom_shutdown = straw_msg_atom("shutdown", NULL);
+		proc_atom_normal = proc_msg_atom("normal");
+		proc_atom_kill = proc_msg_atom("kill");
+		proc_atom_killed = proc_msg_atom("killed");
+		proc_atom_noproc = proc_msg_atom("noproc");
+		proc_atom_shutdown = proc_msg_atom("shutdown");
 		if (proc_atom_normal == NULL || proc_atom_kill == NULL ||
 		    proc_atom_killed == NULL || proc_atom_noproc == NULL ||
 		    proc_atom_shutdown == NULL) {
@@ -397,7 +397,9 @@ op_register(struct proc *self, const char *name, straw_pid pid)
 	size_t len;
 	uint64_t key;
 
-	if (!name_valid(name) || !proc_pid_local(c, pid))
+	if (!proc_pid_local(c, pid))
+		return -EHOSTUNREACH;
+	if (!name_valid(name))
 		return -EINVAL;
 	t = proc_lookup(c, pid);
 	if (t == NULL || t->life != PROC_ALIVE)
@@ -429,7 +431,7 @@ static int
 op_unregister(struct proc *self, const char *name)
 {
 	if (!name_valid(name) || name_find(self->c, name) == NULL)
-		return -ENOENT;
+		return STRAW_ENONAME;
 	name_remove(self->c, name);
 	return 0;
 }
@@ -440,10 +442,10 @@ op_whereis(struct proc *self, const char *name, straw_pid *pid)
 	struct proc_name *n;
 
 	if (!name_valid(name))
-		return -ENOENT;
+		return STRAW_ENONAME;
 	n = name_find(self->c, name);
 	if (n == NULL)
-		return -ENOENT;
+		return STRAW_ENONAME;
 	*pid = pid_of(n->p);
 	return 0;
 }
@@ -612,13 +614,13 @@ proc_on_exit(struct strawi_coro *co, const struct strawi_exit_info *e)
 			                    : straw_msg_ref(proc_atom_normal);
 			break;
 		case STRAWI_EXIT_OVERFLOW:
-			r = straw_msg_atom("stack_overflow", NULL);
+			r = proc_msg_atom("stack_overflow");
 			break;
 		case STRAWI_EXIT_FAULT:
 			r = fault_reason(e);
 			break;
 		case STRAWI_EXIT_ABORT:
-			r = straw_msg_atom("abort", NULL);
+			r = proc_msg_atom("abort");
 			break;
 		default:
 			r = straw_msg_ref(proc_atom_shutdown);
@@ -848,9 +850,11 @@ straw_exit_self(straw_msg *reason)
 void
 straw_exit_self_atom(const char *atom)
 {
-	straw_msg *r = straw_msg_atom(atom, NULL);
+	straw_msg *r = NULL;
 
-	straw_exit_self(r != NULL ? r : straw_msg_ref(proc_atom_killed));
+	if (straw_msg_atom(&r, atom) < 0)
+		r = straw_msg_ref(proc_atom_killed);
+	straw_exit_self(r);
 }
 
 static int
@@ -881,12 +885,12 @@ straw_exit(straw_pid pid, straw_msg *reason)
 int
 straw_exit_atom(straw_pid pid, const char *atom)
 {
-	int err = 0, rc;
-	straw_msg *r = straw_msg_atom(atom, &err);
+	straw_msg *r;
 	struct proc *self = proc_current();
+	int rc = straw_msg_atom(&r, atom);
 
-	if (r == NULL)
-		return err;
+	if (rc < 0)
+		return rc;
 	if (self != NULL) /* a signal to itself may end it in the call */
 		self->hold = r;
 	rc = straw_exit(pid, r);
@@ -1101,10 +1105,10 @@ op_send_name(struct proc *self, const char *name, straw_msg *m)
 	straw_msg *q;
 
 	if (!name_valid(name))
-		return STRAW_ENOPROC;
+		return STRAW_ENONAME;
 	n = name_find(self->c, name);
 	if (n == NULL)
-		return STRAW_ENOPROC;
+		return STRAW_ENONAME;
 	q = proc_msg_for_queue(m, 0);
 	if (q == NULL)
 		return -ENOMEM;

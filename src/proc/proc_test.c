@@ -122,7 +122,7 @@ selective_main(void *arg)
 	straw_msg_unref(m);
 	PCHECK_EQ(straw_mailbox_len(), 2);
 	/* no c yet: polling times out, nothing is lost */
-	PCHECK_EQ(straw_receive_if(&m, 0, want_tag, "c"), STRAW_ETIMEOUT);
+	PCHECK_EQ(straw_receive_if(&m, 0, want_tag, "c"), -ETIMEDOUT);
 	PCHECK_EQ(straw_mailbox_len(), 2);
 	/* a c that arrives while waiting, behind a non-matching x */
 	PCHECK_EQ(straw_spawn(late_sender, &self, NULL, NULL), 0);
@@ -154,7 +154,8 @@ fmt_msg(const char *fmt, int64_t v)
 	straw_build_fmt(&b, fmt, v);
 	if (straw_builder_finish(&b, &out, &len) < 0)
 		return NULL;
-	m = straw_msg_take(out, len, NULL);
+	if (straw_msg_take(&m, out, len) < 0)
+		m = NULL;
 	straw_builder_fini(&b);
 	return m;
 }
@@ -177,7 +178,7 @@ match_main(void *arg)
 	          1);
 	PCHECK_EQ(v, 2);
 	straw_msg_unref(m);
-	PCHECK_EQ(straw_receive_match(&m, 0, "{nothing}"), STRAW_ETIMEOUT);
+	PCHECK_EQ(straw_receive_match(&m, 0, "{nothing}"), -ETIMEDOUT);
 	PCHECK(straw_receive_match(&m, 0, "{reply, ") < 0); /* bad pattern */
 	PCHECK_EQ(straw_mailbox_len(), 2);
 	PCHECK_EQ(straw_receive_match(&m, 0, "{other, _}"), 0);
@@ -197,7 +198,7 @@ match_main(void *arg)
 		straw_msg_unref(m);
 		id = -1;
 		PCHECK_EQ(straw_receivef(&m, 0, "{job, ~i, high}", &id),
-		          STRAW_ETIMEOUT);
+		          -ETIMEDOUT);
 		PCHECK_EQ(id, -1); /* untouched */
 		PCHECK(straw_receivef(&m, 0, "{job, ") < 0);
 		PCHECK_EQ(straw_receive_match(&m, 0, "{job, ~i, _}"), -EINVAL);
@@ -214,7 +215,7 @@ match_main(void *arg)
 		straw_builder_init(&b);
 		straw_build_fmt(&b, "{hello, ~p}", &ep);
 		PCHECK_EQ(straw_builder_finish(&b, &out, &len), 0);
-		m = straw_msg_take(out, len, NULL);
+		PCHECK_EQ(straw_msg_take(&m, out, len), 0);
 		straw_builder_fini(&b);
 	}
 	PCHECK(m != NULL);
@@ -251,10 +252,10 @@ timeout_main(void *arg)
 	int64_t t0, dt;
 
 	(void)arg;
-	PCHECK_EQ(straw_receive(&m, 0), STRAW_ETIMEOUT);
+	PCHECK_EQ(straw_receive(&m, 0), -ETIMEDOUT);
 	PCHECK(m == NULL);
 	t0 = strawi_now_ns();
-	PCHECK_EQ(straw_receive(&m, 30), STRAW_ETIMEOUT);
+	PCHECK_EQ(straw_receive(&m, 30), -ETIMEDOUT);
 	dt = strawi_now_ns() - t0;
 	PCHECK(dt >= 30 * 1000000LL);
 	PCHECK(dt < 2000 * 1000000LL);
@@ -357,9 +358,10 @@ normal_main(void *arg)
 {
 	straw_pid child, watcher;
 	straw_ref ref;
-	straw_msg *go = straw_msg_atom("go", NULL), *m;
+	straw_msg *go = NULL, *m;
 
 	(void)arg;
+	PCHECK_EQ(straw_msg_atom(&go, "go"), 0);
 	/* The child exits normal; we (linked, not trapping) survive. */
 	PCHECK_EQ(straw_spawn(exit_with, "normal",
 	                      &(straw_spawn_opts){STRAW_SPAWN_LINK |
@@ -378,8 +380,8 @@ normal_main(void *arg)
 	          0);
 	PCHECK_EQ(straw_exit_atom(watcher, "normal"), 0);
 	straw_yield();
-	PCHECK_EQ(straw_receive(&m, 0), STRAW_ETIMEOUT);
-	straw_send_take(watcher, straw_msg_atom("stop", NULL));
+	PCHECK_EQ(straw_receive(&m, 0), -ETIMEDOUT);
+	straw_sendf(watcher, "stop");
 	down_reason_is("normal");
 	/* After unlink, an abnormal exit no longer reaches us. */
 	PCHECK_EQ(straw_spawn(exit_with, "boom",
@@ -423,7 +425,7 @@ chain_link(void *arg)
 		          0);
 	} else {
 		ch->tail = straw_self();
-		straw_send_take(ch->top, straw_msg_atom("ready", NULL));
+		straw_sendf(ch->top, "ready");
 	}
 	for (;;) { /* wait until the chain dies */
 		PRECV(m, STRAW_INFINITY);
@@ -453,7 +455,7 @@ chain_main(void *arg)
 	PCHECK(straw_msg_is_atom(m, "ready"));
 	straw_msg_unref(m);
 	PCHECK_EQ(straw_proc_list(NULL, 0), CHAIN_N + 2);
-	straw_send_take(ch.tail, straw_msg_atom("crash", NULL));
+	straw_sendf(ch.tail, "crash");
 	down_reason_is("boom"); /* the head died of the tail's reason */
 	PCHECK_EQ(straw_proc_list(NULL, 0), 1); /* only us */
 	PCHECK_EQ(straw_proc_info_get(head, &info), STRAW_ENOPROC);
@@ -470,9 +472,10 @@ static void
 trap_main(void *arg)
 {
 	straw_pid a, b;
-	straw_msg *go = straw_msg_atom("go", NULL), *m;
+	straw_msg *go = NULL, *m;
 
 	(void)arg;
+	PCHECK_EQ(straw_msg_atom(&go, "go"), 0);
 	PCHECK_EQ(straw_trap_exit(1), 0);
 	PCHECK_EQ(straw_trap_exit(1), 1);
 	PCHECK_EQ(straw_spawn(exit_with, "boom",
@@ -537,7 +540,7 @@ trapper(void *arg)
 
 	straw_trap_exit(1);
 	straw_link(*peer);
-	straw_send_take(peer[1], straw_msg_atom("linked", NULL));
+	straw_sendf(peer[1], "linked");
 	for (;;) {
 		PRECV(m, STRAW_INFINITY);
 		straw_send(peer[1], m); /* report what arrives */
@@ -597,7 +600,7 @@ kill_main(void *arg)
 	                      &(straw_spawn_opts){STRAW_SPAWN_LINK, 0, NULL},
 	                      &watcher),
 	          0);
-	straw_send_take(watcher, straw_msg_atom("go", NULL));
+	straw_sendf(watcher, "go");
 	PRECV(m, 5000);
 	{
 		straw_pid from;
@@ -626,10 +629,10 @@ linked_kill_child(void *arg)
 	                      &(straw_spawn_opts){STRAW_SPAWN_LINK, 0, NULL},
 	                      &sub),
 	          0);
-	straw_send_take(sub, straw_msg_atom("go", NULL));
+	straw_sendf(sub, "go");
 	PRECV(m, 5000); /* never: the link kills us */
 	straw_msg_unref(m);
-	straw_send_take(parent, straw_msg_atom("survived", NULL));
+	straw_sendf(parent, "survived");
 }
 
 static void
@@ -672,7 +675,7 @@ monitor_main(void *arg)
 	PCHECK_EQ(straw_monitor(child, &r3), 0);
 	PCHECK_EQ(straw_demonitor(r3, 0), 1); /* active: removed */
 	PCHECK_EQ(straw_demonitor(r3, 0), 0);
-	straw_send_take(child, straw_msg_atom("go", NULL));
+	straw_sendf(child, "go");
 	while (seen1 + seen2 < 2) {
 		straw_pid who;
 		PRECV(m, 5000);
@@ -691,7 +694,7 @@ monitor_main(void *arg)
 	PCHECK_EQ(seen2, 1);
 	/* exactly once: nothing more arrives, and the monitors are gone */
 	straw_yield();
-	PCHECK_EQ(straw_receive(&m, 20), STRAW_ETIMEOUT);
+	PCHECK_EQ(straw_receive(&m, 20), -ETIMEDOUT);
 	PCHECK_EQ(straw_demonitor(r1, 0), 0);
 	/* a dead pid: DOWN with noproc at once */
 	PCHECK_EQ(straw_monitor(child, &r1), 0);
@@ -705,12 +708,12 @@ monitor_main(void *arg)
 	straw_msg_unref(m);
 	/* demonitor with flush removes a DOWN already queued */
 	PCHECK_EQ(straw_monitor(child, &r2), 0);
-	straw_send_take(self, straw_msg_atom("after", NULL));
+	straw_sendf(self, "after_monitor");
 	PCHECK_EQ(straw_mailbox_len(), 2);
 	PCHECK_EQ(straw_demonitor(r2, STRAW_DEMONITOR_FLUSH), 0);
 	PCHECK_EQ(straw_mailbox_len(), 1);
 	PRECV(m, 0);
-	PCHECK(straw_msg_is_atom(m, "after"));
+	PCHECK(straw_msg_is_atom(m, "after_monitor"));
 	straw_msg_unref(m);
 	/* a monitor of ourselves never fires (we cannot see our own end) */
 	PCHECK_EQ(straw_monitor(self, &r3), 0);
@@ -744,18 +747,18 @@ names_main(void *arg)
 	PCHECK_EQ(straw_register("", self), -EINVAL);
 	PCHECK_EQ(straw_whereis("svc", &got), 0);
 	PCHECK(straw_pid_equal(got, child));
-	PCHECK_EQ(straw_whereis("nobody", &got), -ENOENT);
-	m = straw_msg_atom("stop", NULL);
-	PCHECK_EQ(straw_send_name("nobody", m), STRAW_ENOPROC);
+	PCHECK_EQ(straw_whereis("nobody", &got), STRAW_ENONAME);
+	PCHECK_EQ(straw_msg_atom(&m, "stop"), 0);
+	PCHECK_EQ(straw_send_name("nobody", m), STRAW_ENONAME);
 	PCHECK_EQ(straw_send_name("svc", m), 0);
 	straw_msg_unref(m);
 	down_reason_is("normal");
 	/* released with its process */
-	PCHECK_EQ(straw_whereis("svc", &got), -ENOENT);
+	PCHECK_EQ(straw_whereis("svc", &got), STRAW_ENONAME);
 	PCHECK_EQ(straw_register("svc", self), 0);
 	PCHECK_EQ(straw_register("svc2", child), STRAW_ENOPROC);
 	PCHECK_EQ(straw_unregister("svc"), 0);
-	PCHECK_EQ(straw_unregister("svc"), -ENOENT);
+	PCHECK_EQ(straw_unregister("svc"), STRAW_ENONAME);
 	PCHECK_EQ(straw_register("svc", self), 0);
 }
 
@@ -948,7 +951,7 @@ send_after_main(void *arg)
 	m = pt_int(3);
 	PCHECK_EQ(straw_send_after(self, m, 60000, &t3), 0);
 	straw_msg_unref(m);
-	PCHECK_EQ(straw_receive(&m, 0), STRAW_ETIMEOUT);
+	PCHECK_EQ(straw_receive(&m, 0), -ETIMEDOUT);
 	PRECV(m, 5000);
 	PCHECK(pt_get_int(m, &v) && v == 1);
 	straw_msg_unref(m);
@@ -959,7 +962,7 @@ send_after_main(void *arg)
 	v = straw_cancel_timer(t3);
 	PCHECK(v > 30000 && v <= 60000); /* minus the time spent here */
 	PCHECK_EQ(straw_cancel_timer(t3), -ENOENT);
-	PCHECK_EQ(straw_receive(&m, 30), STRAW_ETIMEOUT);
+	PCHECK_EQ(straw_receive(&m, 30), -ETIMEDOUT);
 }
 
 /* send_after delivers in deadline order; cancel tells the time left. */
@@ -1002,7 +1005,7 @@ million_main(void *arg)
 		straw_msg_unref(m);
 		got++;
 	}
-	PCHECK_EQ(straw_receive(&m, 0), STRAW_ETIMEOUT);
+	PCHECK_EQ(straw_receive(&m, 0), -ETIMEDOUT);
 	free(ts);
 }
 
@@ -1076,8 +1079,9 @@ CASE(container_exit_status)
 	CHECK_EQ(straw_container_wait(c), 3);
 	/* outside a container */
 	{
-		straw_msg *m = straw_msg_atom("x", NULL);
+		straw_msg *m = NULL;
 		straw_pid p = {0, 0, 1};
+		CHECK_OK(straw_msg_atom(&m, "x"));
 		CHECK_RC(straw_send(p, m), STRAW_ENOTCONTAINER);
 		CHECK_RC(straw_receive(&m, 0), STRAW_ENOTCONTAINER);
 		CHECK_RC(straw_spawn(wait_forever, NULL, NULL, NULL),
@@ -1120,7 +1124,7 @@ info_main(void *arg)
 	PCHECK_EQ(straw_proc_info_get(self, &info), 0);
 	PCHECK_EQ(info.state, STRAW_PROC_RUNNABLE);
 	PCHECK_EQ(straw_proc_list(NULL, 0), 2);
-	straw_send_take(child, straw_msg_atom("stop", NULL));
+	straw_sendf(child, "stop");
 	PCHECK_EQ(straw_spawn(wait_forever, NULL,
 	                      &(straw_spawn_opts){0, (size_t)1 << 40, NULL},
 	                      NULL),
@@ -1132,10 +1136,12 @@ bad_args_main(void *arg)
 {
 	straw_pid self = straw_self(), remote = {0x77, 5, 1},
 	          nobody = {0, 0, 99999};
-	straw_msg *m = straw_msg_atom("x", NULL);
+	straw_msg *m = NULL;
 	straw_ref ref = {0, 0, 0, 12345};
+	straw_proc_info info;
 
 	(void)arg;
+	PCHECK_EQ(straw_msg_atom(&m, "x"), 0);
 	PCHECK_EQ(straw_send(self, NULL), -EINVAL);
 	PCHECK_EQ(straw_send(remote, m), -EHOSTUNREACH); /* no router yet */
 	PCHECK_EQ(straw_send(nobody, m), 0);             /* dropped */
@@ -1153,8 +1159,9 @@ bad_args_main(void *arg)
 	PCHECK_EQ(straw_cancel_timer((straw_timer){0}), -ENOENT);
 	PCHECK_EQ(straw_cancel_timer((straw_timer){777}), -ENOENT);
 	PCHECK_EQ(straw_register(NULL, self), -EINVAL);
-	PCHECK_EQ(straw_register("n", remote), -EINVAL);
-	PCHECK_EQ(straw_send_name(NULL, m), STRAW_ENOPROC);
+	PCHECK_EQ(straw_register("n", remote), -EHOSTUNREACH);
+	PCHECK_EQ(straw_proc_info_get(remote, &info), -EHOSTUNREACH);
+	PCHECK_EQ(straw_send_name(NULL, m), STRAW_ENONAME);
 	PCHECK_EQ(straw_send_name("n", NULL), -EINVAL);
 	PCHECK_EQ(straw_mailbox_len(), 0); /* nothing above queued anything */
 	straw_msg_unref(m);
@@ -1197,7 +1204,7 @@ idle_pages_main(void *arg)
 #endif
 	}
 	for (i = 0; i < N; i++)
-		straw_send_take(kids[i], straw_msg_atom("stop", NULL));
+		straw_sendf(kids[i], "stop");
 }
 
 CASE(idle_process_is_one_page)
@@ -1230,9 +1237,9 @@ wrap_main(void *arg)
 	PCHECK_EQ(straw_proc_info_get(hi2, &info), 0);
 	PCHECK_EQ(info.state, STRAW_PROC_WAITING);
 	PCHECK_EQ(straw_proc_list(NULL, 0), 4);
-	straw_send_take(hi1, straw_msg_atom("stop", NULL));
-	straw_send_take(hi2, straw_msg_atom("stop", NULL));
-	straw_send_take(low, straw_msg_atom("stop", NULL));
+	straw_sendf(hi1, "stop");
+	straw_sendf(hi2, "stop");
+	straw_sendf(low, "stop");
 	straw_yield();
 	PCHECK_EQ(straw_proc_info_get(hi2, &info), STRAW_ENOPROC);
 	PCHECK_EQ(straw_proc_list(NULL, 0), 1);

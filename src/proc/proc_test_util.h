@@ -24,6 +24,8 @@ pt_fail(const char *file, int line, const char *expr, long long a, long long b)
 	if (atomic_exchange(&pt_failed, 1) == 0)
 		snprintf(pt_where, sizeof(pt_where), "%s:%d: %s (%lld vs %lld)",
 		         file, line, expr, a, b);
+	fprintf(stderr, "FAIL in process: %s:%d: %s (%lld vs %lld)\n", file,
+	        line, expr, a, b);
 	if (straw_container_self() != NULL && straw_self().process != 0 &&
 	    proc_current() != NULL)
 		straw_exit_self_atom("check_failed");
@@ -68,10 +70,11 @@ pt_run(straw_proc_fn body, void *arg)
 static inline straw_msg *
 pt_build(straw_buf *b)
 {
-	straw_msg *m = straw_msg_new(b->data, b->len, NULL);
+	straw_msg *m = NULL;
+	int rc = straw_msg_new(&m, b->data, b->len);
 
 	straw_buf_fini(b);
-	if (m == NULL)
+	if (rc < 0)
 		pt_fail(__FILE__, __LINE__, "message built", 0, 0);
 	return m;
 }

@@ -47,7 +47,7 @@ proc_receive(struct proc *p, straw_msg **out, int timeout_ms,
 			link = &m->next;
 		}
 		if (timeout_ms == 0 || timed_out)
-			return STRAW_ETIMEOUT;
+			return -ETIMEDOUT;
 		if (deadline == 0)
 			deadline = deadline_of(timeout_ms);
 		p->waiting = 1;
@@ -56,7 +56,7 @@ proc_receive(struct proc *p, straw_msg **out, int timeout_ms,
 		p->waiting = 0;
 		if (rc == -ENOMEM) /* no room for the timeout's timer */
 			return rc;
-		timed_out = rc == STRAW_ETIMEOUT;
+		timed_out = rc == -ETIMEDOUT;
 	}
 }
 
@@ -94,7 +94,7 @@ foreign_receive(struct proc *p, straw_msg **out, int timeout_ms,
 		}
 		seen = p->mbox.len;
 		if (timeout_ms == 0) {
-			rc = STRAW_ETIMEOUT;
+			rc = -ETIMEDOUT;
 			break;
 		}
 		if (timeout_ms < 0) {
@@ -102,7 +102,7 @@ foreign_receive(struct proc *p, straw_msg **out, int timeout_ms,
 		} else {
 			int64_t left = deadline - strawi_now_ns();
 			if (left <= 0) {
-				rc = STRAW_ETIMEOUT;
+				rc = -ETIMEDOUT;
 				break;
 			}
 			wait_ms = (int)((left + 999999) / 1000000);
@@ -270,5 +270,5 @@ straw_sleep(int ms)
 		rc = strawi_park(deadline);
 	} while (rc == 0);
 	p->sleeping = 0;
-	return rc == STRAW_ETIMEOUT ? 0 : rc; /* -ENOMEM */
+	return rc == -ETIMEDOUT ? 0 : rc; /* -ENOMEM */
 }

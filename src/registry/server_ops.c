@@ -197,8 +197,10 @@ op_register(struct reg_server *s, struct reg_conn *c, const struct reg_req *r)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/containers/%u/names/%.*s", c->container,
 	         (int)r->path_len, r->path);
-	if (r->op == REG_OP_UNREGISTER)
-		return reg_server_rm(s, path);
+	if (r->op == REG_OP_UNREGISTER) {
+		rc = reg_server_rm(s, path);
+		return rc == -ENOENT ? STRAW_ENONAME : rc;
+	}
 	if (reg_tree_find(&s->tree, path, strlen(path)) != NULL)
 		return STRAW_ENAMETAKEN;
 	snprintf(val, sizeof(val), "%u", (unsigned)r->num);
@@ -222,12 +224,12 @@ op_lookup(struct reg_server *s, const struct reg_req *r, uint32_t *proc)
 	else
 		ct = reg_cont_by_name(s, r->path, r->path_len);
 	if (ct == NULL)
-		return -ENOENT;
+		return STRAW_ENOCONTAINER;
 	snprintf(path, sizeof(path), "/containers/%u/names/%.*s", ct->id,
 	         (int)r->name_len, r->name);
 	rc = reg_server_read(s, path, &v, &vlen);
 	if (rc < 0)
-		return rc;
+		return rc == -ENOENT ? STRAW_ENONAME : rc;
 	if (vlen == 0 || vlen >= sizeof(val))
 		return -EIO; /* can't happen: strawd wrote it */
 	memcpy(val, v, vlen);

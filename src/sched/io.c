@@ -1,7 +1,7 @@
 /*
  * src/sched/io.c - blocking fd calls that yield: inside a coroutine they
  * wait through the reactor, elsewhere they wait in poll(2).  Also the
- * public straw_read & co. (include/straw/sched.h).
+ * public straw_fd_read & co. (include/straw/io.h).
  */
 #define _GNU_SOURCE 1
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include <straw/sched.h>
+#include <straw/io.h>
 
 #include "sched/sched_int.h"
 
@@ -129,47 +129,47 @@ strawi_connect(int fd, const struct sockaddr *addr, socklen_t len,
 /* ---- public wrappers ---------------------------------------------------- */
 
 ssize_t
-straw_read(int fd, void *buf, size_t n, int timeout_ms)
+straw_fd_read(int fd, void *buf, size_t n, int timeout_ms)
 {
 	return strawi_read(fd, buf, n, strawi_deadline_ms(timeout_ms));
 }
 
 ssize_t
-straw_write(int fd, const void *buf, size_t n, int timeout_ms)
+straw_fd_write(int fd, const void *buf, size_t n, int timeout_ms)
 {
 	return strawi_write(fd, buf, n, strawi_deadline_ms(timeout_ms));
 }
 
 int
-straw_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
-             int timeout_ms)
+straw_fd_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
+                int timeout_ms)
 {
 	return strawi_accept(fd, addr, len, flags,
 	                     strawi_deadline_ms(timeout_ms));
 }
 
 int
-straw_connect(int fd, const struct sockaddr *addr, socklen_t len,
-              int timeout_ms)
+straw_fd_connect(int fd, const struct sockaddr *addr, socklen_t len,
+                 int timeout_ms)
 {
 	return strawi_connect(fd, addr, len, strawi_deadline_ms(timeout_ms));
 }
 
 int
-straw_wait_fd(int fd, short events, int timeout_ms)
+straw_fd_wait(int fd, short events, int timeout_ms)
 {
 	return strawi_wait_fd(fd, (uint32_t)(unsigned short)events,
 	                      strawi_deadline_ms(timeout_ms));
 }
 
 int
-straw_close(int fd)
+straw_fd_close(int fd)
 {
 	return strawi_close(fd);
 }
 
 int
-straw_in_coroutine(void)
+straw_in_process(void)
 {
 	return strawi_coro_self() != NULL;
 }

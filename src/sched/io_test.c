@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <straw/sched.h>
+#include <straw/io.h>
 
 #include "sched/sched.h"
 #include "testing/check.h"
@@ -125,10 +125,10 @@ CASE(timeouts_zero_and_finite)
 	CHECK_OK(pipe(pfd));
 	CHECK_OK(strawi_coro_spawn(S, timeouts, NULL, 0, NULL));
 	CHECK_RC(strawi_sched_run(S), 0);
-	CHECK_RC(rc_seen[0], STRAW_ETIMEOUT);
-	CHECK_RC(rc_seen[1], STRAW_ETIMEOUT);
+	CHECK_RC(rc_seen[0], -ETIMEDOUT);
+	CHECK_RC(rc_seen[1], -ETIMEDOUT);
 	CHECK_EQ(rc_seen[2], EPOLLOUT);
-	CHECK_RC(rc_seen[3], STRAW_ETIMEOUT);
+	CHECK_RC(rc_seen[3], -ETIMEDOUT);
 	CHECK(elapsed >= 30 * 1000000);
 	CHECK(elapsed < 3000 * 1000000LL);
 	close(pfd[0]);
@@ -336,7 +336,7 @@ CASE(accept_and_connect)
 	CHECK_RC(strawi_sched_run(S), 0);
 	CHECK_EQ(rc_seen[0], 1);
 	CHECK_RC(rc_seen[1], 0);
-	CHECK_RC(rc_seen[2], STRAW_ETIMEOUT);
+	CHECK_RC(rc_seen[2], -ETIMEDOUT);
 	CHECK_RC(rc_seen[3], -ECONNREFUSED);
 	close(lfd);
 	strawi_sched_free(S);
@@ -385,7 +385,7 @@ CASE(regular_file_is_ready)
 	CHECK(fd >= 0);
 	unlink(path);
 	CHECK_OK(strawi_sched_new(NULL, &S));
-	CHECK_EQ(straw_wait_fd(fd, POLLIN, -1), POLLIN);
+	CHECK_EQ(straw_fd_wait(fd, POLLIN, -1), POLLIN);
 	close(fd);
 	strawi_sched_free(S);
 }
@@ -395,20 +395,20 @@ CASE(public_calls_outside_coroutines)
 {
 	char c = 0;
 
-	CHECK_EQ(straw_in_coroutine(), 0);
+	CHECK_EQ(straw_in_process(), 0);
 	CHECK_OK(pipe(pfd));
-	CHECK_RC(straw_read(pfd[0], &c, 1, 0), STRAW_ETIMEOUT);
-	CHECK_RC(straw_read(pfd[0], &c, 1, 10), STRAW_ETIMEOUT);
-	CHECK_EQ(straw_write(pfd[1], "q", 1, -1), 1);
-	CHECK_EQ(straw_read(pfd[0], &c, 1, -1), 1);
+	CHECK_RC(straw_fd_read(pfd[0], &c, 1, 0), -ETIMEDOUT);
+	CHECK_RC(straw_fd_read(pfd[0], &c, 1, 10), -ETIMEDOUT);
+	CHECK_EQ(straw_fd_write(pfd[1], "q", 1, -1), 1);
+	CHECK_EQ(straw_fd_read(pfd[0], &c, 1, -1), 1);
 	CHECK_EQ(c, 'q');
-	CHECK_EQ(straw_wait_fd(pfd[1], POLLOUT, 0), POLLOUT);
+	CHECK_EQ(straw_fd_wait(pfd[1], POLLOUT, 0), POLLOUT);
 	close(pfd[1]);
-	CHECK_EQ(straw_wait_fd(pfd[0], POLLIN, -1) & POLLHUP, POLLHUP);
-	CHECK_EQ(straw_read(pfd[0], &c, 1, -1), 0);
+	CHECK_EQ(straw_fd_wait(pfd[0], POLLIN, -1) & POLLHUP, POLLHUP);
+	CHECK_EQ(straw_fd_read(pfd[0], &c, 1, -1), 0);
 	close(pfd[0]);
-	CHECK_RC(straw_read(pfd[0], &c, 1, -1), -EBADF);
-	CHECK_RC(straw_wait_fd(-1, POLLIN, 0), -EBADF);
+	CHECK_RC(straw_fd_read(pfd[0], &c, 1, -1), -EBADF);
+	CHECK_RC(straw_fd_wait(-1, POLLIN, 0), -EBADF);
 }
 
 /* One coroutine waiting for both directions hears both. */
@@ -462,8 +462,8 @@ CASE(close_wakes_waiters)
 	CHECK_RC(strawi_sched_run(S), 0);
 	CHECK_RC(rc_seen[3], 0);
 	CHECK_RC(rc_seen[2], -EBADF);
-	CHECK_RC(straw_close(pfd[0]), -EBADF);
-	CHECK_RC(straw_close(pfd[1]), 0);
+	CHECK_RC(straw_fd_close(pfd[0]), -EBADF);
+	CHECK_RC(straw_fd_close(pfd[1]), 0);
 	strawi_sched_free(S);
 }
 

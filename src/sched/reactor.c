@@ -294,7 +294,7 @@ wait_fd_blocking(int fd, uint32_t events, int64_t deadline)
 		}
 		if (timeout >= 0 && deadline != STRAWI_FOREVER &&
 		    strawi_now_ns() >= deadline)
-			return STRAW_ETIMEOUT;
+			return -ETIMEDOUT;
 	}
 }
 

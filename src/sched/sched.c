@@ -402,7 +402,7 @@ park_timeout(struct strawi_timer *t)
 		return; /* can't happen: the timer is cancelled on wake */
 	if (c->wait_fd >= 0)
 		strawi_reactor_unwait(s, c);
-	c->park_result = STRAW_ETIMEOUT;
+	c->park_result = -ETIMEDOUT;
 	strawi_coro_make_runnable(s, c);
 }
 
@@ -439,7 +439,7 @@ strawi_park(int64_t deadline)
 		return 0;
 	}
 	if (deadline != STRAWI_FOREVER && deadline <= strawi_now_ns())
-		return STRAW_ETIMEOUT;
+		return -ETIMEDOUT;
 	return strawi_park_internal(c, deadline);
 }
 

@@ -287,13 +287,13 @@ void strawi_yield(void);
 
 /*
  * Blocks the running coroutine until strawi_coro_wake() (or a remote wake)
- * or the deadline.  Returns 0 when woken, STRAW_ETIMEOUT when the deadline
+ * or the deadline.  Returns 0 when woken, -ETIMEDOUT when the deadline
  * passed first, -ENOMEM (without blocking) when the timer heap could not
  * grow for the deadline.  A wake that came while the coroutine was not parked is
  * kept (one, like a permit) and makes the next park return 0 at once, so a
  * check-then-park sequence cannot lose a wake; a park may also return 0
  * spuriously: callers re-check their condition.  A deadline <= now returns
- * STRAW_ETIMEOUT without switching unless a wake is pending.  If the
+ * -ETIMEDOUT without switching unless a wake is pending.  If the
  * coroutine is killed while parked, park does not return: the coroutine
  * ends (on_exit runs).  Coroutine only.
  */
@@ -467,7 +467,7 @@ int strawi_watch_del(struct strawi_sched *s, struct strawi_watch *w);
 /*
  * Blocks the running coroutine until fd is ready for events (EPOLLIN,
  * EPOLLOUT, or both) or the deadline passes.  Returns the ready events
- * (> 0; EPOLLERR/EPOLLHUP may be among them), STRAW_ETIMEOUT, -EBUSY when
+ * (> 0; EPOLLERR/EPOLLHUP may be among them), -ETIMEDOUT, -EBUSY when
  * another coroutine already waits on fd in the same direction, or -errno
  * from epoll (-EBADF...).  Readiness may be spurious (a nonblocking call
  * may still say EAGAIN).  An fd that epoll cannot watch (a regular file)
@@ -481,7 +481,7 @@ int strawi_wait_fd(int fd, uint32_t events, int64_t deadline);
  * connect(2), but waiting through the reactor, so other coroutines run
  * meanwhile.  They put fd in non-blocking mode (O_NONBLOCK stays set on
  * the open file description).  Return what the call returns (bytes, fd,
- * 0) or a negative code: -errno, or STRAW_ETIMEOUT when the deadline
+ * 0) or a negative code: -errno, or -ETIMEDOUT when the deadline
  * passed first (then nothing was read, written or accepted; a timed-out
  * connect leaves the socket connecting).  strawi_write writes everything
  * unless an error or the deadline interrupts it, then returns the bytes

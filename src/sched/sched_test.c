@@ -161,7 +161,7 @@ CASE(park_timeout)
 	new_sched();
 	CHECK_OK(strawi_coro_spawn(S, timed_parker, (void *)20, 0, NULL));
 	CHECK_RC(strawi_sched_run(S), 0);
-	CHECK_RC(park_rc, STRAW_ETIMEOUT);
+	CHECK_RC(park_rc, -ETIMEDOUT);
 	CHECK(park_elapsed >= 20 * 1000000);
 	CHECK(park_elapsed < 2000 * 1000000LL);
 	CHECK_EQ(switches_after, switches_before + 1);
@@ -173,7 +173,7 @@ CASE(park_poll_does_not_switch)
 	new_sched();
 	CHECK_OK(strawi_coro_spawn(S, timed_parker, (void *)-1, 0, NULL));
 	CHECK_RC(strawi_sched_run(S), 0);
-	CHECK_RC(park_rc, STRAW_ETIMEOUT);
+	CHECK_RC(park_rc, -ETIMEDOUT);
 	CHECK_EQ(switches_after, switches_before);
 	strawi_sched_free(S);
 }
@@ -200,7 +200,7 @@ CASE(wake_before_park_is_kept)
 	CHECK_RC(park_rc, 0);
 	CHECK_EQ(switches_after, switches_before);
 	CHECK_EQ(norder, 1);
-	CHECK_RC(order[0], STRAW_ETIMEOUT);
+	CHECK_RC(order[0], -ETIMEDOUT);
 	strawi_sched_free(S);
 }
 
@@ -508,7 +508,7 @@ CASE(sleep_keeps_wakes)
 	CHECK_EQ(norder, 2);
 	CHECK_EQ(order[0], 2); /* two live coroutines */
 	CHECK_RC(park_rc, 0);
-	CHECK_RC(order[1], STRAW_ETIMEOUT); /* one permit only */
+	CHECK_RC(order[1], -ETIMEDOUT); /* one permit only */
 	strawi_sched_free(S);
 }
 
@@ -524,7 +524,7 @@ parking_hook(struct strawi_coro *c, const struct strawi_exit_info *e)
 		return;
 	hook_steps++;
 	CHECK_EQ(strawi_coro_state(c), STRAWI_CORO_EXITING);
-	CHECK_RC(strawi_park(strawi_now_ns() + 2000000), STRAW_ETIMEOUT);
+	CHECK_RC(strawi_park(strawi_now_ns() + 2000000), -ETIMEDOUT);
 	CHECK_EQ(strawi_coro_state(c), STRAWI_CORO_EXITING);
 	hook_steps++;
 }

@@ -465,7 +465,7 @@ tube_accept_fn(struct reg_server *s, void *arg, const struct reg_request *req,
 			return rc < 0 ? rc : 0;
 	}
 	if (timeout == 0)
-		return -EAGAIN;
+		return -ETIMEDOUT;
 	return add_pending(req, PEND_ACCEPT, 0, 0, 0, timeout);
 }
 

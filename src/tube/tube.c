@@ -264,8 +264,8 @@ rx_peer_done(straw_tube *t)
 }
 
 /*
- * Waits until a packet is there (returns 0) or for an error: -EAGAIN
- * (timeout 0), -ETIMEDOUT, -EPIPE once the peer is done and the ring empty.
+ * Waits until a packet is there (returns 0) or for an error: -ETIMEDOUT
+ * (also for timeout 0), -EPIPE once the peer is done and the ring empty.
  */
 static int
 rx_wait(straw_tube *t, int timeout_ms)
@@ -310,7 +310,7 @@ rx_wait(straw_tube *t, int timeout_ms)
 				set_peer_gone(t);
 				continue;
 			}
-			return -EAGAIN;
+			return -ETIMEDOUT;
 		}
 		if (deadline == 0)
 			deadline = deadline_of(timeout_ms);
@@ -511,7 +511,7 @@ tx_peer_done(straw_tube *t)
 
 /*
  * Reliable mode: waits until a record of rec bytes fits.  Returns 1 (fits,
- * *skip set), -EAGAIN, -ETIMEDOUT, -EPIPE or STRAW_ETUBECORRUPT.
+ * *skip set), -ETIMEDOUT (also for timeout 0), -EPIPE or STRAW_ETUBECORRUPT.
  */
 static int
 tx_wait(straw_tube *t, uint32_t rec, uint32_t *skip, int timeout_ms)
@@ -535,7 +535,7 @@ tx_wait(straw_tube *t, uint32_t rec, uint32_t *skip, int timeout_ms)
 				set_peer_gone(t);
 				continue;
 			}
-			return -EAGAIN;
+			return -ETIMEDOUT;
 		}
 		if (!spun && t->spin_ns > 0) {
 			int64_t end =
