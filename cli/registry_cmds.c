@@ -17,7 +17,7 @@
 #include <straw/registry.h>
 
 #include "cli.h"
-#include "proc/ps.h"
+#include "cmd/ps.h"
 #include "registry/client.h"
 
 /* Options shared by the subcommands. */

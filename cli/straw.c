@@ -1,23 +1,11 @@
 /*
  * The straw command: looks the subcommand up in a {name, fn, help} table and
- * runs it.  Subcommands are weak references so that each layer's file can be
- * added on its own; an absent one is simply not listed.
+ * runs it.  Every subcommand is declared in cli.h and listed here.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
-
-#define CLI_DECLARE(fn) int fn(int argc, char **argv) __attribute__((weak))
-CLI_DECLARE(term_main);
-CLI_DECLARE(ls_main);
-CLI_DECLARE(read_main);
-CLI_DECLARE(write_main);
-CLI_DECLARE(rm_main);
-CLI_DECLARE(watch_main);
-CLI_DECLARE(ps_main);
-CLI_DECLARE(status_main);
-CLI_DECLARE(tubes_main);
 
 static const struct cli_command commands[] = {
         {"term", term_main, "encode, decode and check Erlang terms (ETF)"},
@@ -42,9 +30,7 @@ usage(FILE *f)
 	        "Erlang-style message passing for C: the command-line tool.\n\n"
 	        "Commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (commands[i].main != NULL)
-			fprintf(f, "  %-8s %s\n", commands[i].name,
-			        commands[i].help);
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nExit status: 0 success, 1 failure or invalid input, "
 	           "2 usage error.\n");
 }
@@ -64,8 +50,7 @@ main(int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (commands[i].main != NULL &&
-		    strcmp(argv[1], commands[i].name) == 0)
+		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].main(argc - 1, argv + 1);
 	fprintf(stderr, "straw: unknown command '%s' (see 'straw --help')\n",
 	        argv[1]);

@@ -10,7 +10,7 @@
 #include <straw/err.h>
 
 #include "cli.h"
-#include "term/term_tool.h"
+#include "cmd/term_tool.h"
 
 static void
 usage(FILE *f)

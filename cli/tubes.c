@@ -12,7 +12,7 @@
 
 #include "base/clock.h"
 #include "cli.h"
-#include "tube/tube_list.h"
+#include "cmd/tube_list.h"
 
 static void
 usage(FILE *f)

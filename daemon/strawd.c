@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry/strawd_run.h"
+#include "strawd/strawd_run.h"
 
 static void
 usage(FILE *f)

@@ -17,7 +17,7 @@
 #include <straw/registry.h>
 #include <straw/straw.h>
 
-#include "proc/ps.h"
+#include "cmd/ps.h"
 #include "testing/check.h"
 
 static char dir[] = "/tmp/straw-proc-test-XXXXXX";

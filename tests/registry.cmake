@@ -1,6 +1,6 @@
 # The registry with real processes: strawd, containers, the commands.
 straw_test(registry_test ${CMAKE_CURRENT_SOURCE_DIR}/registry_test.c
-	TIMEOUT 240)
+	TIMEOUT 240 LIBS strawd_lib)
 add_dependencies(registry_test strawd straw_cli)
 
 add_test(NAME registry_cli_test

@@ -16,7 +16,7 @@
 
 #include "registry/client.h"
 #include "registry/msg.h"
-#include "registry/server.h"
+#include "strawd/server.h"
 
 /* ---- helper processes --------------------------------------------------- */
 
@@ -1348,7 +1348,10 @@ regtest_module_init(struct reg_server *s)
 	return reg_server_handle(s, "module_ping", module_ping, NULL);
 }
 
-REG_SERVER_MODULE(regtest, regtest_module_init)
+static const struct reg_server_module regtest_module = {"regtest",
+                                                        regtest_module_init};
+static const struct reg_server_module *const regtest_modules[] = {
+        &regtest_module, NULL};
 
 /* echo_fd: writes "hi" into the fd it got, answers {echoed, Body} with a
  * new eventfd. */
@@ -1463,6 +1466,7 @@ CASE(extension_api)
 	tu_setup();
 	memset(&opts, 0, sizeof(opts));
 	opts.listen_fd = -1;
+	opts.modules = regtest_modules;
 	CHECK_OK(reg_server_create(&opts, &s, &holder));
 	CHECK_RC(reg_server_handle(s, "read", echo_fd, NULL), -EINVAL);
 	CHECK_OK(reg_server_handle(s, "echo_fd", echo_fd, NULL));

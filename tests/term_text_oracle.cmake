@@ -3,7 +3,7 @@
 # STRAW_ORACLE_SEED and STRAW_ORACLE_TERMS change the seed and the size.
 add_executable(term_text_oracle_driver
 	${CMAKE_CURRENT_SOURCE_DIR}/term_text_oracle_driver.c)
-target_link_libraries(term_text_oracle_driver PRIVATE straw_static)
+target_link_libraries(term_text_oracle_driver PRIVATE straw_cmd)
 target_include_directories(term_text_oracle_driver PRIVATE
 	${PROJECT_SOURCE_DIR}/src)
 find_program(STRAW_ESCRIPT escript)

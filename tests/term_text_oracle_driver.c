@@ -25,7 +25,7 @@
 #include <straw/term.h>
 #include <straw/term_text.h>
 
-#include "term/term_tool.h"
+#include "cmd/term_tool.h"
 
 static void
 put_hex(FILE *f, const uint8_t *p, size_t n)

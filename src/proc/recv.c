@@ -15,10 +15,6 @@
 #include "proc/etf_proc.h"
 #include "proc/proc.h"
 
-/* The matcher comes from the term layer's format code; until it is linked
- * in, pattern receives report -ENOSYS. */
-#pragma weak straw_term_match
-
 static int64_t
 deadline_of(int timeout_ms)
 {
@@ -194,8 +190,6 @@ straw_receive_match(straw_msg **out, int timeout_ms, const char *pattern)
 
 	if (pattern == NULL || out == NULL || strchr(pattern, '~') != NULL)
 		return -EINVAL; /* captures: straw_receivef */
-	if (straw_term_match == NULL)
-		return -ENOSYS;
 	/* Check the pattern once against a harmless term first, so a bad
 	 * pattern fails even with an empty mailbox. */
 	{

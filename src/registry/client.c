@@ -15,7 +15,7 @@
 #include "base/base.h"
 #include "base/clock.h"
 #include "client_int.h"
-#include "path.h"
+#include "registry/path.h"
 
 const char *
 straw_reg_start_hint(void)

@@ -35,6 +35,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "client_int.h"
+#include "registry/path.h"
 
 extern char **environ;
 

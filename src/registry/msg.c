@@ -11,7 +11,7 @@
 
 #include "base/base.h"
 #include "msg.h"
-#include "path.h"
+#include "registry/path.h"
 
 static const straw_term_limits msg_limits = {
         .max_depth = 16,
@@ -618,30 +618,14 @@ reg_enc_event(straw_buf *pkt, straw_builder *b, uint64_t token,
 }
 
 int
-reg_val_ls(straw_builder *b, const struct reg_node *n)
+reg_val_get(straw_builder *b, const uint8_t *value, size_t len,
+            const struct reg_perms *p, uint32_t nchildren)
 {
-	const struct reg_node *ch;
-
-	straw_build_list(b, n->nchildren);
-	for (ch = n->first; ch != NULL; ch = ch->next)
-		straw_build_binary(b, ch->path + ch->name_off,
-		                   ch->path_len - ch->name_off);
-	if (n->nchildren > 0)
-		straw_build_nil(b);
-	return b->err;
-}
-
-int
-reg_val_get(straw_builder *b, const struct reg_node *n)
-{
-	struct reg_perms p;
-
-	reg_tree_perms(n, &p);
 	straw_build_tuple(b, 3);
-	straw_build_binary(b, n->value, n->value_len);
+	straw_build_binary(b, value, len);
 	straw_build_tuple(b, 3);
-	build_perms(b, &p);
-	straw_build_uint(b, n->nchildren);
+	build_perms(b, p);
+	straw_build_uint(b, nchildren);
 	return b->err;
 }
 

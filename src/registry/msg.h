@@ -16,14 +16,25 @@
 
 #include <straw/term.h>
 
-#include "tree.h"
-
 #define REG_PROTO_VERSION 1
 #define REG_MAX_PACKET    (192 * 1024) /* bytes of one datagram */
 #define REG_MAX_VALUE     (128 * 1024) /* hard cap of a value */
 #define REG_MAX_FDS       8            /* fds passed with one packet */
 #define REG_NAME_MAX      255          /* container and process names */
 #define REG_OP_NAME_MAX   64           /* extension request names */
+
+/* In a read or write set: every uid. */
+#define REG_ANYONE 0xffffffffu
+/* Entries of a read or write set, at most. */
+#define REG_MAX_ACL 16
+
+/* A node's permissions, as read and set through the protocol. */
+struct reg_perms {
+	uint32_t owner;              /* owner uid */
+	uint32_t nread, nwrite;      /* used entries */
+	uint32_t read[REG_MAX_ACL];  /* uids, REG_ANYONE for everybody */
+	uint32_t write[REG_MAX_ACL]; /* uids, REG_ANYONE for everybody */
+};
 
 enum reg_op {
 	REG_OP_HELLO,      /* {hello, Id, Version} */
@@ -156,8 +167,8 @@ int reg_enc_event(straw_buf *pkt, straw_builder *b, uint64_t token,
 
 /* Builders of reply values (into b, version byte included, after a
  * straw_builder_reset by the caller). */
-int reg_val_ls(straw_builder *b, const struct reg_node *n);
-int reg_val_get(straw_builder *b, const struct reg_node *n);
+int reg_val_get(straw_builder *b, const uint8_t *value, size_t len,
+                const struct reg_perms *p, uint32_t nchildren);
 int reg_val_hello(straw_builder *b, uint32_t pid, uint64_t machine,
                   const char *boot_id);
 

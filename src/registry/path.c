@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "base/base.h"
-#include "path.h"
+#include "registry/path.h"
 
 int
 reg_path_check(const char *p, size_t len)

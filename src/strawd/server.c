@@ -25,20 +25,10 @@
 #include "base/base.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "path.h"
-#include "server_int.h"
+#include "registry/path.h"
+#include "strawd/server_int.h"
 
 #define REG_READS_PER_TURN 8 /* packets read from one connection a turn */
-
-static const struct reg_server_module *modules[32];
-static size_t nmodules;
-
-void
-reg_server_add_module(const struct reg_server_module *m)
-{
-	STRAWI_ASSERT(nmodules < STRAW_ARRAY_LEN(modules));
-	modules[nmodules++] = m;
-}
 
 const char *
 reg_server_dir(const struct reg_server *s)
@@ -614,11 +604,12 @@ reg_server_create(const struct reg_server_opts *opts, struct reg_server **out,
 		rc = reg_server_setup_tree(s);
 	if (rc < 0)
 		goto fail;
-	for (i = 0; i < nmodules; i++) {
-		rc = modules[i]->init(s);
+	for (i = 0; opts->modules != NULL && opts->modules[i] != NULL; i++) {
+		const struct reg_server_module *m = opts->modules[i];
+		rc = m->init(s);
 		if (rc < 0) {
-			strawi_log(STRAWI_LOG_ERROR, "module %s: %s",
-			           modules[i]->name, straw_strerror(rc));
+			strawi_log(STRAWI_LOG_ERROR, "module %s: %s", m->name,
+			           straw_strerror(rc));
 			goto fail;
 		}
 	}

@@ -38,7 +38,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "tree.h"
+#include "strawd/tree.h"
 
 struct reg_server;
 
@@ -54,6 +54,8 @@ struct reg_server_opts {
 	uint32_t quota_watches; /* watches of one connection [256] */
 	size_t quota_outq;      /* bytes queued to a connection that does not
 	                           read before it is dropped [4 MiB] */
+	const struct reg_server_module *const *modules; /* NULL-terminated
+	                           list of modules to run; NULL: none */
 };
 
 /*
@@ -159,21 +161,25 @@ int reg_server_set_perms(struct reg_server *s, const char *path,
 
 /* ---- modules ----------------------------------------------------------- */
 
+/*
+ * A part of strawd that serves extension requests (the tube broker, the
+ * babysitter of services): reg_server_create runs init for each module of
+ * reg_server_opts.modules, in order, after the tree is set up; init
+ * registers its handlers with reg_server_handle and reg_server_on_gone.
+ * Modules are listed explicitly (strawd's list is strawd_modules[], in
+ * src/strawd/modules.c), so a module that is not linked in is a link
+ * error, not a silent gap.
+ */
 struct reg_server_module {
 	const char *name;                  /* for logs */
-	int (*init)(struct reg_server *s); /* 0 or a negative code */
+	int (*init)(struct reg_server *s); /* 0 or a negative code, which
+	                                      makes reg_server_create fail */
 };
 
-/* Adds a module to the list reg_server_create runs (called by
- * REG_SERVER_MODULE's constructor; at most 32 modules). */
-void reg_server_add_module(const struct reg_server_module *m);
+/* The modules strawd runs, NULL-terminated (src/strawd/modules.c). */
+extern const struct reg_server_module *const strawd_modules[];
 
-#define REG_SERVER_MODULE(mname, initfn)                                       \
-	static const struct reg_server_module reg_module_##mname = {#mname,    \
-	                                                            initfn};   \
-	__attribute__((constructor)) static void reg_module_ctor_##mname(void) \
-	{                                                                      \
-		reg_server_add_module(&reg_module_##mname);                    \
-	}
+/* The tube broker (src/strawd/tube_broker.c). */
+extern const struct reg_server_module strawd_tube_broker;
 
 #endif /* STRAWI_REG_SERVER_H */

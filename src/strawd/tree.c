@@ -7,7 +7,7 @@
 
 #include "base/base.h"
 #include "base/hash.h"
-#include "tree.h"
+#include "strawd/tree.h"
 
 enum undo_kind {
 	UNDO_CREATED, /* node was created: unlink and free it */

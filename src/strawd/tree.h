@@ -19,12 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "path.h"
+#include "registry/msg.h"
+#include "registry/path.h"
 
-/* In a read or write set: every uid. */
-#define REG_ANYONE 0xffffffffu
-/* Entries of a read or write set, at most. */
-#define REG_MAX_ACL 16
 /* The conn id of nodes strawd creates itself (never counted in a quota). */
 #define REG_CREATOR_SRV 0
 
@@ -53,14 +50,6 @@ struct reg_node {
 	uint32_t
 	        acl_write[REG_MAX_ACL]; /* uids that may write, or REG_ANYONE */
 	uint64_t creator;               /* conn id that created it */
-};
-
-/* A node's permissions, as read and set through the protocol. */
-struct reg_perms {
-	uint32_t owner;              /* owner uid */
-	uint32_t nread, nwrite;      /* used entries */
-	uint32_t read[REG_MAX_ACL];  /* uids, REG_ANYONE for everybody */
-	uint32_t write[REG_MAX_ACL]; /* uids, REG_ANYONE for everybody */
 };
 
 struct reg_undo;

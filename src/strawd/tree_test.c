@@ -9,7 +9,7 @@
 #include "registry/msg.h"
 #include "registry/path.h"
 #include "registry/rundir.h"
-#include "registry/tree.h"
+#include "strawd/tree.h"
 #include "testing/check.h"
 
 static char changes[64][REG_PATH_MAX + 1];

@@ -45,7 +45,7 @@
 #include "base/base.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "registry/server.h"
+#include "strawd/server.h"
 #include "tube/tube_impl.h"
 
 enum { PEND_OPEN, PEND_ACCEPT };
@@ -703,4 +703,4 @@ tube_broker_init(struct reg_server *s)
 	return rc;
 }
 
-REG_SERVER_MODULE(tube, tube_broker_init)
+const struct reg_server_module strawd_tube_broker = {"tube", tube_broker_init};

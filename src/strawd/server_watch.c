@@ -9,8 +9,8 @@
 
 #include "base/base.h"
 #include "base/hash.h"
-#include "path.h"
-#include "server_int.h"
+#include "registry/path.h"
+#include "strawd/server_int.h"
 
 static uint64_t
 watch_hash(const char *p, size_t len)

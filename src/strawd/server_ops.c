@@ -13,8 +13,8 @@
 #include "base/base.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "path.h"
-#include "server_int.h"
+#include "registry/path.h"
+#include "strawd/server_int.h"
 
 void
 reg_node_freed(void *arg, uint64_t conn)
@@ -159,6 +159,21 @@ op_modify(struct reg_server *s, struct reg_conn *c, const struct reg_req *r)
 	default:
 		return STRAW_EPROTOCOL;
 	}
+}
+
+/* The value of an ls reply: the names of n's children, in order. */
+static int
+val_ls(straw_builder *b, const struct reg_node *n)
+{
+	const struct reg_node *ch;
+
+	straw_build_list(b, n->nchildren);
+	for (ch = n->first; ch != NULL; ch = ch->next)
+		straw_build_binary(b, ch->path + ch->name_off,
+		                   ch->path_len - ch->name_off);
+	if (n->nchildren > 0)
+		straw_build_nil(b);
+	return b->err;
 }
 
 static int
@@ -360,10 +375,14 @@ reg_serve_frame(struct reg_server *s, struct reg_conn *c, const uint8_t *frame,
 			reg_reply_err(s, c, r.id, rc);
 			return;
 		}
-		if (r.op == REG_OP_LS)
-			reg_val_ls(&s->vb, n);
-		else
-			reg_val_get(&s->vb, n);
+		if (r.op == REG_OP_LS) {
+			val_ls(&s->vb, n);
+		} else {
+			struct reg_perms p;
+			reg_tree_perms(n, &p);
+			reg_val_get(&s->vb, n->value, n->value_len, &p,
+			            n->nchildren);
+		}
 		reply_vb(s, c, r.id);
 		return;
 	case REG_OP_WRITE:

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "base/base.h"
-#include "tube/tube_list.h"
+#include "cmd/tube_list.h"
 
 static uint64_t
 read_u64(straw_reg *r, const char *path)

@@ -14,7 +14,7 @@
 
 #include "base/base.h"
 #include "base/log.h"
-#include "server_int.h"
+#include "strawd/server_int.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434

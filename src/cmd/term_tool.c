@@ -9,7 +9,7 @@
 #include <straw/term_text.h>
 
 #include "base/base.h"
-#include "term/term_tool.h"
+#include "cmd/term_tool.h"
 
 static int
 hex_value(char c)

@@ -12,8 +12,8 @@
 
 #include "base/base.h"
 #include "base/log.h"
-#include "rundir.h"
-#include "strawd_run.h"
+#include "registry/rundir.h"
+#include "strawd/strawd_run.h"
 
 static struct reg_server *running;
 
@@ -95,6 +95,8 @@ reg_strawd_run(struct reg_server_opts *opts, int daemonize)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (opts->modules == NULL)
+		opts->modules = strawd_modules;
 	rc = reg_server_create(opts, &s, &holder);
 	if (rc == -EBUSY) {
 		char dir[REG_DIR_MAX + 1] = "";

@@ -11,10 +11,10 @@
 
 #include <straw/term.h>
 
-#include "msg.h"
-#include "rundir.h"
-#include "server.h"
-#include "tree.h"
+#include "registry/msg.h"
+#include "registry/rundir.h"
+#include "strawd/server.h"
+#include "strawd/tree.h"
 
 /* What an epoll event's data.ptr points at (the first member of each). */
 enum reg_src_kind {

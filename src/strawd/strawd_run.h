@@ -6,7 +6,7 @@
 #ifndef STRAWI_REG_STRAWD_RUN_H
 #define STRAWI_REG_STRAWD_RUN_H
 
-#include "server.h"
+#include "strawd/server.h"
 
 /*
  * Serves opts->dir until SIGTERM or SIGINT.  With daemonize, detaches

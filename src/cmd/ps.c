@@ -11,7 +11,7 @@
 #include <straw/registry.h>
 
 #include "base/base.h"
-#include "proc/ps.h"
+#include "cmd/ps.h"
 
 /* The id of container (a name or a decimal id) into idbuf. */
 static int
