@@ -25,6 +25,7 @@
 #include <straw/term.h>
 #include <straw/term_text.h>
 
+#include "base/hex.h"
 #include "cmd/term_tool.h"
 
 static void

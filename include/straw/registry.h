@@ -22,6 +22,7 @@
 
 #include <straw/err.h>
 #include <straw/export.h>
+#include <straw/pid.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -211,9 +212,7 @@ typedef struct straw_reg_status {
 
 STRAW_API int straw_reg_status_get(straw_reg *r, straw_reg_status *st);
 
-/* The machine's 64-bit id: $STRAW_MACHINE_ID (hex), else from
- * /etc/machine-id.  Needs no strawd.  Returns 0 or -errno/-EINVAL. */
-STRAW_API int straw_machine_id(uint64_t *id);
+/* straw_machine_id(), the machine's 64-bit id, is in <straw/pid.h>. */
 
 #ifdef __cplusplus
 }

@@ -29,6 +29,7 @@
 #include <straw/buf.h>
 #include <straw/err.h>
 #include <straw/export.h>
+#include <straw/pid.h>
 #include <straw/term.h>
 
 #ifdef __cplusplus
@@ -37,25 +38,6 @@ extern "C" {
 
 /* Waits without limit: the timeout of receive, sleep and attach calls. */
 #define STRAW_INFINITY (-1)
-
-/*
- * A process identifier, a 16-byte value type.  machine and container are 0
- * in a *short* pid, which names a process of the caller's own container; a
- * *long* pid names them.  Functions taking a pid accept both forms.
- */
-typedef struct straw_pid {
-	uint64_t machine;   /* machine id; 0: this machine */
-	uint32_t container; /* container id; 0 with machine 0: this container */
-	uint32_t process;   /* serial id of the process in its container */
-} straw_pid;
-
-/* A reference (the Erlang make_ref()): unique within a boot of a machine. */
-typedef struct straw_ref {
-	uint64_t machine;   /* machine that made it */
-	uint32_t container; /* container that made it */
-	uint32_t reserved;  /* 0 */
-	uint64_t id;        /* serial inside the container, never 0 */
-} straw_ref;
 
 /* ------------------------------------------------------------------ */
 /* Messages                                                            */
@@ -119,68 +101,8 @@ STRAW_API int straw_msgf(straw_msg **out, const char *fmt, ...);
 /* 1 if m is the atom name, 0 otherwise.  Any thread. */
 STRAW_API int straw_msg_is_atom(const straw_msg *m, const char *name);
 
-/* ------------------------------------------------------------------ */
-/* Pids and references inside terms                                    */
-/* ------------------------------------------------------------------ */
-
-/*
- * The mapping between straw pids and Erlang pids (NEW_PID_EXT):
- *   node     = '<container-name>@<host>' (the container's Erlang node name)
- *   id       = process
- *   serial   = 0
- *   creation = container id
- * Reading a pid gives container = creation, process = id, and the machine of
- * the node's host: this machine's id when the host is this host's name,
- * the id itself when the host is 'm' and 16 hex digits (how pids of other
- * machines are written when their host name is unknown), otherwise a stable
- * 64-bit hash of the host name (the distribution layer maps hosts to
- * machine ids).  A reference (NEWER_REFERENCE_EXT) carries the
- * same node and creation and three words: id & 0x3ffff, (id >> 18) &
- * 0xffffffff, id >> 50.  Pids and references of the caller's own container
- * are read back as short pids.  Encoding a short pid needs the current
- * container (it names the node); a long pid of another container whose name
- * is unknown uses the node name 'c<container id>@<host>'.
- */
-
-/*
- * Appends the encoded pid (no version byte) to buf (straw_buf from
- * <straw/buf.h>).  Returns 0, -ENOMEM or STRAW_ENOTCONTAINER (a short pid
- * outside a container).  Any thread.
- */
-STRAW_API int straw_pid_encode(straw_buf *buf, straw_pid pid);
-
-/*
- * Reads an encoded pid (no version byte) from term[0..len).  Returns the
- * bytes consumed (> 0), STRAW_ETYPE if the term is not a pid, STRAW_ETRUNC
- * or STRAW_EBADTERM.  Any thread.
- */
-STRAW_API int straw_pid_decode(const uint8_t *term, size_t len, straw_pid *pid);
-
-/* As straw_pid_encode / straw_pid_decode, for references. */
-STRAW_API int straw_ref_encode(straw_buf *buf, straw_ref ref);
-STRAW_API int straw_ref_decode(const uint8_t *term, size_t len, straw_ref *ref);
-
-/*
- * Converts between a straw pid and the term layer's straw_erl_pid (the ~p
- * argument of straw_build_fmt and straw_term_match), with the mapping
- * above.  straw_pid_to_erl returns 0, STRAW_ENOTCONTAINER (a short pid
- * outside a container) or STRAW_EBADATOM; straw_pid_from_erl returns 0.
- * Any thread.
- */
-STRAW_API int straw_pid_to_erl(straw_pid pid, straw_erl_pid *out);
-STRAW_API int straw_pid_from_erl(const straw_erl_pid *in, straw_pid *out);
-
-/* 1 if a and b name the same process (short and long forms compare equal
- * when they name the same one), else 0.  Any thread. */
-STRAW_API int straw_pid_equal(straw_pid a, straw_pid b);
-
-/* 1 if a and b are the same reference. */
-STRAW_API int straw_ref_equal(straw_ref a, straw_ref b);
-
-/* Writes "<container.process>" or "<machine.container.process>" (hex
- * machine) into out (NUL-terminated, truncated to cap).  Returns the length
- * it needed.  Any thread. */
-STRAW_API int straw_pid_format(straw_pid pid, char *out, size_t cap);
+/* Pids and references (straw_pid, straw_ref, their ETF and human forms)
+ * are declared in <straw/pid.h>, included above. */
 
 /* ------------------------------------------------------------------ */
 /* Containers                                                          */

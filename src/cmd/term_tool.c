@@ -9,75 +9,8 @@
 #include <straw/term_text.h>
 
 #include "base/base.h"
+#include "base/hex.h"
 #include "cmd/term_tool.h"
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-int
-strawi_hex_decode(const char *s, size_t n, straw_buf *out, size_t *bad_at)
-{
-	size_t i = 0, start = out->len;
-	int rc;
-
-	while (i < n) {
-		int hi, lo;
-		uint8_t byte;
-
-		if (is_space(s[i])) {
-			i++;
-			continue;
-		}
-		hi = hex_value(s[i]);
-		lo = i + 1 < n ? hex_value(s[i + 1]) : -1;
-		if (hi < 0 || lo < 0) {
-			/* The bad character, or a lone last digit. */
-			*bad_at = hi < 0 || (i + 1 < n && !is_space(s[i + 1]))
-			                  ? i + (hi >= 0)
-			                  : i;
-			out->len = start;
-			return STRAW_ESYNTAX;
-		}
-		byte = (uint8_t)(hi << 4 | lo);
-		if ((rc = straw_buf_append(out, &byte, 1)) != 0) {
-			out->len = start;
-			return rc;
-		}
-		i += 2;
-	}
-	return 0;
-}
-
-int
-strawi_hex_encode(const uint8_t *in, size_t n, straw_buf *out)
-{
-	static const char digits[] = "0123456789ABCDEF";
-	size_t i;
-	int rc;
-
-	if ((rc = straw_buf_reserve(out, 2 * n)) != 0)
-		return rc;
-	for (i = 0; i < n; i++) {
-		out->data[out->len++] = (uint8_t)digits[in[i] >> 4];
-		out->data[out->len++] = (uint8_t)digits[in[i] & 15];
-	}
-	return 0;
-}
 
 static const char *const op_names[] = {"", "encode", "decode", "check"};
 
@@ -164,7 +97,7 @@ strawi_term_tool(int op, int hex, const uint8_t *in, size_t len, straw_buf *out,
 			goto out;
 		}
 		if (hex) {
-			if (strawi_hex_encode(etf.data, etf.len, out) != 0 ||
+			if (strawi_hex_encode(etf.data, etf.len, 0, out) != 0 ||
 			    straw_buf_puts(out, "\n") != 0)
 				goto nomem;
 		} else if (straw_buf_append(out, etf.data, etf.len) != 0) {

@@ -25,14 +25,4 @@ enum term_tool_op {
 int strawi_term_tool(int op, int hex, const uint8_t *in, size_t len,
                      straw_buf *out, straw_buf *msg);
 
-/*
- * Decodes hex digits (either case; white space between bytes ignored)
- * appending the bytes to out.  Returns 0, STRAW_ESYNTAX with *bad_at the
- * offset of the bad character (or of the lone last digit), or -ENOMEM.
- */
-int strawi_hex_decode(const char *s, size_t n, straw_buf *out, size_t *bad_at);
-
-/* Appends upper-case hex of in[0..n) to out.  Returns 0 or -ENOMEM. */
-int strawi_hex_encode(const uint8_t *in, size_t n, straw_buf *out);
-
 #endif /* STRAWI_TERM_TOOL_H */

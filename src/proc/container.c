@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "proc/etf_proc.h"
 #include "proc/proc.h"
+#include "term/node.h"
 
 /* The container running in this OS process (one at a time). */
 static _Atomic(straw_container *) running;
@@ -231,8 +232,7 @@ straw_container_start(const char *name, straw_proc_fn main_fn, void *arg,
 	proc_map_init(&c->names);
 	proc_map_init(&c->timers);
 	proc_map_init(&c->monitors);
-	proc_node_init_host();
-	c->machine = proc_node.machine;
+	c->machine = strawi_node_self()->machine;
 	if (c->flags & STRAW_CONTAINER_LOCAL) {
 		c->id = 0x80000000u | ((uint32_t)getpid() & 0x7fffffffu);
 	} else {
@@ -240,8 +240,7 @@ straw_container_start(const char *name, straw_proc_fn main_fn, void *arg,
 		if (rc < 0)
 			goto fail;
 	}
-	snprintf(proc_node.name, sizeof(proc_node.name), "%s", c->name);
-	proc_node.container = c->id;
+	strawi_node_set_container(c->id, c->name);
 	strawi_log_set_prefix(c->name);
 	if (sem_init(&c->started, 0, 0) != 0) {
 		rc = -errno;
@@ -269,7 +268,7 @@ fail_signals:
 fail_reg:
 	proc_reg_leave(c);
 fail:
-	proc_node.container = 0;
+	strawi_node_set_container(0, NULL);
 	pthread_mutex_destroy(&c->attach_mu);
 	pthread_cond_destroy(&c->attach_cv);
 	atomic_store(&running, NULL);
@@ -299,7 +298,7 @@ straw_container_wait(straw_container *c)
 	sem_destroy(&c->started);
 	pthread_mutex_destroy(&c->attach_mu);
 	pthread_cond_destroy(&c->attach_cv);
-	proc_node.container = 0;
+	strawi_node_set_container(0, NULL);
 	atomic_store(&running, NULL);
 	straw_free(c);
 	return status;

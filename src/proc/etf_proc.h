@@ -1,6 +1,7 @@
 /*
  * src/proc/etf_proc.h - the few ETF shapes the process layer writes and
- * reads itself: atoms, pids, references and the system messages
+ * reads itself (pids and references are the term layer's, <straw/pid.h>):
+ * atoms and the system messages
  * {'EXIT', Pid, Reason} and {'DOWN', Ref, process, Pid, Reason}.  They are
  * written directly (no builder) because they sit on the exit path and must
  * not depend on anything that can fail besides memory.
@@ -14,35 +15,7 @@
 #include <straw/buf.h>
 #include <straw/straw.h>
 
-enum {
-	ETFP_NEW_PID = 88,
-	ETFP_NEWER_REF = 90,
-	ETFP_SMALL_INTEGER = 97,
-	ETFP_INTEGER = 98,
-	ETFP_ATOM = 100,
-	ETFP_SMALL_TUPLE = 104,
-	ETFP_BINARY = 109,
-	ETFP_SMALL_BIG = 110,
-	ETFP_SMALL_ATOM = 115,
-	ETFP_ATOM_UTF8 = 118,
-	ETFP_SMALL_ATOM_UTF8 = 119,
-};
-
-/*
- * Who we are, for encoding short pids: set when a container starts, read by
- * any thread while it runs.
- */
-struct proc_node {
-	uint64_t machine;   /* this machine's id */
-	uint32_t container; /* this container's id; 0: none running */
-	char name[80];      /* the container's name */
-	char host[256];     /* this host's name, as in node names */
-};
-
-extern struct proc_node proc_node;
-
-/* Fills proc_node.machine and .host (idempotent).  Any thread. */
-void proc_node_init_host(void);
+#include "term/etf.h"
 
 /* 1 if term[0..len) (no version byte) is the atom name. */
 int etfp_is_atom(const uint8_t *term, size_t len, const char *name);
@@ -58,10 +31,6 @@ int etfp_put_int(straw_buf *b, int64_t v);
 
 /* Appends a binary. */
 int etfp_put_binary(straw_buf *b, const void *p, size_t n);
-
-/* The length of the term at term[0..len) (no version byte), or < 0 when it
- * is malformed; only for terms already checked. */
-/* (Use straw_term_check before relying on shapes of foreign bytes.) */
 
 /* Builds the message {'EXIT', From, Reason} (reason: a message). */
 straw_msg *etfp_exit_msg(straw_pid from, const straw_msg *reason);

@@ -152,7 +152,7 @@ proc_msg_atom(const char *atom)
 	if (m == NULL)
 		return NULL;
 	m->bytes[0] = 131;
-	m->bytes[1] = ETFP_SMALL_ATOM_UTF8;
+	m->bytes[1] = ETF_SMALL_ATOM_UTF8;
 	m->bytes[2] = (uint8_t)n;
 	memcpy(m->bytes + 3, atom, n);
 	return m;

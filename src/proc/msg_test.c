@@ -1,10 +1,11 @@
-/* Messages: reference counts, aliases, the mailbox FIFO, the MPSC-free
- * queue rules, and the ETF of pids, references and system messages. */
+/* Messages: reference counts, aliases, the mailbox FIFO, and the ETF of
+ * the system messages. */
 #include <straw/straw.h>
 #include <straw/term.h>
 
 #include "proc/etf_proc.h"
 #include "proc/msg.h"
+#include "term/node.h"
 #include "testing/check.h"
 
 static const uint8_t int_42[] = {131, 97, 42};
@@ -139,122 +140,7 @@ CASE(fifo_remove_middle_and_tail)
 static void
 set_node(void)
 {
-	proc_node_init_host();
-	snprintf(proc_node.name, sizeof(proc_node.name), "box");
-	proc_node.container = 7;
-}
-
-CASE(pid_etf_roundtrip)
-{
-	straw_buf b = STRAW_BUF_INIT;
-	straw_pid p = {0, 0, 42}, q, other = {0, 9, 5};
-	char want_node[300];
-	size_t nl;
-	int n;
-
-	set_node();
-	CHECK_OK(straw_pid_encode(&b, p));
-	nl = (size_t)snprintf(want_node, sizeof(want_node), "box@%s",
-	                      proc_node.host);
-	CHECK_EQ(b.data[0], 88);
-	CHECK_EQ(b.data[1], 119);
-	CHECK_EQ(b.data[2], nl);
-	CHECK_MEM(b.data + 3, nl, want_node, nl);
-	/* id 42, serial 0, creation = container 7 */
-	{
-		static const uint8_t tail[] = {0, 0, 0, 42, 0, 0,
-		                               0, 0, 0, 0,  0, 7};
-		CHECK_MEM(b.data + 3 + nl, 12, tail, 12);
-	}
-	CHECK_EQ(b.len, 3 + nl + 12);
-	n = straw_pid_decode(b.data, b.len, &q);
-	CHECK_EQ(n, (int)b.len);
-	CHECK_EQ_U(q.machine, 0); /* our own container: short */
-	CHECK_EQ(q.container, 0);
-	CHECK_EQ(q.process, 42);
-	CHECK_RC(straw_pid_decode(b.data, b.len - 1, &q), STRAW_ETRUNC);
-	CHECK_RC(straw_pid_decode(int_42 + 1, 2, &q), STRAW_ETYPE);
-	straw_buf_fini(&b);
-
-	/* Another container of this machine: long pid, same machine. */
-	CHECK_OK(straw_pid_encode(&b, other));
-	n = straw_pid_decode(b.data, b.len, &q);
-	CHECK_EQ(n, (int)b.len);
-	CHECK_EQ_U(q.machine, proc_node.machine);
-	CHECK_EQ(q.container, 9);
-	CHECK_EQ(q.process, 5);
-	CHECK_EQ(straw_pid_equal(q, other), 1);
-	CHECK_EQ(straw_pid_equal(q, p), 0);
-	straw_buf_fini(&b);
-
-	/* Another machine: its id travels in the node's host part. */
-	other.machine = 0x1234abcd5678ef00ULL;
-	CHECK_OK(straw_pid_encode(&b, other));
-	CHECK_OK(straw_pid_decode(b.data, b.len, &q));
-	CHECK_EQ_U(q.machine, 0x1234abcd5678ef00ULL);
-	CHECK_EQ(q.container, 9);
-	straw_buf_fini(&b);
-
-	/* strawd's container 0 of this machine: creation 0, stays long */
-	other.machine = proc_node.machine;
-	other.container = 0;
-	other.process = 4;
-	CHECK_OK(straw_pid_encode(&b, other));
-	{
-		static const uint8_t zero[4] = {0, 0, 0, 0};
-		CHECK_MEM(b.data + b.len - 4, 4, zero, 4);
-	}
-	CHECK_OK(straw_pid_decode(b.data, b.len, &q));
-	CHECK_EQ_U(q.machine, proc_node.machine);
-	CHECK_EQ(q.container, 0);
-	CHECK_EQ(q.process, 4);
-	CHECK_EQ(straw_pid_equal(q, p), 0);
-	straw_buf_fini(&b);
-
-	proc_node.container = 0;
-	CHECK_RC(straw_pid_encode(&b, p), STRAW_ENOTCONTAINER);
-	CHECK_EQ(b.len, 0);
-	straw_buf_fini(&b);
-}
-
-CASE(pid_from_erlang)
-{
-	/* term_to_binary(self()) of an OTP node nonode@nohost. */
-	static const uint8_t erl[] = {88,  100, 0,  13,  110, 111, 110, 111,
-	                              100, 101, 64, 110, 111, 104, 111, 115,
-	                              116, 0,   0,  0,   9,   0,   0,   0,
-	                              0,   0,   0,  0,   0};
-	straw_pid q;
-
-	set_node();
-	CHECK_EQ(straw_pid_decode(erl, sizeof(erl), &q), (int)sizeof(erl));
-	CHECK_EQ(q.process, 9);
-	CHECK_EQ(q.container, 0);
-	CHECK(q.machine != 0 && q.machine != proc_node.machine);
-	proc_node.container = 0;
-}
-
-CASE(ref_etf_roundtrip)
-{
-	straw_buf b = STRAW_BUF_INIT;
-	straw_ref r = {0, 0, 0, 0x123456789abcdefULL}, q;
-
-	set_node();
-	CHECK_OK(straw_ref_encode(&b, r));
-	CHECK_EQ(b.data[0], 90);
-	CHECK_EQ(b.data[1], 0);
-	CHECK_EQ(b.data[2], 3);
-	CHECK_EQ(straw_ref_decode(b.data, b.len, &q), (int)b.len);
-	CHECK_EQ_U(q.id, r.id);
-	CHECK_EQ(q.container, 0);
-	CHECK_EQ(straw_ref_equal(q, r), 1);
-	r.id++;
-	CHECK_EQ(straw_ref_equal(q, r), 0);
-	CHECK_RC(straw_ref_decode(b.data, 5, &q), STRAW_ETRUNC);
-	b.data[2] = 9;
-	CHECK_RC(straw_ref_decode(b.data, b.len, &q), STRAW_EBADTERM);
-	straw_buf_fini(&b);
-	proc_node.container = 0;
+	strawi_node_set_container(7, "box");
 }
 
 /* {'EXIT', Pid, Reason} and {'DOWN', Ref, process, Pid, Reason} are valid
@@ -283,9 +169,8 @@ CASE(system_messages)
 	straw_msg_unref(e);
 	straw_msg_unref(d);
 	straw_msg_unref(reason);
-	proc_node.container = 0;
+	strawi_node_set_container(0, NULL);
 }
 
 CHECK_MAIN(msg_new_copies_and_checks, msg_take_owns, msg_atom, msg_queue_alias,
-           fifo_remove_middle_and_tail, pid_etf_roundtrip, pid_from_erlang,
-           ref_etf_roundtrip, system_messages)
+           fifo_remove_middle_and_tail, system_messages)

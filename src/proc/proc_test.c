@@ -883,7 +883,7 @@ expect_down_tagged(straw_proc_fn fn, const char *tag, const char *text)
 		PCHECK(etfp_is_atom(rs, rl, tag));
 	} else {
 		/* {Tag, <<"file:line: text">>} */
-		PCHECK(rl > 2 && rs[0] == ETFP_SMALL_TUPLE && rs[1] == 2);
+		PCHECK(rl > 2 && rs[0] == ETF_SMALL_TUPLE && rs[1] == 2);
 		PCHECK(etfp_is_atom(rs + 2, rl - 2, tag));
 		PCHECK(memmem(rs, rl, text, strlen(text)) != NULL);
 		PCHECK(memmem(rs, rl, "proc_test.c:", 12) != NULL);
@@ -911,7 +911,7 @@ crash_main(void *arg)
 		          0);
 		PRECV(m, 5000);
 		PCHECK(pt_is_down(m, &got, &who, &rs, &rl));
-		PCHECK(rl > 2 && rs[0] == ETFP_SMALL_TUPLE);
+		PCHECK(rl > 2 && rs[0] == ETF_SMALL_TUPLE);
 		PCHECK(etfp_is_atom(rs + 2, rl - 2, "fault"));
 		PCHECK(memmem(rs, rl, "segv", 4) != NULL);
 		straw_msg_unref(m);

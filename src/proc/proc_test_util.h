@@ -124,11 +124,11 @@ pt_tag_pid(const char *tag, straw_pid pid)
 static inline size_t
 pt_read_int(const uint8_t *p, size_t n, int64_t *v)
 {
-	if (n >= 2 && p[0] == ETFP_SMALL_INTEGER) {
+	if (n >= 2 && p[0] == ETF_SMALL_INTEGER) {
 		*v = p[1];
 		return 2;
 	}
-	if (n >= 5 && p[0] == ETFP_INTEGER) {
+	if (n >= 5 && p[0] == ETF_INTEGER) {
 		*v = (int32_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
 		               (uint32_t)p[3] << 8 | p[4]);
 		return 5;
@@ -148,9 +148,9 @@ pt_get_int(const straw_msg *m, int64_t *v)
 static inline size_t
 pt_atom_size(const uint8_t *p, size_t n)
 {
-	if (n >= 2 && (p[0] == ETFP_SMALL_ATOM_UTF8 || p[0] == ETFP_SMALL_ATOM))
+	if (n >= 2 && (p[0] == ETF_SMALL_ATOM_UTF8 || p[0] == ETF_SMALL_ATOM))
 		return 2 + (size_t)p[1];
-	if (n >= 3 && (p[0] == ETFP_ATOM_UTF8 || p[0] == ETFP_ATOM))
+	if (n >= 3 && (p[0] == ETF_ATOM_UTF8 || p[0] == ETF_ATOM))
 		return 3 + ((size_t)p[1] << 8 | p[2]);
 	return 0;
 }
@@ -164,7 +164,7 @@ pt_is_tagged(const straw_msg *m, const char *tag, const uint8_t **rest,
 	const uint8_t *p = m->data;
 	size_t n = m->len, a;
 
-	if (n < 4 || p[1] != ETFP_SMALL_TUPLE)
+	if (n < 4 || p[1] != ETF_SMALL_TUPLE)
 		return 0;
 	if (!etfp_is_atom(p + 3, n - 3, tag))
 		return 0;

@@ -24,12 +24,6 @@ straw_reg_start_hint(void)
 	       "or leave STRAW_AUTOSTART unset so that straw starts it";
 }
 
-int
-straw_machine_id(uint64_t *id)
-{
-	return reg_machine_id(id);
-}
-
 static int
 autostart_env(void)
 {

@@ -97,51 +97,6 @@ reg_rundir_lock(const char *dir, int *holder)
 	return fd;
 }
 
-static int
-parse_hex64(const char *s, size_t n, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (n == 0 || n > 32)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		int d = c >= '0' && c <= '9'   ? c - '0'
-		        : c >= 'a' && c <= 'f' ? c - 'a' + 10
-		        : c >= 'A' && c <= 'F' ? c - 'A' + 10
-		                               : -1;
-		if (d < 0)
-			return -EINVAL;
-		if (i < 16)
-			v = v << 4 | (uint64_t)d;
-	}
-	if (n > 16 && n != 32)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-int
-reg_machine_id(uint64_t *out)
-{
-	const char *env = getenv("STRAW_MACHINE_ID");
-	char buf[64];
-	ssize_t n;
-	int fd;
-
-	if (env != NULL && *env != '\0')
-		return parse_hex64(env, strlen(env), out);
-	fd = open("/etc/machine-id", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 32)
-		return -EINVAL;
-	return parse_hex64(buf, 32, out);
-}
-
 int
 reg_boot_id(char *out, size_t cap)
 {

@@ -39,11 +39,6 @@ int reg_rundir_file(const char *dir, const char *name, char *out, size_t cap);
  */
 int reg_rundir_lock(const char *dir, int *holder);
 
-/* The machine id: $STRAW_MACHINE_ID (1 to 32 hex digits; of 32, the first
- * 16 are used), else the first 16 hex digits of /etc/machine-id.  Returns 0,
- * -EINVAL for a malformed $STRAW_MACHINE_ID, or -errno. */
-int reg_machine_id(uint64_t *out);
-
 /* The kernel's boot id (/proc/sys/kernel/random/boot_id), 36 characters and
  * a NUL in out (cap >= 37).  Returns 0 or -errno. */
 int reg_boot_id(char *out, size_t cap);

@@ -22,6 +22,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <straw/pid.h>
+
 #include "base/base.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -580,7 +582,7 @@ reg_server_create(const struct reg_server_opts *opts, struct reg_server **out,
 	if (rc < 0)
 		goto fail;
 	s->lock_fd = rc;
-	if (reg_machine_id(&s->machine) < 0)
+	if (straw_machine_id(&s->machine) < 0)
 		s->machine = 0;
 	if (reg_boot_id(s->boot_id, sizeof(s->boot_id)) < 0)
 		snprintf(s->boot_id, sizeof(s->boot_id), "unknown");

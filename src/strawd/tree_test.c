@@ -328,7 +328,6 @@ CASE(runtime_dir_and_ids)
 {
 	char out[REG_DIR_MAX + 1], dir[64], boot[40];
 	int holder, fd, fd2;
-	uint64_t mid;
 
 	setenv("STRAW_DIR", "/x/y", 1);
 	CHECK_OK(reg_rundir_path(NULL, out, sizeof(out)));
@@ -385,16 +384,6 @@ CASE(runtime_dir_and_ids)
 		CHECK_EQ(reg_ids_load(out, "another-boot", got, 4, &n), 0);
 		CHECK_EQ(n, 0);
 	}
-
-	setenv("STRAW_MACHINE_ID", "00112233445566778899aabbccddeeff", 1);
-	CHECK_OK(reg_machine_id(&mid));
-	CHECK_EQ_U(mid, 0x0011223344556677ULL);
-	setenv("STRAW_MACHINE_ID", "ff", 1);
-	CHECK_OK(reg_machine_id(&mid));
-	CHECK_EQ_U(mid, 0xff);
-	setenv("STRAW_MACHINE_ID", "00112233445566778", 1); /* 17 digits */
-	CHECK_RC(reg_machine_id(&mid), -EINVAL);
-	unsetenv("STRAW_MACHINE_ID");
 
 	snprintf(out, sizeof(out), "%s/a/b/ids", dir);
 	unlink(out);

@@ -10,7 +10,7 @@
 
 #include <straw/straw.h>
 
-#include "proc/etf_proc.h"
+#include "term/node.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,10 +25,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (copy == NULL)
 		return 0;
 	memcpy(copy, data, size);
-	if (proc_node.container == 0) { /* a node to encode short pids */
-		proc_node_init_host();
-		strcpy(proc_node.name, "fuzz");
-		proc_node.container = 3;
+	if (strawi_node_self()->container == 0) { /* to encode short pids */
+		strawi_node_set_container(3, "fuzz");
 	}
 	n = straw_pid_decode(copy, size, &pid);
 	if (n > 0) {
