@@ -49,6 +49,16 @@ extern "C" {
  * hands the buffer over without copying.  Every straw_msg pointer a caller
  * gets owns one reference, released with straw_msg_unref().  The reference
  * count is atomic: references may be taken and released on any thread.
+ *
+ * References a process holds die with it.  A reference a process takes -
+ * a message it receives, makes (straw_msg_new, _take, _atom, straw_msgf)
+ * or straw_msg_ref()s - is the process's: when the process ends, by a
+ * crash too, the references it still holds are released, so a crash
+ * leaks no message.  To keep a message beyond the process (in a global
+ * table, for another thread), give that holder its own reference with
+ * straw_msg_ref() in its own context, or straw_msg_disown() the one the
+ * process has.  Attached threads and code outside processes hold plain
+ * references.
  */
 typedef struct straw_msg straw_msg;
 
@@ -75,12 +85,20 @@ STRAW_API int straw_msg_take(straw_msg **out, uint8_t *etf, size_t len);
  */
 STRAW_API int straw_msg_atom(straw_msg **out, const char *atom);
 
-/* Takes one more reference to m and returns m.  Any thread. */
+/* Takes one more reference to m and returns m (the calling process's,
+ * when called in a process that holds m).  Any thread. */
 STRAW_API straw_msg *straw_msg_ref(straw_msg *m);
 
 /* Releases one reference; the last frees the message.  Accepts NULL.  Any
  * thread. */
 STRAW_API void straw_msg_unref(straw_msg *m);
+
+/* Makes one reference of m that the calling process holds its caller's
+ * for good: it is no longer released when the process ends (the caller
+ * then releases it with straw_msg_unref, on any thread).  Accepts NULL;
+ * does nothing outside a process or for a reference the process does not
+ * hold.  Scheduler thread of m's process. */
+STRAW_API void straw_msg_disown(straw_msg *m);
 
 /* The encoded term, version byte first; valid while a reference is held.
  * Any thread. */
@@ -222,9 +240,10 @@ STRAW_API straw_pid straw_self_long(void);
 /*
  * Ends the calling process with reason (any term; NULL means normal).  Its
  * links and monitors receive the reason.  Does not return.  Consumes the
- * caller's reference to reason.  Called outside a process (an attached
- * thread uses straw_exit(straw_self(), reason) and straw_detach), it aborts
- * the OS process.
+ * caller's reference to reason.  Every message reference, timer, link,
+ * monitor and name the process held is released.  Called outside a
+ * process (an attached thread uses straw_exit(straw_self(), reason) and
+ * straw_detach), it aborts the OS process.
  */
 STRAW_API __attribute__((noreturn)) void straw_exit_self(straw_msg *reason);
 
@@ -238,19 +257,21 @@ STRAW_API __attribute__((noreturn)) void straw_exit_self_atom(const char *atom);
  * another reason ends it, or arrives as {'EXIT', Self, Reason} when it traps
  * exits.  A signal to the caller itself takes effect before the call
  * returns (it may not return).  Returns 0 (also for a dead pid), -EINVAL,
- * -EHOSTUNREACH (another container: not yet routed), STRAW_ENOTCONTAINER.
- * The caller keeps its reference to reason.
+ * -EHOSTUNREACH (another container and no router), -ENOMEM,
+ * STRAW_ENOTCONTAINER.  Does not consume the caller's reference to reason.
  */
 STRAW_API int straw_exit(straw_pid pid, straw_msg *reason);
 
-/* straw_exit with an atom reason. */
+/* straw_exit with an atom reason: also STRAW_EBADATOM. */
 STRAW_API int straw_exit_atom(straw_pid pid, const char *atom);
 
 /*
  * Ends the calling process with reason {panic, <<"file:line: message">>}.
  * A process's assertion failure (straw_assert) does the same with
  * {assert, <<"file:line: expression">>}.  Other processes and the container
- * continue.  Outside a process it prints the message and aborts.
+ * continue.  The end is logged once, with the pid and the reason's text
+ * (as are crashes: faults, stack overflows, abort()).  Outside a process
+ * it prints the message and aborts.
  */
 STRAW_API __attribute__((noreturn, format(printf, 3, 4))) void
 straw_panic_at(const char *file, int line, const char *fmt, ...);
@@ -269,17 +290,26 @@ straw_assert_fail(const char *file, int line, const char *expr);
 
 /*
  * Sets the caller's trap_exit flag: exit signals (except an untrappable
- * kill) then arrive as {'EXIT', From, Reason} messages.  Returns the old
- * value (0 or 1) or STRAW_ENOTCONTAINER.
+ * kill) then arrive as {'EXIT', From, Reason} messages.  Turning it on
+ * reserves the memory of the {'EXIT', ...} message of each of the caller's
+ * links, so that they arrive even when memory has run out later.  Returns
+ * the old value (0 or 1), -ENOMEM (the flag is unchanged) or
+ * STRAW_ENOTCONTAINER.
  */
 STRAW_API int straw_trap_exit(int on);
 
 /*
- * Links the caller and pid.  Linking to a dead process (or an unknown one of
- * this container) delivers an exit signal with reason noproc to the caller
- * (a message when trapping exits, else the caller ends) and returns 0, as
- * Erlang's link/1 in a process trapping exits.  Linking to oneself does
- * nothing.  Returns 0, -EHOSTUNREACH, STRAW_ENOTCONTAINER, -ENOMEM.
+ * Links the caller and pid (of this or, through the router, of another
+ * container).  Linking to a dead process (or an unknown one of this
+ * container) delivers an exit signal with reason noproc to the caller (a
+ * message when trapping exits, else the caller ends) and returns 0, as
+ * Erlang's link/1 in a process trapping exits; a process of a container
+ * that is gone gives noconnection.  Linking to oneself does nothing.  The
+ * exit signal a link carries is delivered exactly once, also when memory
+ * has run out (its message is reserved, see straw_trap_exit; a reason of
+ * more than 64 bytes of ETF then arrives as the atom out_of_memory).
+ * Returns 0, -EHOSTUNREACH (another container, no router),
+ * STRAW_ENOTCONTAINER, -ENOMEM.
  */
 STRAW_API int straw_link(straw_pid pid);
 
@@ -289,8 +319,12 @@ STRAW_API int straw_unlink(straw_pid pid);
 /*
  * The caller monitors pid: when pid ends (or at once if it is not alive),
  * {'DOWN', Ref, process, Pid, Reason} arrives, exactly once, with Reason
- * noproc for a pid that was not alive.  Returns 0 and *ref, -EHOSTUNREACH,
- * -ENOMEM, STRAW_ENOTCONTAINER.
+ * noproc for a pid that was not alive and noconnection when the pid's
+ * container is gone.  The DOWN's memory is reserved here, so it arrives
+ * even when memory has run out later (a reason of more than 64 bytes of
+ * ETF then arrives as the atom out_of_memory).  Returns 0 and *ref,
+ * -EHOSTUNREACH (another container, no router), -ENOMEM,
+ * STRAW_ENOTCONTAINER.
  */
 STRAW_API int straw_monitor(straw_pid pid, straw_ref *ref);
 
@@ -305,15 +339,16 @@ enum straw_demonitor_flag {
  */
 STRAW_API int straw_demonitor(straw_ref ref, unsigned flags);
 
-/* A fresh reference.  STRAW_ENOTCONTAINER outside a container. */
+/* A fresh reference.  -EINVAL (ref NULL), STRAW_ENOTCONTAINER outside a
+ * container. */
 STRAW_API int straw_make_ref(straw_ref *ref);
 
 /*
  * Registers name (1..255 bytes, an atom's text) for pid, a process of the
  * caller's container: it is released when the process ends, and published
- * in strawd's registry under the container when connected.  Returns 0,
- * -EINVAL (bad name), -EHOSTUNREACH (a pid of another container),
- * STRAW_ENAMETAKEN (the name, or the process
+ * in strawd's registry under the container when connected (without
+ * waiting for strawd).  Returns 0, -EINVAL (bad name), -EHOSTUNREACH (a pid
+ * of another container), STRAW_ENAMETAKEN (the name, or the process
  * already has one), STRAW_ENOPROC (pid not alive), -ENOMEM.
  */
 STRAW_API int straw_register(const char *name, straw_pid pid);
@@ -321,8 +356,20 @@ STRAW_API int straw_register(const char *name, straw_pid pid);
 /* Removes a registered name.  Returns 0 or STRAW_ENONAME. */
 STRAW_API int straw_unregister(const char *name);
 
-/* Looks a registered name up.  Returns 0 and *pid, or STRAW_ENONAME. */
+/* Looks a registered name of the caller's container up.  Returns 0 and
+ * *pid, STRAW_ENONAME, -EINVAL, STRAW_ENOTCONTAINER.  Never waits (an
+ * attached thread reads the names under a lock). */
 STRAW_API int straw_whereis(const char *name, straw_pid *pid);
+
+/*
+ * Looks name up in container (a container name or decimal id; the
+ * caller's own one works too): 0 and *pid (long for another container),
+ * STRAW_ENONAME (not registered there), STRAW_ENOCONTAINER (no such
+ * container), -EHOSTUNREACH (another container and no router), -EINVAL.
+ * May wait for the router (a process yields meanwhile).
+ */
+STRAW_API int straw_whereis_in(const char *container, const char *name,
+                               straw_pid *pid);
 
 /* Runs other processes, then continues.  Returns 0 or STRAW_ENOTCONTAINER.
  * Attached threads: returns 0 at once. */
@@ -337,12 +384,16 @@ STRAW_API int straw_sleep(int ms);
 /* ------------------------------------------------------------------ */
 
 /*
- * Sends m to pid.  The caller keeps its reference: the receiver gets the
- * same buffer (no copy).  As in Erlang, sending to a process that is not
- * alive succeeds and drops the message; messages from one sender to one
- * receiver arrive in the order sent.  Returns 0, -EINVAL (m NULL),
- * -EHOSTUNREACH (another container: not yet routed), -ENOMEM,
- * STRAW_ENOTCONTAINER.  Any process or attached thread; never blocks.
+ * Sends m to pid, of this container or (through the router) of another.
+ * Does not consume the caller's reference: the receiver here gets the
+ * same buffer (no copy); another container gets a copy of its bytes.  As
+ * in Erlang, sending to a process that is not alive succeeds and drops the
+ * message; messages from one sender to one receiver arrive in the order
+ * sent.  Returns 0, -EINVAL (m NULL), -EHOSTUNREACH (another container and
+ * no router), -EMSGSIZE (over the router's limit), -ENOMEM,
+ * STRAW_ENOTCONTAINER.  Any process or attached thread.  A local send
+ * never blocks; a remote one waits while the straw to that container is
+ * full (a process yields meanwhile).
  */
 STRAW_API int straw_send(straw_pid pid, straw_msg *m);
 
@@ -354,8 +405,30 @@ STRAW_API int straw_send_take(straw_pid pid, straw_msg *m);
 STRAW_API int straw_sendf(straw_pid pid, const char *fmt, ...);
 
 /* Sends m to the process registered as name in the caller's container.
- * Returns STRAW_ENONAME when no process has that name. */
+ * Does not consume the caller's reference.  Returns STRAW_ENONAME when no
+ * process has that name, else as straw_send.  An attached thread finds
+ * the name itself (under a lock) and never waits for the scheduler. */
 STRAW_API int straw_send_name(const char *name, straw_msg *m);
+
+/* straw_msgf then straw_send_name; the message is released after. */
+STRAW_API int straw_sendf_name(const char *name, const char *fmt, ...);
+
+/*
+ * Sends m to {container, name}: the process registered as name in
+ * container (a container name or decimal id; the caller's own container
+ * too) of this machine.  Does not consume the caller's reference.  As in
+ * Erlang, a name not registered in a live container drops the message
+ * (returns 0) - except in the caller's own container, STRAW_ENONAME, as
+ * straw_send_name; an unknown container is STRAW_ENOCONTAINER;
+ * -EHOSTUNREACH for another container without a router; else as
+ * straw_send.
+ */
+STRAW_API int straw_send_to(const char *container, const char *name,
+                            straw_msg *m);
+
+/* straw_msgf then straw_send_to; the message is released after. */
+STRAW_API int straw_sendf_to(const char *container, const char *name,
+                             const char *fmt, ...);
 
 /*
  * Waits for the next message, at most timeout_ms (0 polls, STRAW_INFINITY

@@ -20,13 +20,6 @@ static _Atomic(straw_container *) running;
 
 static struct sigaction old_term, old_int;
 
-void proc_close_posts(straw_container *c);
-void proc_timers_drop(straw_container *c);
-void proc_reg_idle(straw_container *c);
-int proc_reg_join(straw_container *c);
-void proc_reg_start(straw_container *c);
-void proc_reg_leave(straw_container *c);
-
 static void
 on_signal(int sig)
 {
@@ -77,20 +70,6 @@ name_ok(const char *name)
 			return 0;
 	}
 	return 1;
-}
-
-static void
-drop_name(uint64_t key, void *val, void *arg)
-{
-	struct proc_name *n = val;
-
-	(void)key;
-	(void)arg;
-	while (n != NULL) {
-		struct proc_name *next = n->next;
-		straw_free(n);
-		n = next;
-	}
 }
 
 struct foreign_list {
@@ -162,6 +141,9 @@ sched_thread(void *arg)
 	p->is_first = 1;
 	c->first_id = first.process;
 	proc_reg_start(c);
+	if (proc_watchdog_start(c) < 0)
+		strawi_log(STRAWI_LOG_WARN,
+		           "container %s: no long-run reporter", c->name);
 	if (c->flags & STRAW_CONTAINER_LINGER)
 		strawi_sched_hold(c->sched); /* runs until stopped */
 	sem_post(&c->started);
@@ -174,11 +156,12 @@ sched_thread(void *arg)
 	c->stopping = 1;
 	proc_container_cleanup(c);
 	proc_close_posts(c);
+	proc_watchdog_stop(c);
 	strawi_sched_free(c->sched); /* ends the remaining processes */
 	c->sched = NULL;
 	proc_timers_drop(c);
-	proc_map_each(&c->names, drop_name, NULL);
-	proc_map_fini(&c->names);
+	proc_names_fini(c);
+	proc_peers_fini(c);
 	proc_table_fini(&c->procs);
 	proc_map_fini(&c->monitors);
 	proc_tls_container = NULL;
@@ -232,6 +215,8 @@ straw_container_start(const char *name, straw_proc_fn main_fn, void *arg,
 	proc_map_init(&c->names);
 	proc_map_init(&c->timers);
 	proc_map_init(&c->monitors);
+	proc_map_init(&c->peers);
+	pthread_mutex_init(&c->names_mu, NULL);
 	c->machine = strawi_node_self()->machine;
 	if (c->flags & STRAW_CONTAINER_LOCAL) {
 		c->id = 0x80000000u | ((uint32_t)getpid() & 0x7fffffffu);
@@ -271,6 +256,7 @@ fail:
 	strawi_node_set_container(0, NULL);
 	pthread_mutex_destroy(&c->attach_mu);
 	pthread_cond_destroy(&c->attach_cv);
+	pthread_mutex_destroy(&c->names_mu);
 	atomic_store(&running, NULL);
 	straw_free(c);
 	return rc;
@@ -298,6 +284,7 @@ straw_container_wait(straw_container *c)
 	sem_destroy(&c->started);
 	pthread_mutex_destroy(&c->attach_mu);
 	pthread_cond_destroy(&c->attach_cv);
+	pthread_mutex_destroy(&c->names_mu);
 	strawi_node_set_container(0, NULL);
 	atomic_store(&running, NULL);
 	straw_free(c);

@@ -132,15 +132,57 @@ etfp_is_atom(const uint8_t *term, size_t len, const char *name)
 	return n == strlen(name) && memcmp(s, name, n) == 0;
 }
 
+/* Appends {'EXIT', From, without its reason. */
+static int
+exit_prefix(straw_buf *b, straw_pid from)
+{
+	uint8_t v = 131;
+	int rc = straw_buf_append(b, &v, 1);
+
+	if (rc == 0)
+		rc = etfp_put_tuple(b, 3);
+	if (rc == 0)
+		rc = etfp_put_atom(b, "EXIT");
+	return rc == 0 ? straw_pid_encode(b, from) : rc;
+}
+
+/* Appends {'DOWN', Ref, process, Pid, without its reason. */
+static int
+down_prefix(straw_buf *b, straw_ref ref, straw_pid pid)
+{
+	uint8_t v = 131;
+	int rc = straw_buf_append(b, &v, 1);
+
+	if (rc == 0)
+		rc = etfp_put_tuple(b, 5);
+	if (rc == 0)
+		rc = etfp_put_atom(b, "DOWN");
+	if (rc == 0)
+		rc = straw_ref_encode(b, ref);
+	if (rc == 0)
+		rc = etfp_put_atom(b, "process");
+	return rc == 0 ? straw_pid_encode(b, pid) : rc;
+}
+
+/* The prefix in b (if rc is 0) and then `extra` bytes: a message holding
+ * them, or NULL; b is freed.  With reason, its body follows; without, the
+ * room is left for etfp_reserve_fill (and len says the capacity). */
 static straw_msg *
-buf_to_msg(straw_buf *b, int rc)
+prefix_to_msg(straw_buf *b, int rc, const straw_msg *reason, size_t extra,
+              size_t *fixed)
 {
 	straw_msg *m = NULL;
 
 	if (rc == 0) {
-		m = proc_msg_alloc(b->len);
-		if (m != NULL)
+		m = proc_msg_alloc(b->len + extra);
+		if (m != NULL) {
 			memcpy(m->bytes, b->data, b->len);
+			if (reason != NULL)
+				memcpy(m->bytes + b->len, reason->data + 1,
+				       reason->len - 1);
+			if (fixed != NULL)
+				*fixed = b->len;
+		}
 	}
 	straw_buf_fini(b);
 	return m;
@@ -150,44 +192,56 @@ straw_msg *
 etfp_exit_msg(straw_pid from, const straw_msg *reason)
 {
 	straw_buf b = STRAW_BUF_INIT;
-	uint8_t v = 131;
-	int rc = straw_buf_reserve(&b, 64 + reason->len);
+	int rc = exit_prefix(&b, from);
 
-	if (rc == 0)
-		rc = straw_buf_append(&b, &v, 1);
-	if (rc == 0)
-		rc = etfp_put_tuple(&b, 3);
-	if (rc == 0)
-		rc = etfp_put_atom(&b, "EXIT");
-	if (rc == 0)
-		rc = straw_pid_encode(&b, from);
-	if (rc == 0)
-		rc = straw_buf_append(&b, reason->data + 1, reason->len - 1);
-	return buf_to_msg(&b, rc);
+	return prefix_to_msg(&b, rc, reason, reason->len - 1, NULL);
 }
 
 straw_msg *
 etfp_down_msg(straw_ref ref, straw_pid pid, const straw_msg *reason)
 {
 	straw_buf b = STRAW_BUF_INIT;
-	uint8_t v = 131;
-	int rc = straw_buf_reserve(&b, 128 + reason->len);
+	int rc = down_prefix(&b, ref, pid);
 
-	if (rc == 0)
-		rc = straw_buf_append(&b, &v, 1);
-	if (rc == 0)
-		rc = etfp_put_tuple(&b, 5);
-	if (rc == 0)
-		rc = etfp_put_atom(&b, "DOWN");
-	if (rc == 0)
-		rc = straw_ref_encode(&b, ref);
-	if (rc == 0)
-		rc = etfp_put_atom(&b, "process");
-	if (rc == 0)
-		rc = straw_pid_encode(&b, pid);
-	if (rc == 0)
-		rc = straw_buf_append(&b, reason->data + 1, reason->len - 1);
-	return buf_to_msg(&b, rc);
+	return prefix_to_msg(&b, rc, reason, reason->len - 1, NULL);
+}
+
+straw_msg *
+etfp_exit_reserve(straw_pid from, size_t *fixed)
+{
+	straw_buf b = STRAW_BUF_INIT;
+	int rc = exit_prefix(&b, from);
+
+	return prefix_to_msg(&b, rc, NULL, ETFP_RESERVE_REASON, fixed);
+}
+
+straw_msg *
+etfp_down_reserve(straw_ref ref, straw_pid pid, size_t *fixed)
+{
+	straw_buf b = STRAW_BUF_INIT;
+	int rc = down_prefix(&b, ref, pid);
+
+	return prefix_to_msg(&b, rc, NULL, ETFP_RESERVE_REASON, fixed);
+}
+
+int
+etfp_reserve_fill(straw_msg *r, size_t fixed, const straw_msg *reason)
+{
+	size_t body = reason->len - 1;
+
+	/* r->len is the capacity until the reserve is filled */
+	if (r->kind != PROC_MSG_INLINE || body > r->len - fixed)
+		return -ENOSPC;
+	memcpy(r->bytes + fixed, reason->data + 1, body);
+	r->len = fixed + body;
+	return 0;
+}
+
+/* One buffer as a message (copied), or NULL; b is freed. */
+static straw_msg *
+buf_to_msg(straw_buf *b, int rc)
+{
+	return prefix_to_msg(b, rc, NULL, 0, NULL);
 }
 
 straw_msg *

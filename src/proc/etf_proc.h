@@ -38,6 +38,19 @@ straw_msg *etfp_exit_msg(straw_pid from, const straw_msg *reason);
 /* Builds the message {'DOWN', Ref, process, Pid, Reason}. */
 straw_msg *etfp_down_msg(straw_ref ref, straw_pid pid, const straw_msg *reason);
 
+/*
+ * Reserves: the messages a link or a monitor holds so that its EXIT or
+ * DOWN arrives even when memory has run out.  A reserve is the message's
+ * fixed part (*fixed bytes: version byte, tuple, tag, pid or reference)
+ * and ETFP_RESERVE_REASON bytes of room for the reason.  etfp_reserve_fill
+ * writes the reason's body after the fixed part and returns 0, or
+ * -ENOSPC when it does not fit (r unchanged); fill a reserve once.
+ */
+#define ETFP_RESERVE_REASON 64
+straw_msg *etfp_exit_reserve(straw_pid from, size_t *fixed);
+straw_msg *etfp_down_reserve(straw_ref ref, straw_pid pid, size_t *fixed);
+int etfp_reserve_fill(straw_msg *r, size_t fixed, const straw_msg *reason);
+
 /* Builds {Tag, <<Text>>} with an atom tag. */
 straw_msg *etfp_tag_text_msg(const char *tag, const char *text, size_t n);
 

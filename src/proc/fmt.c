@@ -90,6 +90,8 @@ straw_msgf(straw_msg **out, const char *fmt, ...)
 	va_start(ap, fmt);
 	rc = vmsgf(out, fmt, ap);
 	va_end(ap);
+	if (rc == 0)
+		proc_msg_made(*out);
 	return rc;
 }
 
@@ -106,6 +108,40 @@ straw_sendf(straw_pid pid, const char *fmt, ...)
 	if (rc < 0)
 		return rc;
 	return straw_send_take(pid, m);
+}
+
+int
+straw_sendf_name(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	straw_msg *m;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vmsgf(&m, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return rc;
+	rc = straw_send_name(name, m);
+	straw_msg_unref(m);
+	return rc;
+}
+
+int
+straw_sendf_to(const char *container, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	straw_msg *m;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vmsgf(&m, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return rc;
+	rc = straw_send_to(container, name, m);
+	straw_msg_unref(m);
+	return rc;
 }
 
 struct vmatch_arg {

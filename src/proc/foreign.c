@@ -14,7 +14,6 @@
 #include "base/base.h"
 #include "proc/etf_proc.h"
 #include "proc/proc.h"
-#include "proc/route.h"
 
 /* Announces a post; 0 if the container is closed to posts. */
 static int
@@ -33,9 +32,6 @@ post_end(straw_container *c)
 {
 	atomic_fetch_sub(&c->inflight, 1);
 }
-
-/* Closes c to posts and waits for those under way.  Scheduler thread. */
-void proc_close_posts(straw_container *c);
 
 void
 proc_close_posts(straw_container *c)
@@ -119,53 +115,8 @@ send_run(struct strawi_task *t)
 }
 
 int
-strawi_proc_deliver_id(straw_container *c, uint32_t process, straw_msg *m)
+proc_post_deliver(straw_container *c, uint32_t process, straw_msg *m)
 {
-	struct send_task *st;
-
-	if (proc_tls_container == c) {
-		struct proc *p = proc_table_get(&c->procs, process);
-		straw_msg *q = proc_msg_for_queue(m, 1);
-		if (q == NULL)
-			return -ENOMEM;
-		if (p != NULL)
-			proc_deliver(p, q);
-		else
-			straw_msg_unref(q);
-		return 0;
-	}
-	st = straw_malloc(sizeof(*st));
-	if (st == NULL) {
-		straw_msg_unref(m);
-		return -ENOMEM;
-	}
-	m = proc_msg_for_queue(m, 1);
-	if (m == NULL) {
-		straw_free(st);
-		return -ENOMEM;
-	}
-	st->task.fn = send_run;
-	atomic_init(&st->task.next, NULL);
-	st->c = c;
-	st->dest = process;
-	st->m = m;
-	if (!post_begin(c)) {
-		straw_msg_unref(m);
-		straw_free(st);
-		return STRAW_ENOPROC;
-	}
-	strawi_sched_post(c->sched, &st->task);
-	post_end(c);
-	return 0;
-}
-
-/* Sends m (a queue reference, consumed) from an attached thread. */
-int strawi_foreign_send(struct proc *self, straw_pid pid, straw_msg *m);
-
-int
-strawi_foreign_send(struct proc *self, straw_pid pid, straw_msg *m)
-{
-	straw_container *c = self->c;
 	struct send_task *st = straw_malloc(sizeof(*st));
 
 	if (st == NULL) {
@@ -175,7 +126,7 @@ strawi_foreign_send(struct proc *self, straw_pid pid, straw_msg *m)
 	st->task.fn = send_run;
 	atomic_init(&st->task.next, NULL);
 	st->c = c;
-	st->dest = pid.process;
+	st->dest = process;
 	st->m = m;
 	if (!post_begin(c)) {
 		/* The container stopped: like a send to a dead process. */

@@ -16,7 +16,6 @@
 #include "base/clock.h"
 #include "proc/proc.h"
 #include "proc/proc_test_util.h"
-#include "proc/route.h"
 #include "testing/check.h"
 
 static int
@@ -250,7 +249,7 @@ router_thread(void *arg)
 	int64_t i;
 
 	for (i = 0; i < 100; i++)
-		if (strawi_proc_deliver_id(c, 1, pt_tag_int("in", i)) != 0)
+		if (proc_post_deliver(c, 1, pt_tag_int("in", i)) != 0)
 			return (void *)1;
 	return NULL;
 }
@@ -268,20 +267,10 @@ inbound_main(void *arg)
 		PCHECK_EQ(v, i);
 		straw_msg_unref(m);
 	}
-	/* on the scheduler thread: delivered at once */
-	PCHECK_EQ(strawi_proc_deliver_id(straw_container_self(), 1,
-	                                 pt_tag_int("in", 100)),
-	          0);
-	PCHECK_EQ(straw_mailbox_len(), 1);
-	PCHECK_EQ(strawi_proc_deliver_id(straw_container_self(), 999,
-	                                 pt_tag_int("in", 101)),
-	          0); /* no such process: dropped */
-	PRECV(m, 0);
-	straw_msg_unref(m);
 }
 
-/* The router's entry: a thread that is not attached hands messages to a
- * local process, in order. */
+/* Posting a delivery from a thread that is not attached (the attached
+ * threads' send path): in order. */
 CASE(deliver_from_router_thread)
 {
 	straw_container *c = start(inbound_main, NULL);

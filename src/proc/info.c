@@ -95,10 +95,6 @@ cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Fills up to cap entries of c's processes in id order; returns how many
- * exist, or -ENOMEM.  Scheduler thread. */
-long proc_list(straw_container *c, straw_proc_info *out, size_t cap);
-
 long
 proc_list(straw_container *c, straw_proc_info *out, size_t cap)
 {

@@ -6,8 +6,10 @@
 #include <straw/term.h>
 
 #include "base/base.h"
+#include "base/log.h"
 #include "proc/etf_proc.h"
 #include "proc/msg.h"
+#include "proc/proc.h"
 
 /*
  * The per-thread cache of small messages: most messages are a few bytes,
@@ -90,7 +92,76 @@ proc_msg_alloc(size_t len)
 	m->len = len;
 	m->data = m->bytes;
 	m->base = NULL;
+	m->owner = NULL;
+	m->owned = 0;
 	return m;
+}
+
+/* ---- ownership (see msg.h) ------------------------------------------- */
+
+void
+proc_msg_own(struct proc *p, straw_msg *m)
+{
+	if (m->owner == p) {
+		m->owned++;
+		return;
+	}
+	if (m->owner != NULL)
+		return; /* another process's: this reference is not tracked */
+	m->owner = p;
+	m->owned = 1;
+	m->oprev = NULL;
+	m->onext = p->held;
+	if (p->held != NULL)
+		p->held->oprev = m;
+	p->held = m;
+}
+
+static void
+msg_unlink(straw_msg *m)
+{
+	struct proc *p = m->owner;
+
+	if (m->oprev != NULL)
+		m->oprev->onext = m->onext;
+	else
+		p->held = m->onext;
+	if (m->onext != NULL)
+		m->onext->oprev = m->oprev;
+	m->owner = NULL;
+	m->owned = 0;
+}
+
+/* One owned reference of m is released (or handed over): scheduler
+ * thread, m owned. */
+static void
+msg_disown_one(straw_msg *m)
+{
+	if (--m->owned == 0)
+		msg_unlink(m);
+}
+
+/* Takes ownership of a message the calling process made. */
+static straw_msg *
+own_if_process(straw_msg *m)
+{
+	struct proc *p = proc_current();
+
+	if (p != NULL)
+		proc_msg_own(p, m);
+	return m;
+}
+
+void
+proc_msgs_release(struct proc *p)
+{
+	while (p->held != NULL) {
+		straw_msg *m = p->held;
+		uint32_t n = m->owned;
+		msg_unlink(m);
+		while (n-- > 0)
+			straw_msg_unref(m);
+	}
 }
 
 static int
@@ -113,7 +184,7 @@ straw_msg_new(straw_msg **out, const void *etf, size_t len)
 	if (m == NULL)
 		return -ENOMEM;
 	memcpy(m->bytes, etf, len);
-	*out = m;
+	*out = own_if_process(m);
 	return 0;
 }
 
@@ -133,7 +204,7 @@ straw_msg_take(straw_msg **out, uint8_t *etf, size_t len)
 	m->kind = PROC_MSG_TAKEN;
 	m->len = len;
 	m->data = etf;
-	*out = m;
+	*out = own_if_process(m);
 	return 0;
 fail:
 	straw_free(etf);
@@ -168,7 +239,7 @@ straw_msg_atom(straw_msg **out, const char *atom)
 	m = proc_msg_atom(atom);
 	if (m == NULL)
 		return -ENOMEM;
-	*out = m;
+	*out = own_if_process(m);
 	return 0;
 }
 
@@ -176,12 +247,30 @@ straw_msg *
 straw_msg_ref(straw_msg *m)
 {
 	atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+	if (proc_tls_container != NULL && m->owner != NULL &&
+	    m->owner == proc_current())
+		m->owned++;
 	return m;
+}
+
+straw_msg *
+proc_msg_made(straw_msg *m)
+{
+	return own_if_process(m);
+}
+
+void
+straw_msg_disown(straw_msg *m)
+{
+	if (m != NULL && proc_tls_container != NULL && m->owner != NULL)
+		msg_disown_one(m);
 }
 
 void
 straw_msg_unref(straw_msg *m)
 {
+	if (m != NULL && proc_tls_container != NULL && m->owner != NULL)
+		msg_disown_one(m);
 	while (m != NULL) {
 		straw_msg *base;
 
@@ -189,6 +278,16 @@ straw_msg_unref(straw_msg *m)
 		    atomic_fetch_sub_explicit(&m->refs, 1,
 		                              memory_order_acq_rel) != 1)
 			return;
+		if (NEVER(m->owner != NULL)) {
+			/* Its last reference went on another thread while a
+			 * process still holds it: it was handed over without
+			 * a reference of its own (see straw_msg_disown).
+			 * Kept, rather than freed under the process's list. */
+			strawi_log(STRAWI_LOG_ERROR,
+			           "a message owned by a process was released "
+			           "by another thread; it is leaked");
+			return;
+		}
 		base = m->base;
 		if (m->kind == PROC_MSG_TAKEN)
 			straw_free((void *)m->data);
@@ -227,12 +326,19 @@ proc_msg_for_queue(straw_msg *m, int consume)
 
 	/* When the caller's reference is the only one, no queue holds m (a
 	 * queue owns a reference) and nobody else can take one: its link is
-	 * free. */
+	 * free.  A queued message is never owned: one whose owner keeps its
+	 * reference goes as an alias. */
 	if (atomic_load_explicit(&m->refs, memory_order_acquire) == 1) {
-		if (!consume)
+		if (consume) {
+			if (m->owner != NULL && proc_tls_container != NULL)
+				msg_unlink(m);
+			return m;
+		}
+		if (m->owner == NULL || proc_tls_container == NULL) {
 			atomic_store_explicit(&m->refs, 2,
 			                      memory_order_relaxed);
-		return m;
+			return m;
+		}
 	}
 	a = proc_msg_alloc(0);
 	if (a == NULL) {
@@ -245,7 +351,10 @@ proc_msg_for_queue(straw_msg *m, int consume)
 	a->data = m->data;
 	a->base = m; /* the caller's reference moves to the alias ... */
 	if (!consume)
-		straw_msg_ref(m); /* ... or a new one */
+		atomic_fetch_add_explicit(&m->refs, 1, /* ... or a new one */
+		                          memory_order_relaxed);
+	else if (m->owner != NULL && proc_tls_container != NULL)
+		msg_disown_one(m);
 	return a;
 }
 

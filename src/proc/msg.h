@@ -18,6 +18,8 @@
 
 #include <straw/straw.h>
 
+struct proc;
+
 struct straw_msg {
 	struct straw_msg *next; /* queue link; owned by the queue holding it */
 	_Atomic uint32_t refs;  /* references */
@@ -26,8 +28,25 @@ struct straw_msg {
 	size_t len;             /* bytes at data */
 	const uint8_t *data;    /* the term, version byte first */
 	struct straw_msg *base; /* the aliased message (ALIAS), or NULL */
-	uint8_t bytes[];        /* the term (INLINE) */
+	struct proc *owner;     /* the process holding `owned` of the
+	                           references, or NULL (see below) */
+	struct straw_msg *onext, *oprev; /* the owner's list of messages */
+	uint32_t owned;                  /* references the owner holds */
+	uint8_t bytes[];                 /* the term (INLINE) */
 };
+
+/*
+ * Ownership: a process owns the references it takes on the container's
+ * scheduler thread - a message it received, made, or took one more
+ * reference to - and when it ends, those it still holds are released
+ * (proc_msgs_release), so a crash leaks no message.  The owner and its
+ * list are touched only on the scheduler thread; a message in a queue is
+ * never owned (a send hands the sender's reference over, or queues an
+ * alias), so the receiver can own what it takes.  A release on the
+ * scheduler thread of an owned message is taken as one of the owner's
+ * references (by whichever process releases it).  Attached threads own
+ * nothing.
+ */
 
 enum proc_msg_kind {
 	PROC_MSG_INLINE = 0, /* data == bytes */

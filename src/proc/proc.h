@@ -27,20 +27,61 @@ enum proc_life {
 	PROC_DEAD = 2,    /* told; out of the table */
 };
 
-/* A link between two processes: in both processes' lists. */
+struct proc_peer;
+struct proc_tmr;      /* timer.c */
+struct proc_watchdog; /* watchdog.c */
+
+/*
+ * A link: between two processes of this container (p[0] and p[1]), or
+ * between p[0] and a process of another container (p[1] NULL, remote and
+ * peer set).  A link is in the list of each local end, and a remote one in
+ * its peer's list too.  reserve[i] is the {'EXIT', Other, Reason} message
+ * that p[i] gets when the other end ends, made when p[i] traps exits, so
+ * that the signal arrives even when memory has run out (see link.c).
+ */
 struct proc_link {
-	struct proc *p[2];         /* the two ends */
+	struct proc *p[2];         /* the ends; p[1] NULL: remote */
 	struct proc_link *next[2]; /* next link of p[i] */
 	struct proc_link *prev[2]; /* previous link of p[i] */
+	straw_pid remote;          /* remote: the other end (long form) */
+	struct proc_peer *peer;    /* remote: its container's entry */
+	struct proc_link *pnext;   /* remote: the peer's list */
+	struct proc_link *pprev;   /* ... */
+	straw_msg *reserve[2];     /* p[i]'s EXIT message, or NULL */
+	uint16_t reserve_fixed[2]; /* its bytes before the reason */
 };
 
-/* A monitor: in the watcher's list and in the target's list. */
+/*
+ * A monitor.  Its watcher and its target are each either a local process
+ * or a pid of another container (rpid, then peer set); never both remote.
+ * A local watcher's monitor is in the container's monitors map under its
+ * reference id (refs made here are unique) and holds `reserve`, its DOWN
+ * message made when the monitor was, so that the DOWN arrives even when
+ * memory has run out.  A remote watcher's monitor carries the watcher's
+ * reference in rref and is found through its target's list.
+ */
 struct proc_mon {
-	uint64_t ref;                   /* reference id */
-	struct proc *watcher;           /* gets the DOWN */
-	struct proc *target;            /* watched */
-	struct proc_mon *wnext, *wprev; /* watcher's list */
-	struct proc_mon *tnext, *tprev; /* target's list */
+	uint64_t ref;                   /* local watcher: reference id */
+	straw_ref rref;                 /* remote watcher: its reference */
+	struct proc *watcher;           /* gets the DOWN; NULL: remote */
+	struct proc *target;            /* watched; NULL: remote */
+	straw_pid rpid;                 /* the remote end (long form) */
+	struct proc_peer *peer;         /* remote end's container entry */
+	struct proc_mon *wnext, *wprev; /* local watcher's list */
+	struct proc_mon *tnext, *tprev; /* local target's list */
+	struct proc_mon *pnext, *pprev; /* the peer's list */
+	straw_msg *reserve;             /* local watcher: its DOWN */
+	uint16_t reserve_fixed;         /* its bytes before the reason */
+};
+
+/* Another container that links or monitors cross to (link.c). */
+struct proc_peer {
+	uint64_t machine;        /* its machine */
+	uint32_t container;      /* its id */
+	struct proc_peer *hnext; /* chain of one hash in c->peers */
+	struct proc_link *links; /* links to its processes */
+	struct proc_mon *mons;   /* monitors to or from its processes */
+	int busy;                /* its links are firing: not freed yet */
 };
 
 /* What an attached thread adds to its process. */
@@ -70,6 +111,9 @@ struct proc {
 	char *name;                /* registered name or NULL */
 	straw_msg *reason;         /* exit reason once not alive */
 	straw_msg *hold;           /* released if it ends inside a call */
+	straw_msg *held;           /* messages it holds (msg.c): released
+	                              when it ends */
+	struct proc_tmr *timers;   /* send_after timers aimed at it */
 	uint64_t received;         /* messages taken from the mailbox */
 	size_t stack_size;         /* usable stack bytes */
 	straw_proc_fn fn;          /* body */
@@ -114,8 +158,15 @@ struct straw_container {
 	pthread_cond_t attach_cv;            /* signalled when attached drops */
 	int attached;                        /* attached threads not detached */
 	void *reg;                           /* registry connection or NULL */
-	int ps_interval_ms;                  /* publish period, 0: none */
-	struct strawi_timer ps_timer;        /* publishes the process list */
+	const struct strawi_router_ops *router; /* registered router, NULL */
+	void *router_arg;                       /* its pointer */
+	struct proc_map peers;                  /* hash -> struct proc_peer */
+	pthread_mutex_t names_mu;               /* names: the scheduler thread
+	                                        writes under it, other
+	                                        threads read under it */
+	struct proc_watchdog *watchdog;         /* long-run reporter, or NULL */
+	int ps_interval_ms;                     /* publish period, 0: none */
+	struct strawi_timer ps_timer;           /* publishes the process list */
 };
 
 /* The container of the scheduler thread running now, or NULL. */
@@ -140,22 +191,40 @@ proc_current(void)
  * receivers and its mailbox backlog small enough to stay in cache. */
 #define PROC_SEND_BUDGET 256
 
+/* The short pid of p. */
+static inline straw_pid
+proc_pid_of(const struct proc *p)
+{
+	straw_pid pid = {0, 0, p->id};
+	return pid;
+}
+
+/* ---- core.c: life and death ----------------------------------------- */
+
 /* Looks a local pid up; NULL if not alive (or not of this container). */
 struct proc *proc_lookup(straw_container *c, straw_pid pid);
 
 /* 1 if pid names this container (short, or long with our ids). */
 int proc_pid_local(const straw_container *c, straw_pid pid);
 
+/* The long forms of a pid and a reference of c. */
+straw_pid proc_pid_long(const straw_container *c, straw_pid pid);
+straw_ref proc_ref_long(const straw_container *c, straw_ref ref);
+
 /* Puts m (which carries a queue reference) into p's mailbox and wakes p.
  * Drops m when p is not alive.  Scheduler thread. */
 void proc_deliver(struct proc *p, straw_msg *m);
 
-/* Exit signal kinds. */
+/* Exit signal kinds: those of src/proc/router.h. */
 enum { PROC_SIG_LINK = 1, PROC_SIG_EXIT = 2 };
 
 /* Delivers an exit signal to p (see docs/processes.md for the rules).
- * Scheduler thread; does not return when it ends the running process. */
-void proc_signal(struct proc *p, straw_pid from, straw_msg *reason, int kind);
+ * reason is not consumed; `reserve` (may be NULL, consumed) is a message
+ * of link.c's reserve kind to turn into the {'EXIT', From, Reason} when p
+ * traps exits.  Scheduler thread; does not return when it ends the
+ * running process. */
+void proc_signal(struct proc *p, straw_pid from, const straw_msg *reason,
+                 int kind, straw_msg *reserve, size_t reserve_fixed);
 
 /* Marks p exiting with reason (a new reference).  Scheduler thread. */
 void proc_set_exiting(struct proc *p, straw_msg *reason);
@@ -164,9 +233,9 @@ void proc_set_exiting(struct proc *p, straw_msg *reason);
  * return when p is the running process. */
 void proc_kill(struct proc *p, straw_msg *reason);
 
-/* Tells p's links and monitors, releases its name and mailbox, removes it
- * from the table.  p->reason is set.  Frees p unless it is an attached
- * thread's (freed at detach). */
+/* Tells p's links and monitors, releases its name, mailbox, messages and
+ * timers, removes it from the table.  p->reason is set.  Frees p unless it
+ * is an attached thread's (freed at detach). */
 void proc_die(struct proc *p);
 
 /* Creates a process (spawn's work).  Scheduler thread. */
@@ -174,7 +243,7 @@ int proc_spawn(straw_container *c, struct proc *parent, straw_proc_fn fn,
                void *arg, const straw_spawn_opts *opts, straw_pid *out);
 
 /* Ends every process of a stopping container's table that has no coroutine
- * (attached threads), then frees timers and names.  Scheduler thread. */
+ * (attached threads).  Scheduler thread. */
 void proc_container_cleanup(straw_container *c);
 
 /* The on_exit hook of the container's scheduler. */
@@ -182,8 +251,66 @@ void proc_on_exit(struct strawi_coro *co, const struct strawi_exit_info *e);
 
 /* Cached atom messages (never freed). */
 extern straw_msg *proc_atom_normal, *proc_atom_kill, *proc_atom_killed,
-        *proc_atom_noproc, *proc_atom_shutdown;
+        *proc_atom_noproc, *proc_atom_shutdown, *proc_atom_noconnection,
+        *proc_atom_oom;
 int proc_atoms_init(void);
+
+/* ---- link.c: links, monitors, exit signals, peers ---------------------- */
+
+int proc_link_add(struct proc *self, straw_pid pid);
+int proc_link_remove(struct proc *self, straw_pid pid);
+int proc_monitor_add(struct proc *self, straw_pid pid, straw_ref *out);
+int proc_monitor_remove(struct proc *self, straw_ref ref, unsigned flags);
+/* exit/2: an exit signal from self to pid, local or remote. */
+int proc_exit_signal(struct proc *self, straw_pid pid, straw_msg *reason);
+/* Sets self's trap_exit (reserving the EXIT messages of its links when it
+ * turns on); returns the old value or -ENOMEM (unchanged). */
+int proc_trap_set(struct proc *self, int on);
+/* A new reference id of c. */
+uint64_t proc_new_ref(straw_container *c);
+/* p ended (p->reason set): its links and monitors fire, its monitors go. */
+void proc_links_fire(struct proc *p);
+/* Every link and monitor to another container fires with noconnection
+ * (the router goes).  0 or -ENOMEM (nothing fired). */
+int proc_peers_down(straw_container *c);
+/* The container stops: every peer entry goes, without signals. */
+void proc_peers_fini(straw_container *c);
+
+/* ---- names.c: registered names ----------------------------------------- */
+
+int proc_name_register(struct proc *self, const char *name, straw_pid pid);
+int proc_name_unregister(straw_container *c, const char *name);
+/* The process registered as name: 0 and *pid (short), or STRAW_ENONAME.
+ * Any thread of c's (the scheduler thread, or an attached one). */
+int proc_name_whereis(straw_container *c, const char *name, straw_pid *pid);
+/* p ends: its name goes. */
+void proc_name_release(struct proc *p);
+/* Frees every name (the container stopped). */
+void proc_names_fini(straw_container *c);
+
+/* ---- send.c ---------------------------------------------------------- */
+
+/* Sends m from `from` to a pid of another container through the router,
+ * consuming one reference; -EHOSTUNREACH without one.  The sender's
+ * thread. */
+int proc_send_remote(straw_container *c, straw_pid from, straw_pid pid,
+                     straw_msg *m);
+
+/* ---- msg.c: the messages a process holds -------------------------------- */
+
+/* p took m (one reference, its): released if p ends holding it. */
+void proc_msg_own(struct proc *p, straw_msg *m);
+/* m was just made by the caller: the calling process owns it.  Returns m. */
+straw_msg *proc_msg_made(straw_msg *m);
+/* p ends: every message it holds is released. */
+void proc_msgs_release(struct proc *p);
+
+/* ---- timer.c, info.c, reg.c, container.c, foreign.c -------------------- */
+
+/* The timers aimed at p are cancelled (p ends). */
+void proc_timers_cancel_for(struct proc *p);
+/* Frees every pending timer (the container stops). */
+void proc_timers_drop(straw_container *c);
 
 /* Ops for foreign threads: numbered for proc_foreign_call. */
 enum {
@@ -195,10 +322,8 @@ enum {
 	OP_DEMONITOR,
 	OP_REGISTER,
 	OP_UNREGISTER,
-	OP_WHEREIS,
 	OP_TRAP,
 	OP_MAKE_REF,
-	OP_SEND_NAME,
 	OP_SEND_AFTER,
 	OP_CANCEL_TIMER,
 	OP_INFO,
@@ -209,8 +334,8 @@ struct op_args {
 	void *arg;                    /* SPAWN */
 	const straw_spawn_opts *opts; /* SPAWN */
 	straw_pid pid;                /* most */
-	straw_pid *pid_out;           /* SPAWN, WHEREIS */
-	straw_msg *msg;               /* EXIT reason, SEND_NAME */
+	straw_pid *pid_out;           /* SPAWN */
+	straw_msg *msg;               /* EXIT reason, SEND_AFTER */
 	straw_ref ref;                /* DEMONITOR */
 	straw_ref *ref_out;           /* MONITOR, MAKE_REF */
 	unsigned flags;               /* DEMONITOR; TRAP value */
@@ -220,23 +345,49 @@ struct op_args {
 	straw_proc_info *info;        /* INFO */
 };
 
-/* Runs op for self on the scheduler thread. */
+/* Runs op for self on the scheduler thread (ops.c). */
 int strawi_proc_run_op(struct proc *self, int op, struct op_args *a);
 
 /* Runs op for the caller: directly in a process, through the scheduler
- * for an attached thread; STRAW_ENOTCONTAINER elsewhere. */
+ * for an attached thread; STRAW_ENOTCONTAINER elsewhere (ops.c). */
 int proc_run_op(int op, struct op_args *a);
 
 /* Has the scheduler thread run op for an attached thread; blocks. */
 int proc_foreign_call(struct proc *self, int op, struct op_args *a);
+
+/* Posts the delivery of m (a queue reference, consumed) to process
+ * `process` of c from any thread (foreign.c).  Returns 0 (dropped when c
+ * is stopping) or -ENOMEM. */
+int proc_post_deliver(straw_container *c, uint32_t process, straw_msg *m);
+
+/* Closes c to posts and waits for those under way.  Scheduler thread. */
+void proc_close_posts(straw_container *c);
 
 /* The timer and introspection ops (timer.c, info.c). */
 int proc_op_send_after(struct proc *self, straw_pid pid, straw_msg *m,
                        unsigned ms, straw_timer *out);
 int proc_op_cancel_timer(struct proc *self, straw_timer t);
 int proc_op_info(struct proc *self, straw_pid pid, straw_proc_info *info);
+/* Fills up to cap entries of c's processes in id order; returns how many
+ * exist, or -ENOMEM.  Scheduler thread. */
+long proc_list(straw_container *c, straw_proc_info *out, size_t cap);
 
+/* The registry side of a container (reg.c). */
+int proc_reg_join(straw_container *c);
+void proc_reg_leave(straw_container *c);
+void proc_reg_start(straw_container *c);
+void proc_reg_idle(straw_container *c);
+/* Mirrors a registered name (process 0: its release) in the registry. */
+void proc_reg_name(straw_container *c, const char *name, uint32_t process);
 /* Publishes the process list in the registry (when connected). */
 void proc_ps_publish(straw_container *c);
+
+/* The long-run reporter (watchdog.c): started and stopped with the
+ * container's scheduler thread. */
+int proc_watchdog_start(straw_container *c);
+void proc_watchdog_stop(straw_container *c);
+
+/* The exit log line of p (core.c): once, for an abnormal end. */
+void proc_log_exit(const struct proc *p, const char *how);
 
 #endif /* STRAW_PROC_PROC_H */

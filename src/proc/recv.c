@@ -37,6 +37,7 @@ proc_receive(struct proc *p, straw_msg **out, int timeout_ms,
 		while ((m = *link) != NULL) {
 			if (pred == NULL || pred(m, arg)) {
 				*out = proc_fifo_remove(&p->mbox, link);
+				proc_msg_own(p, *out);
 				p->received++;
 				return 0;
 			}

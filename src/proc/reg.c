@@ -20,12 +20,6 @@
 /* Processes listed at most per publication. */
 #define PS_MAX 10000
 
-int proc_reg_join(straw_container *c);
-void proc_reg_leave(straw_container *c);
-void proc_reg_start(straw_container *c);
-void proc_reg_idle(straw_container *c);
-long proc_list(straw_container *c, straw_proc_info *out, size_t cap);
-
 int
 proc_reg_join(straw_container *c)
 {
@@ -194,8 +188,6 @@ proc_reg_idle(straw_container *c)
 
 /* Mirrors a registered name in strawd's registry (blocks the scheduler
  * thread for one round trip to strawd). */
-void proc_reg_name(straw_container *c, const char *name, uint32_t process);
-
 void
 proc_reg_name(straw_container *c, const char *name, uint32_t process)
 {

@@ -101,6 +101,18 @@ resumed(struct strawi_sched *s)
 		settle_prev(s);
 }
 
+/* Tells other threads (the process layer's long-run reporter) what runs:
+ * relaxed stores, free on the switch path. */
+static inline void
+publish_running(struct strawi_sched *s, uint64_t tag)
+{
+	atomic_store_explicit(&s->run_tag, tag, memory_order_relaxed);
+	atomic_store_explicit(
+	        &s->run_seq,
+	        atomic_load_explicit(&s->run_seq, memory_order_relaxed) + 1,
+	        memory_order_relaxed);
+}
+
 static inline void
 make_current(struct strawi_sched *s, struct strawi_coro *c)
 {
@@ -109,6 +121,7 @@ make_current(struct strawi_sched *s, struct strawi_coro *c)
 		c->state = STRAWI_CORO_RUNNING;
 	c->switches++;
 	s->stats.switches++;
+	publish_running(s, c->tag);
 }
 
 /* Scheduler context -> coroutine c, until something switches back. */
@@ -129,6 +142,7 @@ switch_to_coro(struct strawi_sched *s, struct strawi_coro *c)
 	__sanitizer_finish_switch_fiber(s->main_fake_stack, NULL, NULL);
 #endif
 	s->current = NULL;
+	publish_running(s, 0);
 	resumed(s);
 }
 
@@ -147,6 +161,7 @@ switch_out(struct strawi_sched *s, struct strawi_coro *c, int dying)
 	if (next == c) { /* a yield with nobody else to run */
 		s->budget--;
 		c->state = STRAWI_CORO_RUNNING;
+		publish_running(s, c->tag);
 		return;
 	}
 	s->prev = c;
@@ -165,6 +180,7 @@ switch_out(struct strawi_sched *s, struct strawi_coro *c, int dying)
 		strawi_ctx_switch(&c->sp, next->sp);
 	} else {
 		s->current = NULL;
+		publish_running(s, 0);
 #ifdef STRAWI_ASAN
 		__sanitizer_start_switch_fiber(
 		        dying ? NULL : &c->san_fake_stack, s->main_stack_bottom,
@@ -334,6 +350,7 @@ strawi_coro_spawn(struct strawi_sched *s, strawi_coro_fn fn, void *arg,
 	c->user = NULL;
 	c->id = s->next_id++;
 	c->switches = 0;
+	c->tag = 0;
 	c->park_result = 0;
 	c->wake_pending = 0;
 	c->kill_pending = 0;
@@ -634,6 +651,8 @@ strawi_sched_new(const struct strawi_sched_config *config,
 	atomic_init(&s->stop, 0);
 	atomic_init(&s->sleeping, 0);
 	atomic_init(&s->remote, NULL);
+	atomic_init(&s->run_tag, 0);
+	atomic_init(&s->run_seq, 0);
 	rc = strawi_fault_install();
 	if (rc == 0)
 		rc = strawi_reactor_init(s);
@@ -802,4 +821,17 @@ strawi_sched_free(struct strawi_sched *s)
 	strawi_stack_free_all(s);
 	straw_free(s->heap);
 	straw_free(s);
+}
+
+void
+strawi_coro_set_tag(struct strawi_coro *c, uint64_t tag)
+{
+	c->tag = tag;
+}
+
+void
+strawi_sched_running(const struct strawi_sched *s, uint64_t *tag, uint64_t *seq)
+{
+	*tag = atomic_load_explicit(&s->run_tag, memory_order_relaxed);
+	*seq = atomic_load_explicit(&s->run_seq, memory_order_relaxed);
 }

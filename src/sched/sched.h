@@ -205,6 +205,7 @@ struct strawi_coro {
 	uint32_t stack_class;           /* size class of the mapping */
 	uint8_t guarded;                /* the lowest page is a guard page */
 	uint64_t id;                    /* serial per scheduler, from 1 */
+	uint64_t tag;                   /* the user's (strawi_coro_set_tag) */
 	uint64_t switches;              /* times switched in */
 	int state;                      /* enum strawi_coro_state */
 	int park_result;                /* what strawi_park() returns */
@@ -426,6 +427,20 @@ strawi_coro_next(const struct strawi_coro *c)
 {
 	return c->all_next;
 }
+
+/*
+ * What runs, for a watchdog on another thread: *tag is the running
+ * coroutine's tag (strawi_coro_set_tag; 0 when none runs or it set none)
+ * and *seq changes at every switch-in and yield, so two reads with the
+ * same seq and a nonzero tag mean one coroutine ran all the time between
+ * them.  Any thread; never blocks.
+ */
+void strawi_sched_running(const struct strawi_sched *s, uint64_t *tag,
+                          uint64_t *seq);
+
+/* Sets c's tag (0 at spawn), shown by strawi_sched_running while c runs.
+ * Owner thread. */
+void strawi_coro_set_tag(struct strawi_coro *c, uint64_t tag);
 
 /* A pointer for the layer above (its container state); NULL at first.
  * Owner thread. */

@@ -73,6 +73,10 @@ struct strawi_sched {
 	atomic_int stop;          /* stop requested */
 	unsigned holds;           /* strawi_sched_hold count */
 	int shutting_down;        /* inside strawi_sched_free */
+	_Atomic uint64_t run_tag; /* any thread: the running coroutine's
+	                             tag, 0 in the scheduler context */
+	_Atomic uint64_t run_seq; /* any thread: bumped at every switch-in
+	                             and yield */
 
 	/* timers */
 	struct strawi_heap_ent *heap; /* 4-ary min-heap */
