@@ -1,8 +1,9 @@
 #!/bin/sh
 # The tsan_threads test: builds the tests named after CC with
 # ThreadSanitizer in a tree of its own (BUILD_DIR, kept, so that a rerun
-# only rebuilds what changed) and runs them with halt_on_error=1.  It fails
-# when the control program's deliberate data race is not reported (TSan not
+# only rebuilds what changed) and runs them with halt_on_error=1 and the
+# checked-in suppressions (tests/tsan.supp, empty).  It fails when the
+# control program's deliberate data race is not reported (TSan not
 # active), when a test fails, or on any TSan report.
 #
 # Usage: tsan_threads.sh SOURCE_DIR BUILD_DIR CC TEST...
@@ -37,7 +38,7 @@ logged "$dir/build.log" cmake --build "$dir" -j "$jobs" \
 	--target tsan_race_control "$@" || fail "building in $dir failed"
 
 # User options first: ours come later and win.
-TSAN_OPTIONS="${TSAN_OPTIONS:-} halt_on_error=1 exitcode=66"
+TSAN_OPTIONS="${TSAN_OPTIONS:-} halt_on_error=1 exitcode=66 suppressions=$src/tests/tsan.supp"
 export TSAN_OPTIONS
 
 "$dir/tests/tsan_race_control" >"$dir/control.log" 2>&1

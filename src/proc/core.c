@@ -6,6 +6,7 @@
  * context); attached threads reach it through proc_foreign_call.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,12 +33,12 @@ int
 proc_atoms_init(void)
 {
 	static const char *const names[] = {
-	        "normal", "kill",         "killed",       "noproc",
+	        "normal",   "kill",         "killed",        "noproc",
 	        "shutdown", "noconnection", "out_of_memory",
 	};
 	straw_msg **slots[] = {
-	        &proc_atom_normal,   &proc_atom_kill,         &proc_atom_killed,
-	        &proc_atom_noproc,   &proc_atom_shutdown,     &proc_atom_noconnection,
+	        &proc_atom_normal, &proc_atom_kill,     &proc_atom_killed,
+	        &proc_atom_noproc, &proc_atom_shutdown, &proc_atom_noconnection,
 	        &proc_atom_oom,
 	};
 	size_t i;
@@ -45,7 +46,8 @@ proc_atoms_init(void)
 
 	pthread_mutex_lock(&atoms_mu);
 	for (i = 0; i < STRAW_ARRAY_LEN(slots) && rc == 0; i++)
-		if (*slots[i] == NULL && (*slots[i] = proc_msg_atom(names[i])) == NULL)
+		if (*slots[i] == NULL &&
+		    (*slots[i] = proc_msg_atom(names[i])) == NULL)
 			rc = -ENOMEM; /* those made stay for the next try */
 	pthread_mutex_unlock(&atoms_mu);
 	return rc;
@@ -73,7 +75,8 @@ proc_pid_long(const straw_container *c, straw_pid pid)
 straw_ref
 proc_ref_long(const straw_container *c, straw_ref ref)
 {
-	straw_pid p = proc_pid_long(c, (straw_pid){ref.machine, ref.container, 0});
+	straw_pid p =
+	        proc_pid_long(c, (straw_pid){ref.machine, ref.container, 0});
 
 	ref.machine = p.machine;
 	ref.container = p.container;
@@ -189,9 +192,10 @@ proc_signal(struct proc *p, straw_pid from, const straw_msg *reason, int kind,
 		}
 		/* Out of memory and nothing reserved (an exit/2 signal): the
 		 * process ends instead of missing the signal silently. */
-		strawi_log(STRAWI_LOG_ERROR,
-		           "out of memory: an exit signal to a process trapping "
-		           "exits ends it");
+		strawi_log(
+		        STRAWI_LOG_ERROR,
+		        "out of memory: an exit signal to a process trapping "
+		        "exits ends it");
 		proc_kill(p, proc_atom_oom);
 		return;
 	}
@@ -264,7 +268,7 @@ fault_reason(const struct strawi_exit_info *e)
 		sig = "trap";
 		break;
 	}
-	snprintf(text, sizeof(text), "%s at %p", sig, e->addr);
+	snprintf(text, sizeof(text), "%s at 0x%" PRIxPTR, sig, (uintptr_t)e->addr);
 	return etfp_tag_text_msg("fault", text, strlen(text));
 }
 

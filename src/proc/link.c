@@ -37,9 +37,11 @@ peer_key(uint64_t machine, uint32_t container)
 static struct proc_peer *
 peer_find(straw_container *c, uint64_t machine, uint32_t container)
 {
-	struct proc_peer *p = proc_map_get(&c->peers, peer_key(machine, container));
+	struct proc_peer *p =
+	        proc_map_get(&c->peers, peer_key(machine, container));
 
-	while (p != NULL && (p->machine != machine || p->container != container))
+	while (p != NULL &&
+	       (p->machine != machine || p->container != container))
 		p = p->hnext;
 	return p;
 }
@@ -294,7 +296,8 @@ proc_link_add(struct proc *self, straw_pid pid)
 	if (t == self)
 		return 0;
 	if (t == NULL) {
-		proc_signal(self, pid, proc_atom_noproc, PROC_SIG_LINK, NULL, 0);
+		proc_signal(self, pid, proc_atom_noproc, PROC_SIG_LINK, NULL,
+		            0);
 		return 0;
 	}
 	if (link_find(self, pid) != NULL)
@@ -344,7 +347,8 @@ proc_trap_set(struct proc *self, int on)
 	int old = self->trap_exit;
 
 	if (on && !old)
-		for (l = self->links; l != NULL; l = l->next[link_side(l, self)])
+		for (l = self->links; l != NULL;
+		     l = l->next[link_side(l, self)])
 			if (link_reserve(l, link_side(l, self)) < 0)
 				return -ENOMEM; /* the reserves made stay */
 	self->trap_exit = on != 0;
@@ -444,9 +448,10 @@ deliver_down(struct proc *w, straw_msg *reserve, size_t fixed, straw_ref ref,
 		straw_msg_unref(reserve);
 	} else if (reserve != NULL &&
 	           etfp_reserve_fill(reserve, fixed, proc_atom_oom) == 0) {
-		strawi_log(STRAWI_LOG_ERROR,
-		           "out of memory: a DOWN carries out_of_memory instead "
-		           "of its reason");
+		strawi_log(
+		        STRAWI_LOG_ERROR,
+		        "out of memory: a DOWN carries out_of_memory instead "
+		        "of its reason");
 		m = reserve;
 	} else {
 		STRAWI_PANIC("a monitor without its reserved DOWN");
@@ -514,8 +519,8 @@ proc_monitor_add(struct proc *self, straw_pid pid, straw_ref *out)
 		if ((m->peer = peer_get(c, pid)) != NULL) {
 			peer_mon_hook(m->peer, m);
 			rc = r->monitor(c->router_arg,
-			                proc_pid_long(c, proc_pid_of(self)), pid,
-			                proc_ref_long(c, ref_of(id)));
+			                proc_pid_long(c, proc_pid_of(self)),
+			                pid, proc_ref_long(c, ref_of(id)));
 		} else {
 			rc = -ENOMEM;
 		}
@@ -584,10 +589,9 @@ proc_exit_signal(struct proc *self, straw_pid pid, straw_msg *reason)
 	if (!proc_pid_local(c, pid)) {
 		if (router_of(c) == NULL)
 			return -EHOSTUNREACH;
-		return router_of(c)->exit(c->router_arg,
-		                          proc_pid_long(c, proc_pid_of(self)),
-		                          proc_pid_long(c, pid), reason,
-		                          PROC_SIG_EXIT);
+		return router_of(c)->exit(
+		        c->router_arg, proc_pid_long(c, proc_pid_of(self)),
+		        proc_pid_long(c, pid), reason, PROC_SIG_EXIT);
 	}
 	t = proc_lookup(c, pid);
 	if (t != NULL)

@@ -1,8 +1,8 @@
 /*
- * src/proc/proc_test_util.h - helpers of the process layer's tests: checks
- * inside processes (which end the process and record the failure, since a
- * process cannot longjmp out of its own stack), small messages, and readers
- * for {'EXIT', ...} and {'DOWN', ...}.
+ * src/proc/proc_test_util.h - helpers of the process layer's tests: a
+ * local container to run a case in, small messages, and readers for
+ * {'EXIT', ...} and {'DOWN', ...}.  Checks are testing/check.h's, which
+ * work inside processes too.
  */
 #ifndef STRAW_PROC_TEST_UTIL_H
 #define STRAW_PROC_TEST_UTIL_H
@@ -14,37 +14,7 @@
 
 #include "proc/etf_proc.h"
 #include "proc/msg.h"
-
-static char pt_where[512]; /* first failure inside a process */
-static _Atomic int pt_failed;
-
-static inline __attribute__((noreturn)) void
-pt_fail(const char *file, int line, const char *expr, long long a, long long b)
-{
-	if (atomic_exchange(&pt_failed, 1) == 0)
-		snprintf(pt_where, sizeof(pt_where), "%s:%d: %s (%lld vs %lld)",
-		         file, line, expr, a, b);
-	fprintf(stderr, "FAIL in process: %s:%d: %s (%lld vs %lld)\n", file,
-	        line, expr, a, b);
-	if (straw_container_self() != NULL && straw_self().process != 0 &&
-	    proc_current() != NULL)
-		straw_exit_self_atom("check_failed");
-	fprintf(stderr, "FAIL %s\n", pt_where);
-	abort();
-}
-
-#define PCHECK(c)                                              \
-	do {                                                   \
-		if (!(c))                                      \
-			pt_fail(__FILE__, __LINE__, #c, 0, 0); \
-	} while (0)
-
-#define PCHECK_EQ(a, b)                                                    \
-	do {                                                               \
-		long long a_ = (long long)(a), b_ = (long long)(b);        \
-		if (a_ != b_)                                              \
-			pt_fail(__FILE__, __LINE__, #a " == " #b, a_, b_); \
-	} while (0)
+#include "testing/check.h"
 
 /* Runs body(arg) as the first process of a local container; returns the
  * container's exit status. */
@@ -53,19 +23,8 @@ pt_run(straw_proc_fn body, void *arg)
 {
 	straw_container_opts o = {
 	        STRAW_CONTAINER_LOCAL | STRAW_CONTAINER_NO_SIGNALS, 0, 0};
-	atomic_store(&pt_failed, 0);
-	pt_where[0] = '\0';
 	return straw_container_run("proc-test", body, arg, &o);
 }
-
-/* The test case's check that no process failed. */
-#define CHECK_PROCS_OK()                                                    \
-	do {                                                                \
-		if (atomic_load(&pt_failed)) {                              \
-			fprintf(stderr, "FAIL in process: %s\n", pt_where); \
-			check_fail_(__FILE__, __LINE__);                    \
-		}                                                           \
-	} while (0)
 
 static inline straw_msg *
 pt_build(straw_buf *b)
@@ -74,8 +33,7 @@ pt_build(straw_buf *b)
 	int rc = straw_msg_new(&m, b->data, b->len);
 
 	straw_buf_fini(b);
-	if (rc < 0)
-		pt_fail(__FILE__, __LINE__, "message built", 0, 0);
+	CHECK_OK(rc);
 	return m;
 }
 
@@ -245,6 +203,6 @@ pt_is_down(const straw_msg *m, straw_ref *ref, straw_pid *pid,
 }
 
 /* Receives one message within ms or fails the check. */
-#define PRECV(m, ms) PCHECK_EQ(straw_receive(&(m), (ms)), 0)
+#define PRECV(m, ms) CHECK_EQ(straw_receive(&(m), (ms)), 0)
 
 #endif /* STRAW_PROC_TEST_UTIL_H */

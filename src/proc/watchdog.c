@@ -25,10 +25,10 @@
 #define LONG_RUN_DEFAULT_MS 200
 
 struct proc_watchdog {
-	pthread_t thread;       /* the sampler */
-	int stop_fd;            /* eventfd: stop now */
-	int64_t threshold_ns;   /* report past this */
-	straw_container *c;     /* watched */
+	pthread_t thread;     /* the sampler */
+	int stop_fd;          /* eventfd: stop now */
+	int64_t threshold_ns; /* report past this */
+	straw_container *c;   /* watched */
 };
 
 static int

@@ -10,6 +10,12 @@
  * ends the case; the binary exits 1 if any case failed.  Each case runs in
  * the test's own process; multi-process tests fork or re-run the binary
  * (check_self_path()) and must reap what they start.
+ *
+ * The same CHECKs work everywhere a case's code runs: on the thread that
+ * runs the case they end the case; inside a straw process they end that
+ * process (reason check_failed) and the case is failed when it returns;
+ * on any other thread (an attached thread, a helper thread) they abort the
+ * test binary after printing, since that thread cannot be unwound.
  */
 #ifndef STRAW_CHECK_H
 #define STRAW_CHECK_H
@@ -28,13 +34,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include <straw/err.h>
+#include <straw/io.h>
+#include <straw/straw.h>
 
 typedef void (*check_case_fn)(void);
 
 static jmp_buf check_jmp_;
-static int check_failed_;
+static atomic_int check_failed_;
 static const char *check_case_name_;
+static pthread_t check_case_thread_;
 
 #define CASE(name) static void name(void)
 
@@ -42,7 +54,13 @@ static inline void
 check_fail_(const char *file, int line)
 {
 	fprintf(stderr, "  at %s:%d in %s\n", file, line, check_case_name_);
-	check_failed_ = 1;
+	atomic_store(&check_failed_, 1);
+	if (straw_in_process())
+		straw_exit_self_atom("check_failed");
+	if (!pthread_equal(pthread_self(), check_case_thread_)) {
+		fprintf(stderr, "  (on another thread: the test stops)\n");
+		abort();
+	}
 	longjmp(check_jmp_, 1);
 }
 
@@ -251,12 +269,14 @@ check_run_(const char *name, check_case_fn fn, int argc, char **argv)
 	if (!selected)
 		return 0;
 	check_case_name_ = name;
-	check_failed_ = 0;
+	check_case_thread_ = pthread_self();
+	atomic_store(&check_failed_, 0);
 	fprintf(stderr, "-- %s\n", name);
 	if (setjmp(check_jmp_) == 0)
 		fn();
-	fprintf(stderr, "%s %s\n", check_failed_ ? "FAILED" : "ok", name);
-	return check_failed_;
+	fprintf(stderr, "%s %s\n",
+	        atomic_load(&check_failed_) ? "FAILED" : "ok", name);
+	return atomic_load(&check_failed_);
 }
 
 /* Defines main() running the listed cases; see the top of this file. */
