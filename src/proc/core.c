@@ -268,7 +268,8 @@ fault_reason(const struct strawi_exit_info *e)
 		sig = "trap";
 		break;
 	}
-	snprintf(text, sizeof(text), "%s at 0x%" PRIxPTR, sig, (uintptr_t)e->addr);
+	snprintf(text, sizeof(text), "%s at 0x%" PRIxPTR, sig,
+	         (uintptr_t)e->addr);
 	return etfp_tag_text_msg("fault", text, strlen(text));
 }
 

@@ -261,8 +261,6 @@ timeout_main(void *arg)
 	CHECK(strawi_now_ns() - t0 >= 20 * 1000000LL);
 }
 
-static void down_reason_is(const char *atom);
-
 static void
 self_exit_child(void *arg)
 {
@@ -285,12 +283,12 @@ self_exit_main(void *arg)
 	                     &(straw_spawn_opts){STRAW_SPAWN_MONITOR, 0, &ref},
 	                     &c),
 	         0);
-	down_reason_is("normal");
+	pt_down_reason_is("normal");
 	CHECK_EQ(straw_spawn(self_exit_child, "boom",
 	                     &(straw_spawn_opts){STRAW_SPAWN_MONITOR, 0, &ref},
 	                     &c),
 	         0);
-	down_reason_is("boom");
+	pt_down_reason_is("boom");
 }
 
 /* 0 polls; a timeout waits at least that long; sleep sleeps. */
@@ -334,21 +332,6 @@ wait_forever(void *arg)
 }
 
 static void
-down_reason_is(const char *atom)
-{
-	straw_msg *m;
-	straw_ref ref;
-	straw_pid pid;
-	const uint8_t *r;
-	size_t rl;
-
-	PRECV(m, 5000);
-	CHECK(pt_is_down(m, &ref, &pid, &r, &rl));
-	CHECK(etfp_is_atom(r, rl, atom));
-	straw_msg_unref(m);
-}
-
-static void
 normal_main(void *arg)
 {
 	straw_pid child, watcher;
@@ -365,7 +348,7 @@ normal_main(void *arg)
 	                     &child),
 	         0);
 	straw_send(child, go);
-	down_reason_is("normal");
+	pt_down_reason_is("normal");
 	/* And a linked waiter survives an exit signal normal from us. */
 	CHECK_EQ(straw_spawn(wait_forever, NULL,
 	                     &(straw_spawn_opts){STRAW_SPAWN_LINK |
@@ -377,7 +360,7 @@ normal_main(void *arg)
 	straw_yield();
 	CHECK_EQ(straw_receive(&m, 0), -ETIMEDOUT);
 	straw_sendf(watcher, "stop");
-	down_reason_is("normal");
+	pt_down_reason_is("normal");
 	/* After unlink, an abnormal exit no longer reaches us. */
 	CHECK_EQ(straw_spawn(exit_with, "boom",
 	                     &(straw_spawn_opts){STRAW_SPAWN_LINK |
@@ -387,7 +370,7 @@ normal_main(void *arg)
 	         0);
 	CHECK_EQ(straw_unlink(child), 0);
 	straw_send(child, go);
-	down_reason_is("boom"); /* and we are still here to see it */
+	pt_down_reason_is("boom"); /* and we are still here to see it */
 	straw_msg_unref(go);
 }
 
@@ -450,7 +433,7 @@ chain_main(void *arg)
 	straw_msg_unref(m);
 	CHECK_EQ(straw_proc_list(NULL, 0), CHAIN_N + 2);
 	straw_sendf(ch.tail, "crash");
-	down_reason_is("boom"); /* the head died of the tail's reason */
+	pt_down_reason_is("boom"); /* the head died of the tail's reason */
 	CHECK_EQ(straw_proc_list(NULL, 0), 1); /* only us */
 	CHECK_EQ(straw_proc_info_get(head, &info), STRAW_ENOPROC);
 }
@@ -637,7 +620,7 @@ linked_kill_main(void *arg)
 	                     &(straw_spawn_opts){STRAW_SPAWN_MONITOR, 0, &ref},
 	                     &c),
 	         0);
-	down_reason_is("kill");
+	pt_down_reason_is("kill");
 }
 
 CASE(link_reason_kill_kills_nontrapping)
@@ -741,7 +724,7 @@ names_main(void *arg)
 	CHECK_EQ(straw_send_name("nobody", m), STRAW_ENONAME);
 	CHECK_EQ(straw_send_name("svc", m), 0);
 	straw_msg_unref(m);
-	down_reason_is("normal");
+	pt_down_reason_is("normal");
 	/* released with its process */
 	CHECK_EQ(straw_whereis("svc", &got), STRAW_ENONAME);
 	CHECK_EQ(straw_register("svc", self), 0);

@@ -205,4 +205,21 @@ pt_is_down(const straw_msg *m, straw_ref *ref, straw_pid *pid,
 /* Receives one message within ms or fails the check. */
 #define PRECV(m, ms) CHECK_EQ(straw_receive(&(m), (ms)), 0)
 
+/* Takes the next message, which must be a DOWN whose reason is atom (any
+ * reason for NULL). */
+static inline void
+pt_down_reason_is(const char *atom)
+{
+	straw_msg *m;
+	straw_ref ref;
+	straw_pid pid;
+	const uint8_t *r;
+	size_t rl;
+
+	PRECV(m, 5000);
+	CHECK(pt_is_down(m, &ref, &pid, &r, &rl));
+	CHECK(atom == NULL || etfp_is_atom(r, rl, atom));
+	straw_msg_unref(m);
+}
+
 #endif /* STRAW_PROC_TEST_UTIL_H */

@@ -75,8 +75,13 @@ watchdog_main(void *arg)
 		uint64_t tag, seq;
 		int64_t now;
 
-		if (poll(&p, 1, period_ms) != 0)
-			break; /* stop (or an error: stop too) */
+		if (poll(&p, 1, period_ms) != 0) {
+			/* stop (or an error: stop too); nothing runs now */
+			if (reported)
+				say(w->c, last_tag, "ran for",
+				    strawi_now_ns() - since);
+			break;
+		}
 		strawi_sched_running(w->c->sched, &tag, &seq);
 		now = strawi_now_ns();
 		if (tag != 0 && tag == last_tag && seq == last_seq) {
