@@ -9,7 +9,7 @@ work=$2
 cc=$3
 qemu=$4
 mkdir -p "$work"
-flags="-O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -fno-strict-aliasing -I$src/include -I$src/src"
+flags="-O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -fno-strict-aliasing -DSTRAW_CHECK_SCHED_ONLY -I$src/include -I$src/src"
 lib="$src/src/base/alloc.c $src/src/base/buf.c $src/src/base/err.c $src/src/base/log.c"
 for f in ctx_aarch64.S sched.c stack.c timer.c reactor.c io.c fault.c; do
 	lib="$lib $src/src/sched/$f"
