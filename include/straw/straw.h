@@ -481,9 +481,13 @@ typedef struct straw_timer {
 } straw_timer;
 
 /*
- * Sends m to pid after ms milliseconds (the caller keeps its reference).
- * Returns 0 and *timer (may be NULL), -ENOMEM, -EINVAL.  A process or an
- * attached thread.
+ * Sends m to pid after ms milliseconds.  Does not consume the caller's
+ * reference (the timer holds one of its own).  A timer aimed at a process
+ * of this container is cancelled when that process ends (as Erlang's
+ * timers to a pid are), so it holds nothing for a dead process; one aimed
+ * at another container's process sends through the router when it fires.
+ * Returns 0 and *timer (may be NULL), -ENOMEM, -EINVAL, -EHOSTUNREACH
+ * (another container and no router).  A process or an attached thread.
  */
 STRAW_API int straw_send_after(straw_pid pid, straw_msg *m, int ms,
                                straw_timer *timer);
