@@ -20,8 +20,10 @@
 #include "proc/etf_proc.h"
 #include "proc/proc.h"
 
-__thread straw_container *proc_tls_container;
-__thread struct proc *proc_tls_foreign;
+__thread straw_container *proc_tls_container
+        __attribute__((tls_model("initial-exec")));
+__thread struct proc *proc_tls_foreign
+        __attribute__((tls_model("initial-exec")));
 
 straw_msg *proc_atom_normal, *proc_atom_kill, *proc_atom_killed,
         *proc_atom_noproc, *proc_atom_shutdown, *proc_atom_noconnection,
@@ -51,15 +53,6 @@ proc_atoms_init(void)
 			rc = -ENOMEM; /* those made stay for the next try */
 	pthread_mutex_unlock(&atoms_mu);
 	return rc;
-}
-
-int
-proc_pid_local(const straw_container *c, straw_pid pid)
-{
-	if (pid.machine == 0 && pid.container == 0)
-		return 1;
-	return pid.container == c->id &&
-	       (pid.machine == 0 || pid.machine == c->machine);
 }
 
 straw_pid

@@ -113,10 +113,10 @@ crash_many(int n)
 
 	CHECK_OK(straw_msgf(&big, "{data, ~b}", kb4, sizeof(kb4)));
 	for (i = 0; i < n; i++) {
-		CHECK_OK(straw_spawn(holder, &t,
-		                     &(straw_spawn_opts){STRAW_SPAWN_MONITOR, 0,
-		                                         &ref},
-		                     &child));
+		CHECK_OK(straw_spawn(
+		        holder, &t,
+		        &(straw_spawn_opts){STRAW_SPAWN_MONITOR, 0, &ref},
+		        &child));
 		CHECK_OK(straw_send(child, big));
 		CHECK_OK(straw_receive_match(&m, 5000,
 		                             "{'DOWN', _, process, _, _}"));
@@ -170,7 +170,8 @@ CASE(crashes_release_messages_and_timers)
 			setenv("ASAN_OPTIONS", "quarantine_size_mb=0", 1);
 			setenv("STRAW_HYGIENE_CHILD", "1", 1);
 			execl(check_self_path(), check_self_path(),
-			      "crashes_release_messages_and_timers", (char *)NULL);
+			      "crashes_release_messages_and_timers",
+			      (char *)NULL);
 			_exit(127);
 		}
 		CHECK_EQ(check_wait_child(pid, 100000), 0);
@@ -183,14 +184,14 @@ CASE(crashes_release_messages_and_timers)
 	capture_start(path);
 	CHECK_EQ(pt_run(crashes_main, &f), 0);
 	capture_stop();
-	fprintf(stderr, "RSS %ld KB -> %ld KB over 20000 crashes, fds %d -> %d\n",
+	fprintf(stderr,
+	        "RSS %ld KB -> %ld KB over 20000 crashes, fds %d -> %d\n",
 	        f.rss0, f.rss1, f.fds0, f.fds1);
 	/* each held 12 KB of messages and a timer: 240 MB if they leaked */
 	CHECK(f.rss1 - f.rss0 < 2048);
 	CHECK_EQ(f.fds1, f.fds0);
 	/* each crash logged exactly once, with its reason */
-	CHECK_EQ(count_lines(path, "failed: {panic,<<\"", "holding 12"),
-	         22000);
+	CHECK_EQ(count_lines(path, "failed: {panic,<<\"", "holding 12"), 22000);
 	unlink(path);
 }
 
@@ -268,7 +269,8 @@ spinner(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do
 		clock_gettime(CLOCK_MONOTONIC, &t);
-	while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 <
+	while ((t.tv_sec - t0.tv_sec) * 1000 +
+	               (t.tv_nsec - t0.tv_nsec) / 1000000 <
 	       300);
 }
 

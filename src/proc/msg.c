@@ -62,8 +62,9 @@ cache_put(straw_msg *m)
 	cache_n++;
 }
 
-straw_msg *
-proc_msg_alloc(size_t len)
+/* proc_msg_alloc, inlined into the constructors of this file. */
+static inline straw_msg *
+msg_alloc(size_t len)
 {
 	straw_msg *m;
 
@@ -97,10 +98,31 @@ proc_msg_alloc(size_t len)
 	return m;
 }
 
+straw_msg *
+proc_msg_alloc(size_t len)
+{
+	return msg_alloc(len);
+}
+
 /* ---- ownership (see msg.h) ------------------------------------------- */
 
+/*
+ * A process holds most often one message at a time (it received it, or
+ * made it to send it): that one sits in p->held_hot, set and cleared with
+ * one store; the others are on the list p->held.
+ */
+static void
+held_push(struct proc *p, straw_msg *m)
+{
+	m->oprev = NULL;
+	m->next = p->held;
+	if (p->held != NULL)
+		p->held->oprev = m;
+	p->held = m;
+}
+
 void
-proc_msg_own(struct proc *p, straw_msg *m)
+proc_msg_own_slow(struct proc *p, straw_msg *m)
 {
 	if (m->owner == p) {
 		m->owned++;
@@ -110,31 +132,33 @@ proc_msg_own(struct proc *p, straw_msg *m)
 		return; /* another process's: this reference is not tracked */
 	m->owner = p;
 	m->owned = 1;
-	m->oprev = NULL;
-	m->onext = p->held;
-	if (p->held != NULL)
-		p->held->oprev = m;
-	p->held = m;
+	if (p->held_hot != NULL)
+		held_push(p, p->held_hot);
+	p->held_hot = m;
 }
 
-static void
+static inline void
 msg_unlink(straw_msg *m)
 {
 	struct proc *p = m->owner;
 
-	if (m->oprev != NULL)
-		m->oprev->onext = m->onext;
-	else
-		p->held = m->onext;
-	if (m->onext != NULL)
-		m->onext->oprev = m->oprev;
+	if (p->held_hot == m) {
+		p->held_hot = NULL;
+	} else {
+		if (m->oprev != NULL)
+			m->oprev->next = m->next;
+		else
+			p->held = m->next;
+		if (m->next != NULL)
+			m->next->oprev = m->oprev;
+	}
 	m->owner = NULL;
 	m->owned = 0;
 }
 
 /* One owned reference of m is released (or handed over): scheduler
  * thread, m owned. */
-static void
+static inline void
 msg_disown_one(straw_msg *m)
 {
 	if (--m->owned == 0)
@@ -142,7 +166,7 @@ msg_disown_one(straw_msg *m)
 }
 
 /* Takes ownership of a message the calling process made. */
-static straw_msg *
+static inline straw_msg *
 own_if_process(straw_msg *m)
 {
 	struct proc *p = proc_current();
@@ -155,6 +179,9 @@ own_if_process(straw_msg *m)
 void
 proc_msgs_release(struct proc *p)
 {
+	if (p->held_hot != NULL)
+		held_push(p, p->held_hot);
+	p->held_hot = NULL;
 	while (p->held != NULL) {
 		straw_msg *m = p->held;
 		uint32_t n = m->owned;
@@ -180,7 +207,7 @@ straw_msg_new(straw_msg **out, const void *etf, size_t len)
 
 	if (rc < 0)
 		return rc;
-	m = proc_msg_alloc(len);
+	m = msg_alloc(len);
 	if (m == NULL)
 		return -ENOMEM;
 	memcpy(m->bytes, etf, len);
@@ -196,7 +223,7 @@ straw_msg_take(straw_msg **out, uint8_t *etf, size_t len)
 
 	if (rc < 0)
 		goto fail;
-	m = proc_msg_alloc(0);
+	m = msg_alloc(0);
 	if (m == NULL) {
 		rc = -ENOMEM;
 		goto fail;
@@ -219,7 +246,7 @@ proc_msg_atom(const char *atom)
 
 	if (n > 255)
 		return NULL;
-	m = proc_msg_alloc(3 + n);
+	m = msg_alloc(3 + n);
 	if (m == NULL)
 		return NULL;
 	m->bytes[0] = 131;
@@ -330,11 +357,11 @@ proc_msg_for_queue(straw_msg *m, int consume)
 	 * reference goes as an alias. */
 	if (atomic_load_explicit(&m->refs, memory_order_acquire) == 1) {
 		if (consume) {
-			if (m->owner != NULL && proc_tls_container != NULL)
+			if (proc_tls_container != NULL && m->owner != NULL)
 				msg_unlink(m);
 			return m;
 		}
-		if (m->owner == NULL || proc_tls_container == NULL) {
+		if (proc_tls_container == NULL || m->owner == NULL) {
 			atomic_store_explicit(&m->refs, 2,
 			                      memory_order_relaxed);
 			return m;
@@ -353,7 +380,7 @@ proc_msg_for_queue(straw_msg *m, int consume)
 	if (!consume)
 		atomic_fetch_add_explicit(&m->refs, 1, /* ... or a new one */
 		                          memory_order_relaxed);
-	else if (m->owner != NULL && proc_tls_container != NULL)
+	else if (proc_tls_container != NULL && m->owner != NULL)
 		msg_disown_one(m);
 	return a;
 }

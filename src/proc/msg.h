@@ -21,18 +21,21 @@
 struct proc;
 
 struct straw_msg {
-	struct straw_msg *next; /* queue link; owned by the queue holding it */
-	_Atomic uint32_t refs;  /* references */
-	uint16_t kind;          /* enum proc_msg_kind */
-	uint16_t small;         /* has PROC_MSG_SMALL bytes: cacheable */
-	size_t len;             /* bytes at data */
-	const uint8_t *data;    /* the term, version byte first */
-	struct straw_msg *base; /* the aliased message (ALIAS), or NULL */
-	struct proc *owner;     /* the process holding `owned` of the
+	struct straw_msg *next;  /* queue link; owned by the queue holding it
+	                           (while the message is owned instead, the
+	                           next one on its owner's list) */
+	_Atomic uint32_t refs;   /* references */
+	uint8_t kind;            /* enum proc_msg_kind */
+	uint8_t small;           /* has PROC_MSG_SMALL bytes: cacheable */
+	uint16_t unused_;        /* (padding) */
+	size_t len;              /* bytes at data */
+	const uint8_t *data;     /* the term, version byte first */
+	struct straw_msg *base;  /* the aliased message (ALIAS), or NULL */
+	struct proc *owner;      /* the process holding `owned` of the
 	                           references, or NULL (see below) */
-	struct straw_msg *onext, *oprev; /* the owner's list of messages */
-	uint32_t owned;                  /* references the owner holds */
-	uint8_t bytes[];                 /* the term (INLINE) */
+	struct straw_msg *oprev; /* the previous one on the owner's list */
+	uint32_t owned;          /* references the owner holds */
+	uint8_t bytes[];         /* the term (INLINE) */
 };
 
 /*

@@ -111,7 +111,8 @@ struct proc {
 	char *name;                /* registered name or NULL */
 	straw_msg *reason;         /* exit reason once not alive */
 	straw_msg *hold;           /* released if it ends inside a call */
-	straw_msg *held;           /* messages it holds (msg.c): released
+	straw_msg *held_hot;       /* the message it took last (msg.c) */
+	straw_msg *held;           /* the others it holds: all released
 	                              when it ends */
 	struct proc_tmr *timers;   /* send_after timers aimed at it */
 	uint64_t received;         /* messages taken from the mailbox */
@@ -170,9 +171,11 @@ struct straw_container {
 };
 
 /* The container of the scheduler thread running now, or NULL. */
-extern __thread straw_container *proc_tls_container;
+extern __thread straw_container *proc_tls_container
+        __attribute__((tls_model("initial-exec")));
 /* The process of an attached thread, or NULL. */
-extern __thread struct proc *proc_tls_foreign;
+extern __thread struct proc *proc_tls_foreign
+        __attribute__((tls_model("initial-exec")));
 
 /* The running process on the scheduler thread, or NULL. */
 static inline struct proc *
@@ -205,7 +208,14 @@ proc_pid_of(const struct proc *p)
 struct proc *proc_lookup(straw_container *c, straw_pid pid);
 
 /* 1 if pid names this container (short, or long with our ids). */
-int proc_pid_local(const straw_container *c, straw_pid pid);
+static inline int
+proc_pid_local(const straw_container *c, straw_pid pid)
+{
+	if (pid.machine == 0 && pid.container == 0)
+		return 1;
+	return pid.container == c->id &&
+	       (pid.machine == 0 || pid.machine == c->machine);
+}
 
 /* The long forms of a pid and a reference of c. */
 straw_pid proc_pid_long(const straw_container *c, straw_pid pid);
@@ -299,7 +309,18 @@ int proc_send_remote(straw_container *c, straw_pid from, straw_pid pid,
 /* ---- msg.c: the messages a process holds -------------------------------- */
 
 /* p took m (one reference, its): released if p ends holding it. */
-void proc_msg_own(struct proc *p, straw_msg *m);
+void proc_msg_own_slow(struct proc *p, straw_msg *m);
+static inline void
+proc_msg_own(struct proc *p, straw_msg *m)
+{
+	if (likely(m->owner == NULL && p->held_hot == NULL)) {
+		m->owner = p;
+		m->owned = 1;
+		p->held_hot = m;
+		return;
+	}
+	proc_msg_own_slow(p, m);
+}
 /* m was just made by the caller: the calling process owns it.  Returns m. */
 straw_msg *proc_msg_made(straw_msg *m);
 /* p ends: every message it holds is released. */

@@ -20,13 +20,13 @@
 struct fake {
 	int sends, send_names, whereis, links, unlinks, mons, demons, exits,
 	        downs;
-	straw_pid from, to;   /* of the last send, link, exit, monitor */
-	straw_ref ref;        /* of the last monitor, demonitor or down */
-	int kind;             /* of the last exit */
-	char reason[64];      /* atom of the last exit or down reason */
-	uint8_t bytes[64];    /* the last message sent */
-	size_t len;           /* its length */
-	int send_rc;          /* what send returns */
+	straw_pid from, to; /* of the last send, link, exit, monitor */
+	straw_ref ref;      /* of the last monitor, demonitor or down */
+	int kind;           /* of the last exit */
+	char reason[64];    /* atom of the last exit or down reason */
+	uint8_t bytes[64];  /* the last message sent */
+	size_t len;         /* its length */
+	int send_rc;        /* what send returns */
 };
 
 static struct fake fk;
@@ -210,8 +210,8 @@ static void
 setup(void)
 {
 	memset(&fk, 0, sizeof(fk));
-	CHECK_OK(strawi_proc_router_set(straw_container_self(), &fake_ops,
-	                                &fk));
+	CHECK_OK(
+	        strawi_proc_router_set(straw_container_self(), &fake_ops, &fk));
 }
 
 /* ---- sends --------------------------------------------------------------- */
@@ -266,8 +266,7 @@ send_main(void *arg)
 	CHECK_RC(straw_sendf_to("nosuch", "svc", "x"), STRAW_ENOCONTAINER);
 	CHECK_OK(straw_whereis_in("elsewhere", "svc", &got));
 	CHECK(straw_pid_equal(got, remote));
-	CHECK_RC(straw_whereis_in("elsewhere", "nobody", &got),
-	         STRAW_ENONAME);
+	CHECK_RC(straw_whereis_in("elsewhere", "nobody", &got), STRAW_ENONAME);
 	CHECK_OK(straw_whereis_in(c->name, "me", &got));
 	CHECK(straw_pid_equal(got, straw_self()));
 	/* a timer to a remote pid sends through the router when it fires */
@@ -727,16 +726,16 @@ oom_main(void *arg)
 
 	(void)arg;
 	CHECK_EQ(straw_trap_exit(1), 0);
-	CHECK_OK(straw_spawn(exit_with_reason, small,
-	                     &(straw_spawn_opts){STRAW_SPAWN_LINK |
-	                                                 STRAW_SPAWN_MONITOR,
-	                                         0, &ra},
-	                     &a));
-	CHECK_OK(straw_spawn(exit_with_reason, big,
-	                     &(straw_spawn_opts){STRAW_SPAWN_LINK |
-	                                                 STRAW_SPAWN_MONITOR,
-	                                         0, &rb},
-	                     &b));
+	CHECK_OK(straw_spawn(
+	        exit_with_reason, small,
+	        &(straw_spawn_opts){STRAW_SPAWN_LINK | STRAW_SPAWN_MONITOR, 0,
+	                            &ra},
+	        &a));
+	CHECK_OK(straw_spawn(
+	        exit_with_reason, big,
+	        &(straw_spawn_opts){STRAW_SPAWN_LINK | STRAW_SPAWN_MONITOR, 0,
+	                            &rb},
+	        &b));
 	straw_set_allocator(&failing);
 	CHECK_OK(straw_sendf(a, "go"));
 	CHECK_OK(straw_sendf(b, "go"));

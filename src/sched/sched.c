@@ -21,6 +21,8 @@
 
 _Thread_local struct strawi_sched *strawi_tls_sched
         __attribute__((tls_model("initial-exec")));
+_Thread_local struct strawi_coro *strawi_tls_current
+        __attribute__((tls_model("initial-exec")));
 
 /* ---- run queue ---------------------------------------------------------- */
 
@@ -117,6 +119,7 @@ static inline void
 make_current(struct strawi_sched *s, struct strawi_coro *c)
 {
 	s->current = c;
+	strawi_tls_current = c;
 	if (c->state != STRAWI_CORO_EXITING)
 		c->state = STRAWI_CORO_RUNNING;
 	c->switches++;
@@ -142,6 +145,7 @@ switch_to_coro(struct strawi_sched *s, struct strawi_coro *c)
 	__sanitizer_finish_switch_fiber(s->main_fake_stack, NULL, NULL);
 #endif
 	s->current = NULL;
+	strawi_tls_current = NULL;
 	publish_running(s, 0);
 	resumed(s);
 }
@@ -180,6 +184,7 @@ switch_out(struct strawi_sched *s, struct strawi_coro *c, int dying)
 		strawi_ctx_switch(&c->sp, next->sp);
 	} else {
 		s->current = NULL;
+		strawi_tls_current = NULL;
 		publish_running(s, 0);
 #ifdef STRAWI_ASAN
 		__sanitizer_start_switch_fiber(
@@ -382,14 +387,6 @@ strawi_coro_spawn(struct strawi_sched *s, strawi_coro_fn fn, void *arg,
 	if (out != NULL)
 		*out = c;
 	return 0;
-}
-
-struct strawi_coro *
-strawi_coro_self(void)
-{
-	struct strawi_sched *s = strawi_tls_sched;
-
-	return s != NULL ? s->current : NULL;
 }
 
 struct strawi_sched *

@@ -234,10 +234,19 @@ struct strawi_coro {
 int strawi_coro_spawn(struct strawi_sched *s, strawi_coro_fn fn, void *arg,
                       size_t stack_size, struct strawi_coro **out);
 
+/* The running coroutine of this thread (the scheduler keeps it at every
+ * switch), for strawi_coro_self. */
+extern _Thread_local struct strawi_coro *strawi_tls_current
+        __attribute__((tls_model("initial-exec")));
+
 /* The running coroutine of this thread, or NULL outside any (in the
  * scheduler context, or a thread without a running scheduler).  Any thread
- * (about itself). */
-struct strawi_coro *strawi_coro_self(void);
+ * (about itself); one thread-local load. */
+static inline struct strawi_coro *
+strawi_coro_self(void)
+{
+	return strawi_tls_current;
+}
 
 /* The scheduler running on this thread, or NULL.  Any thread (about
  * itself). */
