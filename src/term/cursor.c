@@ -447,29 +447,32 @@ int
 straw_cursor_atom_is_general(straw_cursor *c, const char *want)
 {
 	const uint8_t *name, *w = (const uint8_t *)want;
-	size_t pos, hdr, n, i, j = 0;
+	size_t pos, hdr, n, i, j = 0, wlen = strlen(want);
 	int utf8, rc;
 
 	if ((rc = cur_atom(c, &pos, &hdr, &n, &utf8)) != 0)
 		return rc == STRAW_ETYPE ? 0 : rc;
 	name = c->buf + pos + hdr;
+	/* The atom's bytes may hold NULs; compare by length, never
+	 * reading want past its terminator. */
 	if (utf8) {
-		if (strncmp((const char *)name, want, n) != 0 || want[n] != 0)
+		if (n != wlen || memcmp(name, want, n) != 0)
 			return 0;
 	} else {
 		for (i = 0; i < n; i++) {
 			uint8_t b = name[i];
 			if (b < 0x80) {
-				if (w[j++] != b)
+				if (j >= wlen || w[j++] != b)
 					return 0;
 			} else {
-				if (w[j] != (uint8_t)(0xC0 | (b >> 6)) ||
+				if (j + 2 > wlen ||
+				    w[j] != (uint8_t)(0xC0 | (b >> 6)) ||
 				    w[j + 1] != (uint8_t)(0x80 | (b & 0x3F)))
 					return 0;
 				j += 2;
 			}
 		}
-		if (w[j] != 0)
+		if (j != wlen)
 			return 0;
 	}
 	c->p = c->buf + pos + hdr + n;

@@ -131,6 +131,13 @@ CASE(atoms)
 	CHECK_EQ(n, 2);
 	CHECK_EQ(straw_cursor_atom_is(&c, "ok"), 1);
 	CHECK(straw_cursor_at_end(&c));
+	/* A NUL inside the atom matches no C string, and the comparison
+	 * never reads past the name's terminator (a fuzzer's find). */
+	open_hex(&c, "8373066F6B00000077");
+	CHECK_EQ(straw_cursor_atom_is(&c, "ok"), 0);
+	open_hex(&c, "837600036F6B00");
+	CHECK_EQ(straw_cursor_atom_is(&c, "ok"), 0);
+	CHECK_EQ(straw_cursor_atom_is(&c, "ok\0"), 0);
 	/* Latin-1 is converted to UTF-8. */
 	open_hex(&c, "83640007FC6EEF63F664E9");
 	CHECK_EQ(straw_cursor_atom_is(&c, "\xc3\xbcn\xc3\xaf"
