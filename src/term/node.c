@@ -264,6 +264,8 @@ straw_pid_decode(const uint8_t *t, size_t len, straw_pid *pid)
 	need = t[0] == ETF_NEW_PID ? 12 : 9;
 	if (len - off < need)
 		return STRAW_ETRUNC;
+	if (t[0] == ETF_PID && t[off + 8] > ETF_OLD_CREATION_MAX)
+		return STRAW_EBADTERM; /* as OTP 25 */
 	p.process = etf_get32(t + off);
 	p.container = t[0] == ETF_NEW_PID ? etf_get32(t + off + 8) : t[off + 8];
 	p.machine = strawi_node_machine_of(name, nlen);

@@ -103,6 +103,17 @@ CASE(pid_from_erlang)
 	CHECK_EQ(q.process, 9);
 	CHECK_EQ(q.container, 0);
 	CHECK(q.machine != 0 && q.machine != strawi_node_self()->machine);
+	/* The old PID_EXT: a creation of 0..3, as OTP 25 reads it. */
+	{
+		uint8_t old[] = {103, 119, 1, 'a', 0, 0, 0, 7, 0, 0, 0, 0, 3};
+		CHECK_EQ(straw_pid_decode(old, sizeof(old), &q),
+		         (int)sizeof(old));
+		CHECK_EQ(q.process, 7);
+		CHECK_EQ(q.container, 3);
+		old[12] = 4;
+		CHECK_RC(straw_pid_decode(old, sizeof(old), &q),
+		         STRAW_EBADTERM);
+	}
 	strawi_node_set_container(0, NULL);
 }
 
