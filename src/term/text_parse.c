@@ -24,6 +24,7 @@
 #include <straw/term_text.h>
 
 #include "base/base.h"
+#include "base/hex.h"
 #include "term/etf.h"
 #include "term/text_parse.h"
 
@@ -252,7 +253,7 @@ tp_big_magnitude(struct tp_parser *p, const struct tl_token *t, uint8_t **mag,
 			uint32_t d;
 			if (c == '_')
 				continue;
-			d = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+			d = (uint32_t)strawi_digit_value(c);
 			acc |= d << shift;
 			shift += bits;
 			while (shift >= 8) {
@@ -288,8 +289,7 @@ tp_big_magnitude(struct tp_parser *p, const struct tl_token *t, uint8_t **mag,
 			uint8_t c = (uint8_t)s[i++];
 			if (c == '_')
 				continue;
-			add = add * base +
-			      (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+			add = add * base + (uint64_t)strawi_digit_value(c);
 			mul *= base;
 		}
 		carry = add;
