@@ -485,7 +485,7 @@ STRAW_API int straw_build_raw(straw_builder *b, const uint8_t *term,
                               size_t len);
 
 /*
- * Erlang-syntax format, see below.  Implemented in src/term/fmt.c.
+ * Erlang-syntax format, see below.  Implemented in src/term/fmt_build.c.
  *
  * Format strings in Erlang syntax for build and match:
  *   "{ping, ~p, ~i, ~s}"   ~i int64_t, ~u uint64_t, ~f double, ~a atom
@@ -510,7 +510,7 @@ STRAW_API int straw_builder_finish(straw_builder *b, uint8_t **out,
  * written), 0 not matched (captures untouched), <0 error (bad pattern, bad
  * term).  In patterns `_` matches anything; capture args are pointers
  * (~i int64_t*, ~a char* buf + size_t cap, ~b const uint8_t** + size_t*,
- * ~t const uint8_t** + size_t*, ...).  Implemented in src/term/fmt.c.
+ * ~t const uint8_t** + size_t*, ...).  Implemented in src/term/fmt_match.c.
  */
 STRAW_API int straw_term_match(const uint8_t *buf, size_t len,
                                const char *pattern, ...);

@@ -188,10 +188,6 @@ etf_latin1_utf8_len(const uint8_t *s, size_t n)
 /* Parses the 31-byte text of an old FLOAT_EXT.  Returns 0 or -1. */
 int strawi_etf_old_float(const uint8_t *p, double *v);
 
-/* How many format builds this thread ran from its cache of compiled
- * formats (src/term/fmt.c); for tests. */
-uint64_t strawi_fmt_cached_runs(void);
-
 /*
  * Finds duplicate map keys in the term at pos that strawi_check_run
  * accepted (src/term/check_keys.c).  Returns 0, STRAW_EDUPKEY with *fault

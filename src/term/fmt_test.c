@@ -10,6 +10,7 @@
 #include <straw/term_text.h>
 
 #include "term/etf.h"
+#include "term/fmt.h"
 #include "term/testutil.h"
 #include "testing/check.h"
 
