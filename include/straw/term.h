@@ -491,8 +491,11 @@ STRAW_API int straw_build_raw(straw_builder *b, const uint8_t *term,
  *   "{ping, ~p, ~i, ~s}"   ~i int64_t, ~u uint64_t, ~f double, ~a atom
  *   (const char*), ~s string (const char*, as an Erlang string), ~b binary
  *   (const void*, size_t), ~t an encoded term (const uint8_t*, size_t, no
- *   version byte), ~p pid (const straw_erl_pid*), ~r reference; plus literal
- *   atoms, integers, strings, binaries, tuples, lists, maps.
+ *   version byte), ~P straw's pid (straw_pid, by value), ~R straw's
+ *   reference (straw_ref), ~p an Erlang pid (const straw_erl_pid*: not a
+ *   straw_pid), ~r an Erlang reference; plus literal atoms, integers,
+ *   strings, binaries, tuples, lists, maps, pids <3.7>.  The full list is
+ *   in straw/term_text.h.
  */
 STRAW_API int straw_build_fmt(straw_builder *b, const char *fmt, ...);
 
@@ -510,7 +513,10 @@ STRAW_API int straw_builder_finish(straw_builder *b, uint8_t **out,
  * written), 0 not matched (captures untouched), <0 error (bad pattern, bad
  * term).  In patterns `_` matches anything; capture args are pointers
  * (~i int64_t*, ~a char* buf + size_t cap, ~b const uint8_t** + size_t*,
- * ~t const uint8_t** + size_t*, ...).  Implemented in src/term/fmt_match.c.
+ * ~t const uint8_t** + size_t*, ~P straw_pid*, ...); a bound directive
+ * ~=x takes a value as straw_build_fmt does and matches a term =:= to it
+ * ("{reply, ~=R, ~t}", ref, &body, &len).  Every argument is always taken.
+ * Implemented in src/term/fmt_match.c.
  */
 STRAW_API int straw_term_match(const uint8_t *buf, size_t len,
                                const char *pattern, ...);
@@ -549,7 +555,9 @@ STRAW_API int straw_term_equal(const uint8_t *a, size_t alen, const uint8_t *b,
  * encoding.  Stable across runs and machines of one byte order. */
 STRAW_API uint64_t straw_term_hash(const uint8_t *buf, size_t len);
 
-/* Erlang syntax.  Implemented in src/term/text.c. */
+/* Erlang syntax (straw/term_text.h).  buf is a term with its version byte,
+ * or without it (what a ~t capture gives: any first byte but 131, which no
+ * tag is).  Implemented in src/term/text.c. */
 STRAW_API int straw_term_to_text(const uint8_t *buf, size_t len,
                                  straw_buf *out);
 /* text -> ETF with version byte.  Implemented in src/term/text.c. */

@@ -37,6 +37,30 @@ int strawi_fmt_build_directive(struct tp_parser *p, const struct tl_token *t);
  */
 int strawi_fmt_cached_build(straw_builder *b, const char *fmt, va_list ap);
 
+/*
+ * Matching with the caller's argument list, for a receive over several
+ * patterns (the process layer's straw_receive_select): each call takes
+ * exactly the arguments of its pattern from *ap, in the order of its
+ * directives (a bound value ~=x: its value; a capture ~x: where it goes),
+ * whatever the term, so that the next pattern's arguments follow.
+ *
+ * strawi_term_match_ap matches buf[0..len) (version byte first) against
+ * pattern as straw_term_match does and returns what it returns: 1 (every
+ * capture written), 0 (nothing written), or a negative code (nothing
+ * written): a fault of the term or of a bound value (its arguments are
+ * still all taken), or STRAW_EFORMAT for a bad pattern, after which *ap is
+ * in no defined place (the caller can only va_end it).
+ *
+ * strawi_term_match_skip takes a pattern's arguments without matching
+ * anything, for the patterns after the one that matched; it returns 0 or
+ * STRAW_EFORMAT (*ap then as above).  Neither allocates (but a ~=t whose
+ * value's bytes differ from the term's, compared through canonical
+ * copies); any thread.
+ */
+int strawi_term_match_ap(const uint8_t *buf, size_t len, const char *pattern,
+                         va_list *ap);
+int strawi_term_match_skip(const char *pattern, va_list *ap);
+
 /* How many format builds this thread ran from its cache of compiled
  * formats; for tests. */
 uint64_t strawi_fmt_cached_runs(void);

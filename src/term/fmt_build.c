@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include <straw/pid.h>
 #include <straw/term_text.h>
 
 #include "base/base.h"
@@ -60,6 +61,43 @@ emit_u32(struct tp_parser *p, uint32_t v)
 	return tp_emit(p, b, 4);
 }
 
+/* A pid (NEW_PID_EXT). */
+static int
+emit_erl_pid(struct tp_parser *p, const straw_erl_pid *pid)
+{
+	uint8_t h = ETF_NEW_PID;
+	int rc;
+
+	if ((rc = tp_emit(p, &h, 1)) != 0 ||
+	    (rc = emit_node(p, pid->node)) != 0 ||
+	    (rc = emit_u32(p, pid->id)) != 0 ||
+	    (rc = emit_u32(p, pid->serial)) != 0)
+		return rc;
+	return emit_u32(p, pid->creation);
+}
+
+/* A reference (NEWER_REFERENCE_EXT) of 1..5 words. */
+static int
+emit_erl_ref(struct tp_parser *p, const straw_erl_ref *ref)
+{
+	uint8_t h[3];
+	uint32_t i;
+	int rc;
+
+	if (ref->len < 1 || ref->len > STRAW_REF_MAX_WORDS)
+		return STRAW_ERANGE;
+	h[0] = ETF_NEWER_REF;
+	etf_put16(h + 1, (uint16_t)ref->len);
+	if ((rc = tp_emit(p, h, 3)) != 0 ||
+	    (rc = emit_node(p, ref->node)) != 0 ||
+	    (rc = emit_u32(p, ref->creation)) != 0)
+		return rc;
+	for (i = 0; i < ref->len; i++)
+		if ((rc = emit_u32(p, ref->id[i])) != 0)
+			return rc;
+	return 0;
+}
+
 int
 strawi_fmt_build_directive(struct tp_parser *p, const struct tl_token *t)
 {
@@ -67,6 +105,8 @@ strawi_fmt_build_directive(struct tp_parser *p, const struct tl_token *t)
 	uint8_t h[6];
 	int rc;
 
+	if (t->bound)
+		return STRAW_EFORMAT; /* ~=x is for patterns */
 	switch (t->ival) {
 	case 'i':
 		return tp_emit_int(p, va_arg(ctx->ap, int64_t));
@@ -149,13 +189,14 @@ strawi_fmt_build_directive(struct tp_parser *p, const struct tl_token *t)
 		        va_arg(ctx->ap, const straw_erl_pid *);
 		if (pid == NULL)
 			return -EINVAL;
-		h[0] = ETF_NEW_PID;
-		if ((rc = tp_emit(p, h, 1)) != 0 ||
-		    (rc = emit_node(p, pid->node)) != 0 ||
-		    (rc = emit_u32(p, pid->id)) != 0 ||
-		    (rc = emit_u32(p, pid->serial)) != 0)
+		return emit_erl_pid(p, pid);
+	}
+	case 'P': {
+		straw_pid pid = va_arg(ctx->ap, straw_pid);
+		straw_erl_pid e;
+		if ((rc = straw_pid_to_erl(pid, &e)) != 0)
 			return rc;
-		return emit_u32(p, pid->creation);
+		return emit_erl_pid(p, &e);
 	}
 	case 'o': {
 		const straw_erl_port *port =
@@ -179,21 +220,16 @@ strawi_fmt_build_directive(struct tp_parser *p, const struct tl_token *t)
 	case 'r': {
 		const straw_erl_ref *ref =
 		        va_arg(ctx->ap, const straw_erl_ref *);
-		uint32_t i;
 		if (ref == NULL)
 			return -EINVAL;
-		if (ref->len < 1 || ref->len > STRAW_REF_MAX_WORDS)
-			return STRAW_ERANGE;
-		h[0] = ETF_NEWER_REF;
-		etf_put16(h + 1, (uint16_t)ref->len);
-		if ((rc = tp_emit(p, h, 3)) != 0 ||
-		    (rc = emit_node(p, ref->node)) != 0 ||
-		    (rc = emit_u32(p, ref->creation)) != 0)
+		return emit_erl_ref(p, ref);
+	}
+	case 'R': {
+		straw_ref ref = va_arg(ctx->ap, straw_ref);
+		straw_erl_ref e;
+		if ((rc = straw_ref_to_erl(ref, &e)) != 0)
 			return rc;
-		for (i = 0; i < ref->len; i++)
-			if ((rc = emit_u32(p, ref->id[i])) != 0)
-				return rc;
-		return 0;
+		return emit_erl_ref(p, &e);
 	}
 	default:
 		return STRAW_EFORMAT;
@@ -270,4 +306,3 @@ straw_build_fmt(straw_builder *b, const char *fmt, ...)
 	va_end(ap);
 	return rc;
 }
-

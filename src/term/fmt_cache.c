@@ -69,7 +69,7 @@ fmt_cacheable(const char *fmt, size_t len, char dir[FMT_DIRS], unsigned *ndir)
 			return 0;
 		if (fmt[i] == '~') {
 			if (i + 1 == len ||
-			    strchr("iufasbpr", fmt[++i]) == NULL ||
+			    strchr("iufasbprPR", fmt[++i]) == NULL ||
 			    *ndir == FMT_DIRS)
 				return 0;
 			dir[(*ndir)++] = fmt[i];
@@ -174,6 +174,7 @@ fmt_run(straw_builder *b, const struct fmt_prog *g, va_list ap)
 	p->out = &b->buf;
 	p->ctx = &ctx;
 	t.start = 0;
+	t.bound = 0;
 	fmt_runs++;
 	va_copy(ctx.ap, ap);
 	for (unsigned k = 0; k < g->ndir && rc == 0; k++) {

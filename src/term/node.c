@@ -388,6 +388,9 @@ straw_ref_from_erl(const straw_erl_ref *in, straw_ref *out)
 		return STRAW_ERANGE;
 	for (i = 0; i < in->len; i++)
 		w[i] = in->id[i];
+	/* 18, 32 and 14 bits make the 64-bit id; more is an OTP reference. */
+	if (w[0] > 0x3ffff || w[2] > 0x3fff)
+		return STRAW_ERANGE;
 	r.id = (uint64_t)(w[0] & 0x3ffff) | (uint64_t)w[1] << 18 |
 	       (uint64_t)w[2] << 50;
 	r.container = in->creation;

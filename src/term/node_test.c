@@ -158,6 +158,18 @@ CASE(ref_from_erl_range)
 	CHECK_OK(straw_ref_from_erl(&e, &r));
 	CHECK_EQ_U(r.id, 5);
 	CHECK_EQ(r.container, 9);
+	/* Every bit of the 64-bit id, and one bit more in either end word. */
+	e.id[0] = 0x3ffff;
+	e.id[1] = 0xffffffff;
+	e.id[2] = 0x3fff;
+	CHECK_OK(straw_ref_from_erl(&e, &r));
+	CHECK_EQ_U(r.id, UINT64_MAX);
+	e.id[0] = 0x40000;
+	CHECK_RC(straw_ref_from_erl(&e, &r), STRAW_ERANGE);
+	e.id[0] = 5;
+	e.id[2] = 0x4000;
+	CHECK_RC(straw_ref_from_erl(&e, &r), STRAW_ERANGE);
+	e.id[2] = 0;
 	e.len = 5;
 	CHECK_RC(straw_ref_from_erl(&e, &r), STRAW_ERANGE);
 	e.len = 0;

@@ -775,9 +775,16 @@ straw_term_to_text_lim(const uint8_t *buf, size_t len,
 		buf = flat.data;
 		len = flat.len;
 	}
-	if ((rc = straw_term_check(buf, len, lim, &off)) != 0 ||
-	    (rc = straw_cursor_init(&c, buf, len)) != 0)
+	if (len > 0 && buf[0] != STRAW_ETF_VERSION) {
+		/* A term without its version byte (a ~t capture): no tag is
+		 * 131, so the first byte tells. */
+		if ((rc = straw_term_check_body(buf, len, lim, &off)) != 0)
+			goto out;
+		straw_cursor_init_body(&c, buf, len);
+	} else if ((rc = straw_term_check(buf, len, lim, &off)) != 0 ||
+	           (rc = straw_cursor_init(&c, buf, len)) != 0) {
 		goto out;
+	}
 	rc = print_term(&pr, &c);
 out:
 	if (rc != 0)

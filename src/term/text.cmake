@@ -6,6 +6,7 @@ if(STRAW_TESTS)
 	target_compile_definitions(term_text_test PRIVATE
 		STRAW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 	straw_test(term_fmt_test fmt_test.c)
+	straw_test(term_fmt_pid_test fmt_pid_test.c)
 	target_compile_definitions(term_fmt_test PRIVATE
 		STRAW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endif()

@@ -470,6 +470,7 @@ tl_next(struct tl_lexer *lx, struct tl_token *t)
 	t->keyword = TLK_NONE;
 	t->quoted = 0;
 	t->big = 0;
+	t->bound = 0;
 	t->ival = 0;
 	t->start = lx->pos;
 	if (lx->pos >= lx->len) {
@@ -608,6 +609,21 @@ tl_next(struct tl_lexer *lx, struct tl_token *t)
 			t->end = lx->pos;
 			return 0;
 		}
+		/* straw's pid <Container.Process[@mHEX]>, read by the parser
+		 * (straw_pid_parse); here only its span. */
+		if (lx->pos < lx->len && is_digit(s[lx->pos])) {
+			size_t q = lx->pos;
+			while (q < lx->len && q - t->start < TL_PID_MAX &&
+			       (is_digit(s[q]) || s[q] == '.' || s[q] == '@' ||
+			        strawi_hex_digit(s[q]) >= 0 || s[q] == 'm'))
+				q++;
+			if (q < lx->len && s[q] == '>') {
+				t->kind = TL_PID;
+				lx->pos = q + 1;
+				t->end = lx->pos;
+				return 0;
+			}
+		}
 		return lex_error(lx, t->start);
 	case '>':
 		if (lx->pos < lx->len && s[lx->pos] == '>') {
@@ -625,16 +641,23 @@ tl_next(struct tl_lexer *lx, struct tl_token *t)
 			return 0;
 		}
 		return lex_error(lx, t->start);
-	case '~':
-		if (lx->fmt && lx->pos < lx->len &&
-		    ((s[lx->pos] >= 'a' && s[lx->pos] <= 'z'))) {
+	case '~': {
+		/* ~x, or ~=x for a bound value; x a letter. */
+		size_t q = lx->pos;
+		int bound = q < lx->len && s[q] == '=';
+		q += (size_t)bound;
+		if (lx->fmt && q < lx->len &&
+		    ((s[q] >= 'a' && s[q] <= 'z') ||
+		     (s[q] >= 'A' && s[q] <= 'Z'))) {
 			t->kind = TL_DIRECTIVE;
-			t->ival = s[lx->pos];
-			lx->pos++;
+			t->ival = s[q];
+			t->bound = bound;
+			lx->pos = q + 1;
 			t->end = lx->pos;
 			return 0;
 		}
 		return lex_error(lx, t->start);
+	}
 	default:
 		break;
 	}

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <straw/pid.h>
 #include <straw/term_text.h>
 
 #include "base/base.h"
@@ -1084,6 +1085,29 @@ out:
 	return rc;
 }
 
+/*
+ * straw's human form of a pid, <Container.Process> or
+ * <Container.Process@mHEX> (p->tok): the NEW_PID_EXT straw_pid_encode
+ * writes for it (a pid of another container with its node 'c<id>@<host>').
+ */
+static int
+emit_pid(struct tp_parser *p)
+{
+	straw_buf b = STRAW_BUF_INIT;
+	straw_pid pid;
+	int rc;
+
+	if (straw_pid_parse(p->lx.text + p->tok.start,
+	                    p->tok.end - p->tok.start, &pid) != 0)
+		return syntax_at(p, p->tok.start);
+	if ((rc = straw_pid_encode(&b, pid)) == 0)
+		rc = tp_emit(p, b.data, b.len);
+	else if (rc != -ENOMEM)
+		rc = syntax_at(p, p->tok.start); /* a node name past 255 */
+	straw_buf_fini(&b);
+	return rc;
+}
+
 /* `fun M:F/A` after the `fun` keyword. */
 static int
 emit_export(struct tp_parser *p)
@@ -1400,6 +1424,8 @@ parse_value(struct tp_parser *p, int *open)
 		if (p->directive == NULL)
 			return syntax_at(p, p->tok.start);
 		return p->directive(p, &p->tok);
+	case TL_PID:
+		return emit_pid(p);
 	case TL_LBRACE:
 		if ((rc = tp_peek(p)) != 0)
 			return rc;
