@@ -16,6 +16,13 @@
  * their output buffer.  Median of bench_runs() runs each, in CPU time of
  * the benchmark thread; for encode and decode the runs of straw and libei
  * alternate.
+ *
+ * Maps, for the cost of straw_term_check's duplicate-key pass: "maps-6k",
+ * a list of 100 maps #{id => N, kind => item, name => <<36 bytes>>,
+ * score => 4.5}, and "map-200", one map of 200 integer keys.  check:
+ * straw_term_check (structure, then keys), straw-nokeys: a cursor skip of
+ * the whole term (the same structural validation, keys not compared:
+ * what straw_term_check did before it compared them), and ei_skip_term.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,6 +252,77 @@ report(const char *op, const struct shape *s, const char *who, long size,
 	bench_report(&r);
 }
 
+static void
+encode_maps(straw_builder *b, int which)
+{
+	straw_builder_reset(b);
+	if (which == 0) {
+		straw_build_list(b, 100);
+		for (int i = 0; i < 100; i++) {
+			straw_build_map(b, 4);
+			straw_build_atomz(b, "id");
+			straw_build_int(b, 1000 + i);
+			straw_build_atomz(b, "kind");
+			straw_build_atomz(b, "item");
+			straw_build_atomz(b, "name");
+			straw_build_binary(b, payload, 36);
+			straw_build_atomz(b, "score");
+			straw_build_double(b, 4.5);
+		}
+		straw_build_nil(b);
+	} else {
+		straw_build_map(b, 200);
+		for (int i = 0; i < 200; i++) {
+			straw_build_int(b, 1000 + i);
+			straw_build_int(b, i);
+		}
+	}
+	if (b->err != 0)
+		abort();
+}
+
+/* The whole term validated by the cursor: structure, no key comparison. */
+static uint64_t
+skip_nokeys(const uint8_t *buf, size_t len)
+{
+	straw_cursor c;
+
+	if (straw_cursor_init(&c, buf, len) != 0 ||
+	    straw_cursor_skip(&c) != 0 || !straw_cursor_at_end(&c))
+		abort();
+	return straw_cursor_offset(&c);
+}
+
+static void
+bench_maps(straw_builder *b)
+{
+	static const struct shape ms[] = {{.name = "maps-6k"},
+	                                  {.name = "map-200"}};
+
+	for (int k = 0; k < 2; k++) {
+		long iters = bench_quick() ? 4000 : 40000;
+		double ns;
+		long size;
+
+		encode_maps(b, k);
+		size = (long)b->buf.len;
+		if (straw_term_check(b->buf.data, b->buf.len, NULL, NULL) != 0)
+			abort();
+		ns = BENCH_MEASURE_CPU(
+		        iters, sink += (uint64_t)straw_term_check(
+		                       b->buf.data, b->buf.len, NULL, NULL));
+		report("check", &ms[k], "straw", size, ns);
+		ns = BENCH_MEASURE_CPU(
+		        iters, sink += skip_nokeys(b->buf.data, b->buf.len));
+		report("check", &ms[k], "straw-nokeys", size, ns);
+#ifdef STRAW_HAVE_EI
+		ns = BENCH_MEASURE_CPU(
+		        iters, sink += ei_skip((const char *)b->buf.data));
+		report("check", &ms[k], "libei", size, ns);
+#endif
+	}
+}
+
 int
 main(void)
 {
@@ -317,6 +395,7 @@ main(void)
 		ei_x_free(&x);
 #endif
 	}
+	bench_maps(&b);
 	straw_builder_fini(&b);
 	return 0;
 }

@@ -11,12 +11,16 @@
 %%   term_oracle.erl verify IN
 %%       reads pairs (OTP's bytes, straw's bytes) and checks that
 %%       binary_to_term gives =:= terms; exits 1 on any mismatch.
+%%   term_oracle.erl accepts IN OUT
+%%       reads terms and writes one byte for each: 1 if binary_to_term/1
+%%       reads it, 0 if it refuses it (badarg).
 %%
 %% File layout (integers big-endian):
 %%   gen:    u32 N, N x (u8 bigmap, u8 V, V x (u32 len, bytes)),
 %%           u32 P, P x (u32 i, u32 j, s8 cmp, u8 exact),
 %%           u32 M, M x (u8 bigmap, u32 len, bytes, u32 len, bytes)
 %%   verify: u32 N, N x (u32 len, bytes, u32 len, bytes)
+%%   accepts: u32 N, N x (u32 len, bytes) in, N bytes (0 or 1) out
 -mode(compile).
 
 main(["gen", Seed, Count, Vectors, Out]) ->
@@ -44,8 +48,13 @@ main(["verify", In]) ->
     Bad = verify(N, Rest, 0),
     io:format("erl: ~b of ~b straw encodings differ~n", [Bad, N]),
     halt(if Bad =:= 0 -> 0; true -> 1 end);
+main(["accepts", In, Out]) ->
+    {ok, Bin} = file:read_file(In),
+    <<N:32, Rest/binary>> = Bin,
+    ok = file:write_file(Out, accepts(N, Rest)),
+    halt(0);
 main(_) ->
-    io:format(standard_error, "usage: term_oracle.erl gen|verify ...~n", []),
+    io:format(standard_error, "usage: term_oracle.erl gen|verify|accepts ...~n", []),
     halt(2).
 
 record(T) ->
@@ -90,6 +99,13 @@ verify(N, <<L1:32, A:L1/binary, L2:32, B:L2/binary, Rest/binary>>, Bad) ->
             io:format("erl: mismatch:~n  ~w~n  ~w~n", [A, B]),
             verify(N - 1, Rest, Bad + 1)
     end.
+
+%% One byte per term: 1 if binary_to_term/1 reads it, else 0.
+accepts(0, <<>>) ->
+    [];
+accepts(N, <<L:32, T:L/binary, Rest/binary>>) ->
+    Ok = try binary_to_term(T) of _ -> 1 catch error:badarg -> 0 end,
+    [Ok | accepts(N - 1, Rest)].
 
 bool(true) -> 1;
 bool(false) -> 0.

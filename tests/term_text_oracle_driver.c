@@ -31,10 +31,11 @@
 static void
 put_hex(FILE *f, const uint8_t *p, size_t n)
 {
-	size_t i;
+	straw_buf h = STRAW_BUF_INIT;
 
-	for (i = 0; i < n; i++)
-		fprintf(f, "%02X", p[i]);
+	if (strawi_hex_encode(p, n, 0, &h) == 0)
+		fwrite(h.data, 1, h.len, f);
+	straw_buf_fini(&h);
 }
 
 static int

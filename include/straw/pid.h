@@ -110,9 +110,10 @@ STRAW_API int straw_ref_decode(const uint8_t *term, size_t len, straw_ref *ref);
  * straw_erl_pid (straw_erl_ref), with the mapping above.  The to_erl calls
  * return 0, STRAW_ENOTCONTAINER (a short one outside a container) or
  * STRAW_EBADATOM; the from_erl calls return 0, or STRAW_ERANGE for a
- * reference with more id words than a straw_ref holds (an OTP reference).
- * (The format directives ~P and ~R of straw_build_fmt and straw_term_match
- * do these conversions themselves.)
+ * reference whose id words do not fit a straw_ref's 64-bit id (more than
+ * 3 words, or more than 18 and 14 bits in the first and third: an OTP
+ * reference).  (The format directives ~P and ~R of straw_build_fmt and
+ * straw_term_match do these conversions themselves.)
  */
 STRAW_API int straw_pid_to_erl(straw_pid pid, straw_erl_pid *out);
 STRAW_API int straw_pid_from_erl(const straw_erl_pid *in, straw_pid *out);

@@ -80,12 +80,22 @@ typedef struct straw_term_limits {
  * STRAW_E* code; *fault_offset (may be NULL) gets the byte offset of the
  * fault (for a fault inside a compressed term, the offset in the output of
  * straw_term_decompress).  lim may be NULL (all defaults).  Never recurses;
- * any depth within the limits is fine.  Allocates only for nesting deeper
- * than 64, for closures with free variables and for inflating.  Duplicate
- * map keys are not detected here (see straw_term_normalize).  This is the
- * call for validating bytes without reading them (before storing or
- * forwarding them); reading with a cursor needs no check first, the cursor
- * validates what it reads.  Any thread.
+ * any depth within the limits is fine.  What it refuses that OTP 25's
+ * binary_to_term/1 reads is listed in docs/term.md ("Differences from
+ * binary_to_term"); what OTP refuses, it refuses, including old pids,
+ * ports and references with out-of-range fields and references of no id
+ * words (STRAW_EBADTERM).  A map with two keys that are the same term
+ * (=:=, in any encodings) is STRAW_EDUPKEY at the map's tag, reported once
+ * the whole term proved well-formed: a second pass over terms that hold a
+ * map of two pairs or more compares the keys (by their bytes when they are
+ * in canonical form, which is what OTP and straw write; otherwise through
+ * a temporary canonical copy of the term).  Allocates only for nesting
+ * deeper than 64, for closures with free variables, for inflating, for
+ * maps of more than 256 keys or a map nested in more than 8 others, and
+ * for keys in non-canonical encodings.  This is the call for validating
+ * bytes without reading them (before storing or forwarding them); reading
+ * with a cursor needs no check first, the cursor validates what it reads
+ * (all but duplicate keys).  Any thread.
  */
 STRAW_API int straw_term_check(const uint8_t *buf, size_t len,
                                const straw_term_limits *lim,
@@ -146,7 +156,7 @@ typedef struct straw_erl_port {
 typedef struct straw_erl_ref {
 	char node[256];                   /* node name, NUL-terminated UTF-8 */
 	uint32_t creation;                /* node incarnation */
-	uint32_t len;                     /* id words used, 0..5 */
+	uint32_t len;                     /* id words used, 1..5 */
 	uint32_t id[STRAW_REF_MAX_WORDS]; /* as in ETF: id[0] first */
 } straw_erl_ref;
 
@@ -169,14 +179,15 @@ typedef struct straw_erl_ref {
  * (an atom longer than 255 characters or not valid UTF-8, for the calls
  * that return or compare an atom's name), STRAW_EBADTERM (a field out of
  * range: NaN or an infinity, the bits of a bit binary, the arity of a fun
- * M:F/A, a node that is not an atom, more than 5 reference words).
+ * M:F/A, a node that is not an atom, 0 or more than 5 reference words, the
+ * fields of old pids, ports and references that OTP refuses).
  * straw_cursor_skip and straw_cursor_term validate the whole term they
- * step over, as straw_term_check_body does.  So decoding untrusted bytes
- * needs no separate pass: straw_cursor_init, the reads, then
- * straw_cursor_at_end for trailing bytes.  What the reads do not see
- * (duplicate map keys; the depth, which is the caller's own) is the
- * caller's to bound; straw_term_check validates a whole term without
- * reading it.
+ * step over, as straw_term_check_body does, except for duplicate map keys.
+ * So decoding untrusted bytes needs no separate pass: straw_cursor_init,
+ * the reads, then straw_cursor_at_end for trailing bytes.  What the reads
+ * do not see (duplicate map keys: a map is read pair by pair; the depth,
+ * which is the caller's own) is the caller's to bound; straw_term_check
+ * validates a whole term without reading it, keys included.
  *
  * Containers are read as a header followed by their elements in order.
  * The cursor is a plain value: copy it to remember a position.  One thread
@@ -354,9 +365,10 @@ STRAW_API int straw_cursor_export(straw_cursor *c, char *module, size_t mcap,
 
 /*
  * Skips one whole term, without recursion, validating it as
- * straw_term_check_body does with the default limits (codes as there,
- * also STRAW_EDEPTH past STRAW_TERM_DEFAULT_MAX_DEPTH; -ENOMEM if its
- * stack for nesting deeper than 64 cannot be allocated).
+ * straw_term_check_body does with the default limits, but for duplicate
+ * map keys, which it does not compare (codes as there, also STRAW_EDEPTH
+ * past STRAW_TERM_DEFAULT_MAX_DEPTH; -ENOMEM if its stack for nesting
+ * deeper than 64 cannot be allocated).
  */
 STRAW_API int straw_cursor_skip(straw_cursor *c);
 
@@ -458,7 +470,7 @@ STRAW_API inline int straw_build_nil(straw_builder *b);
 /* A map header; pairs key, value pairs follow. */
 STRAW_API inline int straw_build_map(straw_builder *b, uint32_t pairs);
 
-/* A pid, port, reference, fun M:F/A. */
+/* A pid, port, reference (1..5 id words, else STRAW_ERANGE), fun M:F/A. */
 STRAW_API int straw_build_pid(straw_builder *b, const straw_erl_pid *pid);
 STRAW_API int straw_build_port(straw_builder *b, const straw_erl_port *port);
 STRAW_API int straw_build_ref(straw_builder *b, const straw_erl_ref *ref);
@@ -473,14 +485,17 @@ STRAW_API int straw_build_raw(straw_builder *b, const uint8_t *term,
                               size_t len);
 
 /*
- * Erlang-syntax format, see below.  Implemented in src/term/fmt.c.
+ * Erlang-syntax format, see below.  Implemented in src/term/fmt_build.c.
  *
  * Format strings in Erlang syntax for build and match:
  *   "{ping, ~p, ~i, ~s}"   ~i int64_t, ~u uint64_t, ~f double, ~a atom
  *   (const char*), ~s string (const char*, as an Erlang string), ~b binary
  *   (const void*, size_t), ~t an encoded term (const uint8_t*, size_t, no
- *   version byte), ~p pid (const straw_erl_pid*), ~r reference; plus literal
- *   atoms, integers, strings, binaries, tuples, lists, maps.
+ *   version byte), ~P straw's pid (straw_pid, by value), ~R straw's
+ *   reference (straw_ref), ~p an Erlang pid (const straw_erl_pid*: not a
+ *   straw_pid), ~r an Erlang reference; plus literal atoms, integers,
+ *   strings, binaries, tuples, lists, maps, pids <3.7>.  The full list is
+ *   in straw/term_text.h.
  */
 STRAW_API int straw_build_fmt(straw_builder *b, const char *fmt, ...);
 
@@ -498,7 +513,10 @@ STRAW_API int straw_builder_finish(straw_builder *b, uint8_t **out,
  * written), 0 not matched (captures untouched), <0 error (bad pattern, bad
  * term).  In patterns `_` matches anything; capture args are pointers
  * (~i int64_t*, ~a char* buf + size_t cap, ~b const uint8_t** + size_t*,
- * ~t const uint8_t** + size_t*, ...).  Implemented in src/term/fmt.c.
+ * ~t const uint8_t** + size_t*, ~P straw_pid*, ...); a bound directive
+ * ~=x takes a value as straw_build_fmt does and matches a term =:= to it
+ * ("{reply, ~=R, ~t}", ref, &body, &len).  Every argument is always taken.
+ * Implemented in src/term/fmt_match.c.
  */
 STRAW_API int straw_term_match(const uint8_t *buf, size_t len,
                                const char *pattern, ...);
@@ -537,7 +555,9 @@ STRAW_API int straw_term_equal(const uint8_t *a, size_t alen, const uint8_t *b,
  * encoding.  Stable across runs and machines of one byte order. */
 STRAW_API uint64_t straw_term_hash(const uint8_t *buf, size_t len);
 
-/* Erlang syntax.  Implemented in src/term/text.c. */
+/* Erlang syntax (straw/term_text.h).  buf is a term with its version byte,
+ * or without it (what a ~t capture gives: any first byte but 131, which no
+ * tag is).  Implemented in src/term/text.c. */
 STRAW_API int straw_term_to_text(const uint8_t *buf, size_t len,
                                  straw_buf *out);
 /* text -> ETF with version byte.  Implemented in src/term/text.c. */

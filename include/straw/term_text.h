@@ -47,9 +47,13 @@
  * utf16, utf32, big, little, signed, unsigned (<<"ü"/utf8>>, <<1,2:3>>,
  * <<1.5/float>>, <<-1:16/little>>), `fun M:F/A`, and
  * [erlang:]binary_to_term(<<...>>) of an encoded pid, port, reference or
- * fun.  `%` comments and a final `.` are allowed.  The result is canonical:
- * the bytes OTP 25 writes with term_to_binary(T, [{minor_version,2}]) (map
- * keys sorted in map-key order also past 32 keys).
+ * fun, and straw's human form of a pid, <3.7> and <3.7@m0011223344556677>
+ * (straw_pid_parse), read as the NEW_PID_EXT straw_pid_encode writes (so
+ * outside a container, a pid of container 3 has the node 'c3@<host>'; the
+ * printed form stays erlang:binary_to_term(<<...>>)).  `%` comments and
+ * a final `.` are allowed.  The result is canonical: the bytes OTP 25
+ * writes with term_to_binary(T, [{minor_version,2}]) (map keys sorted in
+ * map-key order also past 32 keys).
  *
  * Limits: nesting up to max_depth containers (STRAW_EDEPTH past it), output
  * up to max_size bytes (STRAW_ETOOBIG), integer literals in bases that are
@@ -71,14 +75,26 @@
  *   ~b  const void *, size_t     a binary (copied)
  *   ~t  const uint8_t *, size_t  an encoded term without version byte
  *                                (validated; inserted, then normalized)
- *   ~p  const straw_erl_pid *    a pid
+ *   ~P  straw_pid (by value)     a pid of straw's (<straw/pid.h>)
+ *   ~R  straw_ref (by value)     a reference of straw's
+ *   ~p  const straw_erl_pid *    an Erlang pid: node, id, serial, creation
  *   ~o  const straw_erl_port *   a port
- *   ~r  const straw_erl_ref *    a reference
+ *   ~r  const straw_erl_ref *    an Erlang reference
  *
- * e.g. straw_build_fmt(&b, "{ping, ~p, ~i, ~s}", &pid, (int64_t)7, "hi").
+ * e.g. straw_build_fmt(&b, "{ping, ~P, ~i, ~s}", self, (int64_t)7, "hi").
+ *
+ * ~P AND ~p ARE NOT THE SAME: ~P takes a straw_pid by value and writes the
+ * NEW_PID_EXT that straw_pid_encode writes (node = the container's node
+ * name, creation = container id; STRAW_ENOTCONTAINER for a short pid
+ * outside a container); ~p takes a POINTER to a straw_erl_pid and writes
+ * its fields as they are.  Passing a straw_pid to ~p is undefined (the
+ * compiler cannot tell); likewise ~R and ~r.
+ *
  * Pointers must not be NULL (-EINVAL).  Directives stand where a term
  * stands; a directive as a list tail is not spliced ([a|~t] writes an
- * improper list, normalized if ~t is a list).
+ * improper list, normalized if ~t is a list).  The bound forms ~=x are for
+ * patterns only (STRAW_EFORMAT here).  A pid in straw's human form, <3.7>
+ * or <3.7@m0011223344556677>, is a literal (as in straw_term_from_text).
  *
  * straw_term_match(buf, len, pattern, ...) takes, per directive, where the
  * captured value goes:
@@ -93,9 +109,32 @@
  *   ~t  const uint8_t **, size_t * any term's bytes (no version byte), in
  *                                 place; not an element of a list that is
  *                                 stored as a string (STRAW_ETYPE)
- *   ~p  straw_erl_pid *           a pid
+ *   ~P  straw_pid *               a pid (NEW_PID_EXT or PID_EXT), as
+ *                                 straw_pid_from_erl reads it
+ *   ~R  straw_ref *               a reference that fits a straw_ref (an
+ *                                 OTP reference does not: no match)
+ *   ~p  straw_erl_pid *           a pid, its Erlang fields
  *   ~o  straw_erl_port *          a port
- *   ~r  straw_erl_ref *           a reference
+ *   ~r  straw_erl_ref *           a reference, its Erlang fields
+ *
+ * and its bound form ~=x takes a VALUE, as straw_build_fmt takes it, and
+ * matches only a term =:= to it (in any encoding), capturing nothing:
+ *
+ *   ~=i int64_t   ~=u uint64_t   ~=f double (0.0 matches -0.0, as in OTP
+ *   25)   ~=a const char * (the atom's UTF-8 name)   ~=s const char *
+ *   (a list of those bytes, [] for "")   ~=b const void *, size_t
+ *   ~=t const uint8_t *, size_t (a term without version byte; compared by
+ *   bytes, then, when they differ, through canonical copies: allocates)
+ *   ~=p const straw_erl_pid *   ~=o const straw_erl_port *
+ *   ~=r const straw_erl_ref *   ~=P straw_pid   ~=R straw_ref
+ *
+ * e.g. straw_term_match(buf, len, "{reply, ~=R, ~t}", ref, &body, &blen)
+ * matches {reply, Ref, Body} for that Ref only.  Bound values may stand in
+ * map key patterns (#{~=a := ~i}); captures may not.  A pid literal <3.7>
+ * matches that pid as ~=P does.  Nothing but ~=t allocates.
+ *
+ * Every directive's arguments are always taken, in the order of the
+ * pattern's text, whether the term matches or not (pass them all).
  *
  * A value of another type, or one that does not fit (~i of 2^70), makes
  * the match fail (0).  `_` and `_Name` match any term.  Literals match
@@ -113,9 +152,11 @@
  * STRAW_MATCH_MAX_DEPTH, a big integer literal past 1024 bits),
  * STRAW_ERANGE (an atom or string longer than its buffer), a cursor error
  * (malformed bytes: the term should have passed straw_term_check; a
- * compressed term must be decompressed first: STRAW_EBADTAG).  The whole
- * pattern is always read, so a bad pattern is reported whatever the term.
- * Matching allocates nothing and keeps no state between calls.
+ * compressed term must be decompressed first: STRAW_EBADTAG), -EINVAL (a
+ * NULL bound pointer), STRAW_ENOTCONTAINER (~=P or ~=R of a short pid or
+ * reference outside a container).  The whole pattern is always read, so a
+ * bad pattern is reported whatever the term.  Matching allocates nothing
+ * (but ~=t, above) and keeps no state between calls.
  */
 #ifndef STRAW_TERM_TEXT_H
 #define STRAW_TERM_TEXT_H
@@ -130,7 +171,8 @@
 extern "C" {
 #endif
 
-/* Most directives in one pattern for straw_term_match. */
+/* Most directives (captures and bound values) in one pattern for
+ * straw_term_match. */
 #define STRAW_MATCH_MAX_CAPTURES 32
 /* Deepest nesting of a pattern for straw_term_match.  The matcher recurses
  * along the pattern (never along the term): at most about 20 KB of stack,
@@ -138,10 +180,12 @@ extern "C" {
 #define STRAW_MATCH_MAX_DEPTH 32
 
 /*
- * Appends the text of the encoded term buf[0..len) (version byte first;
- * compressed terms are inflated) to out.  The term is validated with
- * straw_term_check under lim (may be NULL: defaults).  Returns 0, or a
- * STRAW_E* code / -ENOMEM with out unchanged.  Any thread.
+ * Appends the text of the encoded term buf[0..len) to out: version byte
+ * first (compressed terms are inflated), or a term without the version
+ * byte, such as the bytes a ~t capture gives (told apart by the first
+ * byte: 131 is no tag).  The term is validated with straw_term_check
+ * (straw_term_check_body) under lim (may be NULL: defaults).  Returns 0,
+ * or a STRAW_E* code / -ENOMEM with out unchanged.  Any thread.
  */
 STRAW_API int straw_term_to_text_lim(const uint8_t *buf, size_t len,
                                      const straw_term_limits *lim,
@@ -162,7 +206,8 @@ STRAW_API int straw_term_from_text_lim(const char *text, size_t len,
 /* straw_build_fmt with a va_list (ap is not consumed: it is copied). */
 STRAW_API int straw_build_vfmt(straw_builder *b, const char *fmt, va_list ap);
 
-/* straw_term_match with a va_list (ap is consumed only on a match). */
+/* straw_term_match with a va_list (ap is copied: the caller's ap is as it
+ * was). */
 STRAW_API int straw_term_vmatch(const uint8_t *buf, size_t len,
                                 const char *pattern, va_list ap);
 

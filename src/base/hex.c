@@ -66,15 +66,15 @@ strawi_hex_decode(const char *s, size_t n, straw_buf *out, size_t *bad_at)
 int
 strawi_hex_encode(const uint8_t *in, size_t n, int lower, straw_buf *out)
 {
-	const char *digits = lower ? "0123456789abcdef" : "0123456789ABCDEF";
 	size_t i;
 	int rc;
 
 	if ((rc = straw_buf_reserve(out, 2 * n)) != 0)
 		return rc;
 	for (i = 0; i < n; i++) {
-		out->data[out->len++] = (uint8_t)digits[in[i] >> 4];
-		out->data[out->len++] = (uint8_t)digits[in[i] & 15];
+		out->data[out->len++] =
+		        (uint8_t)strawi_hex_char(in[i] >> 4, lower);
+		out->data[out->len++] = (uint8_t)strawi_hex_char(in[i], lower);
 	}
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
- * src/base/hex.h - hexadecimal digits, the one place libstraw reads and
- * writes them (machine ids, node names, the term text form, `straw term
- * --hex`).
+ * src/base/hex.h - hexadecimal (and other bases') digits, the one place
+ * straw reads and writes them (machine ids, node names, the term text
+ * form's integers and escapes, `straw term --hex`, the tests).
  */
 #ifndef STRAWI_BASE_HEX_H
 #define STRAWI_BASE_HEX_H
@@ -11,16 +11,34 @@
 
 #include <straw/buf.h>
 
-/* The value of one hex digit (either case), or -1. */
+/* The value of a digit of a base up to 36: 0-9, then a-z or A-Z as
+ * 10..35; -1 for any other character (Erlang's Base#Digits, the text
+ * form's integers). */
 static inline int
-strawi_hex_digit(int c)
+strawi_digit_value(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
 	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
+	if (c >= 'a' && c <= 'z')
 		return c - 'a' + 10;
 	return -1;
+}
+
+/* The value of one hex digit (either case), or -1. */
+static inline int
+strawi_hex_digit(int c)
+{
+	int d = strawi_digit_value(c);
+
+	return d < 16 ? d : -1;
+}
+
+/* The hex digit of v (0..15): upper case, or lower with lower != 0. */
+static inline char
+strawi_hex_char(unsigned v, int lower)
+{
+	return (lower ? "0123456789abcdef" : "0123456789ABCDEF")[v & 15];
 }
 
 /*

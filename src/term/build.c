@@ -321,7 +321,7 @@ straw_build_ref(straw_builder *b, const straw_erl_ref *ref)
 	uint8_t *p;
 	uint32_t i;
 
-	if (ref->len > STRAW_REF_MAX_WORDS) {
+	if (ref->len < 1 || ref->len > STRAW_REF_MAX_WORDS) {
 		if (b->err == 0)
 			b->err = STRAW_ERANGE;
 		return b->err;

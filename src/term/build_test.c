@@ -191,6 +191,12 @@ CASE(identifiers)
 	expect_hex(&b,
 	           "835A0003770D6E6F6E6F6465406E6F686F7374000000000000000300"
 	           "00000200000001");
+	/* No id words: a reference OTP would read past (STRAW_ERANGE). */
+	ref.len = 0;
+	CHECK_RC(straw_build_ref(&b, &ref), STRAW_ERANGE);
+	straw_builder_fini(&b);
+	straw_builder_init(&b);
+	ref.len = 3;
 	port.id = 0x100000002ULL;
 	strcpy(port.node, "a");
 	port.creation = 3;

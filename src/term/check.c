@@ -104,6 +104,31 @@ check_atom(const uint8_t *buf, size_t len, size_t pos, size_t *next)
 	return 0;
 }
 
+/*
+ * The fields OTP 25 refuses in the old forms, whose fixed part (after the
+ * node atom) is at f: a one-byte creation above 3 (PID_EXT, PORT_EXT,
+ * REFERENCE_EXT, NEW_REFERENCE_EXT), and a first id word of 2^18 or more
+ * (REFERENCE_EXT, NEW_REFERENCE_EXT).  The newer forms take any values.
+ */
+static int
+old_ident_in_range(uint8_t tag, const uint8_t *f)
+{
+	switch (tag) {
+	case ETF_PID:
+		return f[8] <= ETF_OLD_CREATION_MAX;
+	case ETF_PORT:
+		return f[4] <= ETF_OLD_CREATION_MAX;
+	case ETF_REFERENCE:
+		return f[4] <= ETF_OLD_CREATION_MAX &&
+		       etf_get32(f) <= ETF_OLD_REF_WORD0_MAX;
+	case ETF_NEW_REFERENCE:
+		return f[0] <= ETF_OLD_CREATION_MAX &&
+		       etf_get32(f + 1) <= ETF_OLD_REF_WORD0_MAX;
+	default:
+		return 1;
+	}
+}
+
 int
 strawi_check_ident(const uint8_t *buf, size_t len, size_t pos, size_t *next,
                    size_t *fault)
@@ -119,7 +144,8 @@ strawi_check_ident(const uint8_t *buf, size_t len, size_t pos, size_t *next,
 			return STRAW_ETRUNC;
 		}
 		nwords = etf_get16(buf + pos);
-		if (nwords > STRAW_REF_MAX_WORDS) {
+		/* No id words: OTP would read the next term's bytes as one. */
+		if (nwords == 0 || nwords > STRAW_REF_MAX_WORDS) {
 			*fault = at;
 			return STRAW_EBADTERM;
 		}
@@ -158,6 +184,10 @@ strawi_check_ident(const uint8_t *buf, size_t len, size_t pos, size_t *next,
 	if (len - after < fixed) {
 		*fault = at;
 		return STRAW_ETRUNC;
+	}
+	if (!old_ident_in_range(tag, buf + after)) {
+		*fault = at;
+		return STRAW_EBADTERM;
 	}
 	*next = after + fixed;
 	return 0;
@@ -248,7 +278,7 @@ bad:
 
 int
 strawi_check_run(const uint8_t *buf, size_t len, size_t pos, size_t max_depth,
-                 size_t *end, size_t *fault)
+                 size_t *end, size_t *fault, int *maps)
 {
 	uint64_t local[STACK_LOCAL];
 	uint64_t *stack = local, left = 0;
@@ -257,6 +287,8 @@ strawi_check_run(const uint8_t *buf, size_t len, size_t pos, size_t max_depth,
 	size_t at = pos;
 	int rc = 0;
 
+	if (maps != NULL)
+		*maps = 0;
 	for (;;) {
 		const uint8_t *p;
 		size_t rem, n;
@@ -448,6 +480,8 @@ strawi_check_run(const uint8_t *buf, size_t len, size_t pos, size_t max_depth,
 		case ETF_MAP:
 			NEED(5);
 			kids = (uint64_t)etf_get32(p + 1) * 2;
+			if (kids >= 4 && maps != NULL)
+				*maps = 1; /* keys to compare */
 			pos += 5;
 			break;
 		case ETF_NEW_PID:
@@ -599,7 +633,7 @@ straw_term_check_body(const uint8_t *buf, size_t len,
 {
 	straw_term_limits l;
 	size_t end, fault = 0;
-	int rc;
+	int rc, maps = 0;
 
 	etf_limits(lim, &l);
 	if (len > l.max_size) {
@@ -607,11 +641,14 @@ straw_term_check_body(const uint8_t *buf, size_t len,
 		rc = STRAW_ETOOBIG;
 		goto out;
 	}
-	rc = strawi_check_run(buf, len, 0, l.max_depth, &end, &fault);
+	rc = strawi_check_run(buf, len, 0, l.max_depth, &end, &fault, &maps);
 	if (rc == 0 && end != len) {
 		fault = end;
 		rc = STRAW_ETRAILING;
 	}
+	/* Well-formed, one piece: now its maps' keys. */
+	if (rc == 0 && maps)
+		rc = strawi_check_map_keys(buf, len, 0, &fault);
 out:
 	if (rc != 0 && fault_offset != NULL)
 		*fault_offset = fault;
@@ -711,10 +748,10 @@ out:
 
 int
 strawi_term_check_lim(const uint8_t *buf, size_t len,
-                      const straw_term_limits *l, size_t *fault)
+                      const straw_term_limits *l, int keys, size_t *fault)
 {
 	size_t end;
-	int rc;
+	int rc, maps = 0;
 
 	if (len == 0 || buf[0] != STRAW_ETF_VERSION) {
 		*fault = 0;
@@ -724,11 +761,13 @@ strawi_term_check_lim(const uint8_t *buf, size_t len,
 		*fault = l->max_size;
 		return STRAW_ETOOBIG;
 	}
-	rc = strawi_check_run(buf, len, 1, l->max_depth, &end, fault);
+	rc = strawi_check_run(buf, len, 1, l->max_depth, &end, fault, &maps);
 	if (rc == 0 && end != len) {
 		*fault = end;
 		rc = STRAW_ETRAILING;
 	}
+	if (rc == 0 && maps && keys)
+		rc = strawi_check_map_keys(buf, len, 1, fault);
 	return rc;
 }
 
@@ -745,11 +784,11 @@ straw_term_check(const uint8_t *buf, size_t len, const straw_term_limits *lim,
 		straw_buf tmp = STRAW_BUF_INIT;
 		rc = inflate_term(buf, len, &l, &tmp, &fault);
 		if (rc == 0)
-			rc = strawi_term_check_lim(tmp.data, tmp.len, &l,
+			rc = strawi_term_check_lim(tmp.data, tmp.len, &l, 1,
 			                           &fault);
 		straw_buf_fini(&tmp);
 	} else {
-		rc = strawi_term_check_lim(buf, len, &l, &fault);
+		rc = strawi_term_check_lim(buf, len, &l, 1, &fault);
 	}
 	if (rc != 0 && fault_offset != NULL)
 		*fault_offset = fault;

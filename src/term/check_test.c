@@ -71,8 +71,15 @@ CASE(valid_terms)
 	        "8366640001610000000103",
 	        "8365640001610000000103",
 	        "8372000164000161030000002A",
-	        /* V4_PORT_EXT, a ref with no id words, LIST_EXT of 0. */
+	        /* The old forms at the edges of what OTP 25 accepts:
+	         * creation 3, a first reference word of 2^18 - 1. */
+	        "8367770161FFFFFFFFFFFFFFFF03",
+	        "8366770161FFFFFFFF03",
+	        "83657701610003FFFF03",
+	        "83720002770161030003FFFFFFFFFFFF",
+	        /* V4_PORT_EXT; the newer forms take any values. */
 	        "8378770161000000010000000200000003",
+	        "835A0002770161FFFFFFFFFFFFFFFFFFFFFFFF",
 	};
 	size_t i, f;
 
@@ -82,8 +89,46 @@ CASE(valid_terms)
 			fprintf(stderr, "vector %zu: %s at %zu\n", i, ok[i], f);
 		CHECK_RC(rc, 0);
 	}
-	EXPECT("835A000077016100000000", 0, 0);
 	EXPECT("836C000000006101", 0, 0);
+}
+
+CASE(identifiers_otp_refuses)
+{
+	/* A reference with no id words, in both forms: OTP reads the next
+	 * word as its id (so {Ref, 5} is another term there). */
+	EXPECT("835A000077016100000000", STRAW_EBADTERM, 1);
+	EXPECT("837200007701610003", STRAW_EBADTERM, 1);
+	EXPECT("8368025A0000770361406200000000"
+	       "6105",
+	       STRAW_EBADTERM, 3);
+	EXPECT("83680272000077036140620061"
+	       "05",
+	       STRAW_EBADTERM, 3);
+	/* One-byte creations above 3 (old pid, port, references). */
+	EXPECT("8367770161000000010000000204", STRAW_EBADTERM, 1);
+	EXPECT("83677701610000000100000002FF", STRAW_EBADTERM, 1);
+	EXPECT("83667701610000000104", STRAW_EBADTERM, 1);
+	EXPECT("83657701610000000104", STRAW_EBADTERM, 1);
+	EXPECT("837200017701610400000001", STRAW_EBADTERM, 1);
+	/* A first reference word of 2^18 or more. */
+	EXPECT("83657701610004000001", STRAW_EBADTERM, 1);
+	EXPECT("8365770161FFFFFFFF01", STRAW_EBADTERM, 1);
+	EXPECT("83720002770161010004000000000000", STRAW_EBADTERM, 1);
+	/* Deeper in: the offset is the identifier's tag. */
+	EXPECT("836C00000001667701610000000104"
+	       "6A",
+	       STRAW_EBADTERM, 6);
+	/* Truncation is reported before a field is looked at. */
+	EXPECT("8365770161FFFFFFFF", STRAW_ETRUNC, 1);
+	/* A closure whose creator is an old pid: creation 3, then 4. */
+	EXPECT("83700000004901A7CE600A7270E56B2EE4961C3D0D5C2E0000000000000001"
+	       "64000676656367656E610062053E73006764000D6E6F6E6F6465406E6F68"
+	       "6F73740000000900000000036107",
+	       0, 0);
+	EXPECT("83700000004901A7CE600A7270E56B2EE4961C3D0D5C2E0000000000000001"
+	       "64000676656367656E610062053E73006764000D6E6F6E6F6465406E6F68"
+	       "6F73740000000900000000046107",
+	       STRAW_EBADTERM, 1);
 }
 
 CASE(version_and_tag)
@@ -284,6 +329,242 @@ CASE(funs)
 	       STRAW_EBADTERM, 31);
 }
 
+/* A map of n pairs {Key i => 1} with integer keys as INTEGER_EXT from
+ * 1000 (plain keys), key dup_of written again at position n - 1 when
+ * dup_of >= 0, as hex with a version byte. */
+static char *
+int_map(size_t n, long dup_of)
+{
+	char *h = malloc(16 + 16 * n), *o = h;
+	size_t i;
+
+	o += sprintf(o, "8374%08zX", n);
+	for (i = 0; i < n; i++) {
+		long k = dup_of >= 0 && i == n - 1 ? 1000 + dup_of
+		                                   : 1000 + (long)i;
+		o += sprintf(o, "62%08lX6101", (unsigned long)k);
+	}
+	return h;
+}
+
+CASE(duplicate_map_keys)
+{
+	size_t len, f = 0, i;
+	uint8_t *b;
+	char *h;
+
+	/* #{1 => 1, 1 => 2}: the offset is the map's tag. */
+	EXPECT("83740000000261016101"
+	       "61016102",
+	       STRAW_EDUPKEY, 1);
+	/* Plain keys of every kind, compared by bytes. */
+	EXPECT("8374000000026D00000002616261016D0000000261626102",
+	       STRAW_EDUPKEY, 1);
+	EXPECT("8374000000026B0002616261016B000261626102", STRAW_EDUPKEY, 1);
+	EXPECT("837400000002"
+	       "6A6101"
+	       "6A6102",
+	       STRAW_EDUPKEY, 1);
+	EXPECT("837400000002"
+	       "463FF80000000000006101"
+	       "463FF80000000000006102",
+	       STRAW_EDUPKEY, 1);
+	EXPECT("837400000002"
+	       "68027701616101"
+	       "6101"
+	       "68027701616101"
+	       "6102",
+	       STRAW_EDUPKEY, 1);
+	EXPECT("837400000002"
+	       "717701617701626101"
+	       "6101"
+	       "717701617701626101"
+	       "6102",
+	       STRAW_EDUPKEY, 1);
+	EXPECT("837400000002"
+	       "5877016100000001000000000000000"
+	       "16101"
+	       "58770161000000010000000000000001"
+	       "6102",
+	       STRAW_EDUPKEY, 1);
+	/* Different plain keys, and keys that differ only in the value. */
+	EXPECT("83740000000361016101"
+	       "61026101"
+	       "62FFFFFFFF6101",
+	       0, 0);
+	EXPECT("837400000002"
+	       "68027701616101"
+	       "6101"
+	       "68027701616102"
+	       "6101",
+	       0, 0);
+	/* One term in two encodings: found through canonical forms. */
+	EXPECT("837400000002"
+	       "6101"
+	       "6101"
+	       "6200000001"
+	       "6102",
+	       STRAW_EDUPKEY, 1);
+	EXPECT("837400000002"
+	       "6400016161"
+	       "01"
+	       "770161"
+	       "6102",
+	       STRAW_EDUPKEY, 1);
+	EXPECT("837400000002"
+	       "460000000000000000"
+	       "6101"
+	       "468000000000000000"
+	       "6102",
+	       STRAW_EDUPKEY, 1);
+	EXPECT("837400000002"
+	       "6C000000016101"
+	       "6A"
+	       "6101"
+	       "6B000101"
+	       "6102",
+	       STRAW_EDUPKEY, 1);
+	EXPECT("837400000002"
+	       "6E010001"
+	       "6101"
+	       "6101"
+	       "6102",
+	       STRAW_EDUPKEY, 1);
+	/* ... and different terms that look alike: 1 and 1.0, [1] and
+	 * [1|[]] of another length. */
+	EXPECT("837400000002"
+	       "6101"
+	       "6101"
+	       "463FF0000000000000"
+	       "6102",
+	       0, 0);
+	EXPECT("837400000002"
+	       "6C000000016101"
+	       "6A"
+	       "6101"
+	       "6B00020101"
+	       "6102",
+	       0, 0);
+	/* Keys that are maps, nested maps, maps inside tuples and lists:
+	 * the offset is the innermost map with equal keys. */
+	EXPECT("837400000002"
+	       "740000000161016101"
+	       "6101"
+	       "740000000161016101"
+	       "6102",
+	       STRAW_EDUPKEY, 1);
+	EXPECT("836802"
+	       "6101"
+	       "74000000026101610161016102",
+	       STRAW_EDUPKEY, 5);
+	EXPECT("836C00000001"
+	       "7400000002"
+	       "6101"
+	       "740000000261016101"
+	       "61016102"
+	       "6102"
+	       "6101"
+	       "6A",
+	       STRAW_EDUPKEY, 13);
+	EXPECT("83740000000261016101"
+	       "6102"
+	       "7400000002"
+	       "770161"
+	       "6101"
+	       "64000161"
+	       "6102",
+	       STRAW_EDUPKEY, 12);
+	/* A map that is a closure's free variable. */
+	EXPECT("83700000005701A7CE600A7270E56B2EE4961C3D0D5C2E0000000000000001"
+	       "64000676656367656E610062053E73005864000D6E6F6E6F6465406E6F68"
+	       "6F7374000000090000000000000000"
+	       "740000000261016101"
+	       "61016102",
+	       STRAW_EDUPKEY, 76);
+	/* Large maps: keys compared by hash, then bytes. */
+	for (i = 2; i <= 200; i += 9) {
+		h = int_map(i, -1);
+		EXPECT(h, 0, 0);
+		free(h);
+		h = int_map(i, (long)((i - 1) / 2));
+		EXPECT(h, STRAW_EDUPKEY, 1);
+		free(h);
+		h = int_map(i, 0);
+		EXPECT(h, STRAW_EDUPKEY, 1);
+		free(h);
+	}
+	/* Without the version byte (compressed terms: CASE(compressed)). */
+	b = tu_unhex("6802740000000261016101610161026A", &len);
+	CHECK(b != NULL);
+	CHECK_RC(straw_term_check_body(b, len, NULL, &f), STRAW_EDUPKEY);
+	CHECK_EQ(f, 2);
+	b[12] = 2; /* 1 => 1, 2 => 2 */
+	CHECK_RC(straw_term_check_body(b, len, NULL, &f), 0);
+	free(b);
+	b = tu_unhex("6802740000000277016161016400016161026A", &len);
+	CHECK_RC(straw_term_check_body(b, len, NULL, &f), STRAW_EDUPKEY);
+	CHECK_EQ(f, 2);
+	free(b);
+}
+
+/* A map nested depth deep, each level #{a => Inner, b => 1}. */
+static uint8_t *
+deep_maps(size_t depth, size_t *len)
+{
+	static const uint8_t open[] = {'t', 0, 0, 0, 2, 'w', 1, 'a'};
+	static const uint8_t close[] = {'w', 1, 'b', 'a', 1};
+	size_t n = 1 + depth * (sizeof(open) + sizeof(close)) + 1, i, o = 0;
+	uint8_t *b = malloc(n);
+
+	if (b == NULL)
+		return NULL;
+	b[o++] = 131;
+	for (i = 0; i < depth; i++) {
+		memcpy(b + o, open, sizeof(open));
+		o += sizeof(open);
+	}
+	b[o++] = 'j';
+	for (i = 0; i < depth; i++) {
+		memcpy(b + o, close, sizeof(close));
+		o += sizeof(close);
+	}
+	*len = o;
+	return b;
+}
+
+CASE(duplicate_map_keys_deep)
+{
+	const size_t d = 900000;
+	size_t len, f = 0;
+	uint8_t *b = deep_maps(d, &len);
+	size_t inner_b = 1 + 8 * d + 1 + 2, outer_b = len - 3;
+
+	/* 900,000 levels of two-key maps: one linear pass, no recursion. */
+	CHECK(b != NULL);
+	CHECK_RC(straw_term_check(b, len, NULL, &f), 0);
+	/* The innermost map's second key made equal to its first. */
+	b[inner_b] = 'a';
+	CHECK_RC(straw_term_check(b, len, NULL, &f), STRAW_EDUPKEY);
+	CHECK_EQ(f, 1 + 8 * (d - 1));
+	b[inner_b] = 'b';
+	/* The outermost map's. */
+	b[outer_b] = 'a';
+	CHECK_RC(straw_term_check(b, len, NULL, &f), STRAW_EDUPKEY);
+	CHECK_EQ(f, 1);
+	/* A Latin-1 key: the general comparison finds the same. */
+	b[outer_b - 2] = 's';
+	CHECK_RC(straw_term_check(b, len, NULL, &f), STRAW_EDUPKEY);
+	CHECK_EQ(f, 1);
+	b[outer_b] = 'b';
+	CHECK_RC(straw_term_check(b, len, NULL, &f), 0);
+	b[outer_b - 2] = 'w';
+	b[inner_b - 2] = 's';
+	b[inner_b] = 'a';
+	CHECK_RC(straw_term_check(b, len, NULL, &f), STRAW_EDUPKEY);
+	CHECK_EQ(f, 1 + 8 * (d - 1));
+	free(b);
+}
+
 CASE(depth)
 {
 	straw_term_limits lim = {0, 0, 0};
@@ -348,6 +629,12 @@ CASE(compressed)
 	size_t len, f = 0;
 	uint8_t *b;
 
+	/* Duplicate map keys inside: the offset is in the inflated term. */
+	b = compress_term("836802610174000000026101610161016102", &len, 0,
+	                  NULL);
+	CHECK_RC(straw_term_check(b, len, NULL, &f), STRAW_EDUPKEY);
+	CHECK_EQ(f, 5);
+	free(b);
 	b = compress_term("83680261016102", &len, 0, NULL);
 	CHECK_RC(straw_term_check(b, len, NULL, &f), 0);
 	CHECK_RC(straw_term_decompress(b, len, NULL, &out, &f), 0);
@@ -431,6 +718,7 @@ CASE(body)
 	free(b);
 }
 
-CHECK_MAIN(valid_terms, version_and_tag, trailing, truncated_everything,
-           wrong_arities, huge_length_fields, atoms, bad_fields, funs, depth,
-           compressed, size_limit, body)
+CHECK_MAIN(valid_terms, identifiers_otp_refuses, duplicate_map_keys,
+           duplicate_map_keys_deep, version_and_tag, trailing,
+           truncated_everything, wrong_arities, huge_length_fields, atoms,
+           bad_fields, funs, depth, compressed, size_limit, body)

@@ -1008,8 +1008,9 @@ cur_check(const straw_cursor *c, size_t *pos)
 
 	if (*pos >= c->len)
 		return STRAW_ETRUNC;
+	/* Map keys are the reader's to compare (docs/term.md). */
 	rc = strawi_check_run(c->buf, c->len, *pos,
-	                      STRAW_TERM_DEFAULT_MAX_DEPTH, &end, &fault);
+	                      STRAW_TERM_DEFAULT_MAX_DEPTH, &end, &fault, NULL);
 	if (rc != 0)
 		return rc;
 	*pos = end;

@@ -689,6 +689,50 @@ CASE(unchecked_identifiers)
 	CHECK_RC(straw_cursor_ref(&c, &ref), STRAW_ETRUNC);
 	open_raw(&c, "83 59 770161 00000001");
 	CHECK_RC(straw_cursor_port(&c, &port), STRAW_ETRUNC);
+	/* What OTP 25 refuses: references of no id words, old forms with a
+	 * creation above 3 or a first reference word of 2^18 or more; the
+	 * reads, skip and term refuse them and consume nothing. */
+	{
+		static const char *refused[] = {
+		        "83 5A0000 770161 00000000",
+		        "83 720000 770161 00",
+		        "83 65 770161 00040000 00",
+		        "83 65 770161 00000001 04",
+		        "83 720001 770161 04 00000001",
+		        "83 720002 770161 00 00040000 00000000",
+		        "83 67 770161 00000001 00000002 04",
+		        "83 66 770161 00000001 04",
+		};
+		const uint8_t *t;
+		size_t i, tn;
+		for (i = 0; i < TU_LEN(refused); i++) {
+			int type;
+			open_raw(&c, refused[i]);
+			type = straw_cursor_type(&c);
+			if (type == STRAW_TERM_REF)
+				CHECK_RC(straw_cursor_ref(&c, &ref),
+				         STRAW_EBADTERM);
+			else if (type == STRAW_TERM_PID)
+				CHECK_RC(straw_cursor_pid(&c, &pid),
+				         STRAW_EBADTERM);
+			else
+				CHECK_RC(straw_cursor_port(&c, &port),
+				         STRAW_EBADTERM);
+			CHECK_RC(straw_cursor_skip(&c), STRAW_EBADTERM);
+			CHECK_RC(straw_cursor_term(&c, &t, &tn),
+			         STRAW_EBADTERM);
+			CHECK_EQ(straw_cursor_offset(&c), 1);
+		}
+	}
+	/* Their edges are read. */
+	open_raw(&c, "83 65 770161 0003FFFF 03");
+	CHECK_RC(straw_cursor_ref(&c, &ref), 0);
+	CHECK_EQ(ref.len, 1);
+	CHECK_EQ_U(ref.id[0], 0x3FFFF);
+	CHECK_EQ(ref.creation, 3);
+	open_raw(&c, "83 67 770161 00000001 00000002 03");
+	CHECK_RC(straw_cursor_pid(&c, &pid), 0);
+	CHECK_EQ(pid.creation, 3);
 	/* fun M:F/A: arity not a small integer; module not an atom. */
 	open_raw(&c, "83 71 77016D 770166 6200000001");
 	CHECK_RC(straw_cursor_export(&c, m, sizeof(m), f, sizeof(f), &arity),

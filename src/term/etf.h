@@ -44,6 +44,11 @@ enum {
 	ETF_V4_PORT = 'x',         /* 120: node, id:64, cre:32 */
 };
 
+/* The old pid, port and reference forms: a one-byte creation of 0..3, and
+ * (references) a first id word of 18 bits, as OTP 25 reads them. */
+#define ETF_OLD_CREATION_MAX  3
+#define ETF_OLD_REF_WORD0_MAX 0x3FFFFu
+
 /* Fixed part of NEW_FUN_EXT after the tag: size, arity, uniq, index,
  * num_free. */
 #define ETF_FUN_FIXED (4 + 1 + 16 + 4 + 4)
@@ -183,25 +188,41 @@ etf_latin1_utf8_len(const uint8_t *s, size_t n)
 /* Parses the 31-byte text of an old FLOAT_EXT.  Returns 0 or -1. */
 int strawi_etf_old_float(const uint8_t *p, double *v);
 
-/* How many format builds this thread ran from its cache of compiled
- * formats (src/term/fmt.c); for tests. */
-uint64_t strawi_fmt_cached_runs(void);
+/*
+ * Finds duplicate map keys in the term at pos that strawi_check_run
+ * accepted (src/term/check_keys.c).  Returns 0, STRAW_EDUPKEY with *fault
+ * at the tag of the first map (in the order maps complete) with two equal
+ * keys, or -ENOMEM.
+ */
+int strawi_check_map_keys(const uint8_t *buf, size_t len, size_t pos,
+                          size_t *fault);
+
+/* Finds duplicate map keys by normalizing the checked term at pos into
+ * scratch memory: 0, STRAW_EDUPKEY with *fault at the map, or -ENOMEM. */
+int strawi_normalize_keys(const uint8_t *buf, size_t pos, size_t *fault);
 
 /*
  * The checker's core: validates the term at pos (no version byte there)
  * with at most max_depth open containers.  Returns 0 with *end after the
- * term, or a code with *fault at the fault.
+ * term, or a code with *fault at the fault; *maps (may be NULL) gets 1 if
+ * the term holds a map of two pairs or more, whose keys it does not
+ * compare (strawi_check_map_keys does).
  */
 int strawi_check_run(const uint8_t *buf, size_t len, size_t pos,
-                     size_t max_depth, size_t *end, size_t *fault);
+                     size_t max_depth, size_t *end, size_t *fault, int *maps);
 
-/* Checks the pid, port or reference at pos (tag there). */
+/* Checks the pid, port or reference at pos (tag there): its node atom, its
+ * length, the number of reference words (1..5) and the fields of the old
+ * forms (ETF_OLD_*).  Returns 0 with *next after it, or STRAW_ETRUNC,
+ * STRAW_EBADTERM, STRAW_EBADATOM with *fault set. */
 int strawi_check_ident(const uint8_t *buf, size_t len, size_t pos, size_t *next,
                        size_t *fault);
 
-/* straw_term_check of an uncompressed term with resolved limits. */
+/* straw_term_check of an uncompressed term with resolved limits; keys 0
+ * leaves duplicate map keys to the caller (straw_term_normalize finds
+ * them itself). */
 int strawi_term_check_lim(const uint8_t *buf, size_t len,
-                          const straw_term_limits *l, size_t *fault);
+                          const straw_term_limits *l, int keys, size_t *fault);
 
 /* Skips the term at *ppos (bounds-checked, trusting field values).
  * Returns 0 with *ppos after it, or STRAW_ETRUNC / STRAW_EBADTAG. */

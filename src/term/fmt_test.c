@@ -10,6 +10,7 @@
 #include <straw/term_text.h>
 
 #include "term/etf.h"
+#include "term/fmt.h"
 #include "term/testutil.h"
 #include "testing/check.h"
 
@@ -649,7 +650,13 @@ CASE(match_errors)
 			o += sprintf(many + o, k ? ",~i" : "~i");
 		many[o++] = ']';
 		many[o] = '\0';
-		CHECK_RC(straw_term_match(t, len, many), STRAW_EFORMAT);
+		/* The arguments of the 32 that fit: taken before the 33rd
+		 * is refused. */
+#define I4_  &i, &i, &i, &i
+#define I32_ I4_, I4_, I4_, I4_, I4_, I4_, I4_, I4_
+		CHECK_RC(straw_term_match(t, len, many, I32_), STRAW_EFORMAT);
+#undef I32_
+#undef I4_
 	}
 	/* Bad terms. */
 	CHECK_RC(straw_term_match(compressed, sizeof(compressed), "_"),

@@ -264,6 +264,8 @@ straw_pid_decode(const uint8_t *t, size_t len, straw_pid *pid)
 	need = t[0] == ETF_NEW_PID ? 12 : 9;
 	if (len - off < need)
 		return STRAW_ETRUNC;
+	if (t[0] == ETF_PID && t[off + 8] > ETF_OLD_CREATION_MAX)
+		return STRAW_EBADTERM; /* as OTP 25 */
 	p.process = etf_get32(t + off);
 	p.container = t[0] == ETF_NEW_PID ? etf_get32(t + off + 8) : t[off + 8];
 	p.machine = strawi_node_machine_of(name, nlen);
@@ -386,6 +388,9 @@ straw_ref_from_erl(const straw_erl_ref *in, straw_ref *out)
 		return STRAW_ERANGE;
 	for (i = 0; i < in->len; i++)
 		w[i] = in->id[i];
+	/* 18, 32 and 14 bits make the 64-bit id; more is an OTP reference. */
+	if (w[0] > 0x3ffff || w[2] > 0x3fff)
+		return STRAW_ERANGE;
 	r.id = (uint64_t)(w[0] & 0x3ffff) | (uint64_t)w[1] << 18 |
 	       (uint64_t)w[2] << 50;
 	r.container = in->creation;

@@ -103,6 +103,17 @@ CASE(pid_from_erlang)
 	CHECK_EQ(q.process, 9);
 	CHECK_EQ(q.container, 0);
 	CHECK(q.machine != 0 && q.machine != strawi_node_self()->machine);
+	/* The old PID_EXT: a creation of 0..3, as OTP 25 reads it. */
+	{
+		uint8_t old[] = {103, 119, 1, 'a', 0, 0, 0, 7, 0, 0, 0, 0, 3};
+		CHECK_EQ(straw_pid_decode(old, sizeof(old), &q),
+		         (int)sizeof(old));
+		CHECK_EQ(q.process, 7);
+		CHECK_EQ(q.container, 3);
+		old[12] = 4;
+		CHECK_RC(straw_pid_decode(old, sizeof(old), &q),
+		         STRAW_EBADTERM);
+	}
 	strawi_node_set_container(0, NULL);
 }
 
@@ -147,6 +158,18 @@ CASE(ref_from_erl_range)
 	CHECK_OK(straw_ref_from_erl(&e, &r));
 	CHECK_EQ_U(r.id, 5);
 	CHECK_EQ(r.container, 9);
+	/* Every bit of the 64-bit id, and one bit more in either end word. */
+	e.id[0] = 0x3ffff;
+	e.id[1] = 0xffffffff;
+	e.id[2] = 0x3fff;
+	CHECK_OK(straw_ref_from_erl(&e, &r));
+	CHECK_EQ_U(r.id, UINT64_MAX);
+	e.id[0] = 0x40000;
+	CHECK_RC(straw_ref_from_erl(&e, &r), STRAW_ERANGE);
+	e.id[0] = 5;
+	e.id[2] = 0x4000;
+	CHECK_RC(straw_ref_from_erl(&e, &r), STRAW_ERANGE);
+	e.id[2] = 0;
 	e.len = 5;
 	CHECK_RC(straw_ref_from_erl(&e, &r), STRAW_ERANGE);
 	e.len = 0;

@@ -26,7 +26,8 @@ struct nframe {
 };
 
 struct norm {
-	const uint8_t *in; /* checked input, version byte first */
+	const uint8_t *in; /* checked input */
+	size_t start;      /* where its term starts (after the version) */
 	straw_buf *out;
 	struct nframe *f; /* the stack */
 	size_t sp, cap;
@@ -516,7 +517,7 @@ static int
 normalize_run(struct norm *n, size_t *fault)
 {
 	const uint8_t *in = n->in;
-	size_t pos = 1, at = 1;
+	size_t pos = n->start, at = n->start;
 	int rc = 0;
 
 	for (;;) {
@@ -815,13 +816,15 @@ strawi_normalize_lim(const uint8_t *buf, size_t len, const straw_term_limits *l,
 		buf = inflated.data;
 		len = inflated.len;
 	}
-	if ((rc = strawi_term_check_lim(buf, len, l, fault)) != 0)
+	/* Duplicate keys are found below, as the maps are sorted. */
+	if ((rc = strawi_term_check_lim(buf, len, l, 0, fault)) != 0)
 		goto out;
 	if ((rc = straw_buf_reserve(out, len + 16)) != 0)
 		goto out;
 	out->data[0] = STRAW_ETF_VERSION;
 	out->len = 1;
 	n.in = buf;
+	n.start = 1;
 	n.out = out;
 	rc = normalize_run(&n, fault);
 out:
@@ -831,6 +834,25 @@ out:
 	straw_free(n.ents);
 	straw_free(n.tmp);
 	straw_buf_fini(&inflated);
+	return rc;
+}
+
+int
+strawi_normalize_keys(const uint8_t *buf, size_t pos, size_t *fault)
+{
+	straw_buf out = STRAW_BUF_INIT;
+	struct norm n;
+	int rc;
+
+	memset(&n, 0, sizeof(n));
+	n.in = buf;
+	n.start = pos;
+	n.out = &out;
+	rc = normalize_run(&n, fault);
+	straw_free(n.f);
+	straw_free(n.ents);
+	straw_free(n.tmp);
+	straw_buf_fini(&out);
 	return rc;
 }
 

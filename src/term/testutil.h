@@ -8,46 +8,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <straw/buf.h>
 #include <straw/term.h>
+
+#include "base/hex.h"
 
 #define TU_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Decodes hex into a malloc'd buffer; returns NULL on bad hex. */
+/* Decodes hex (spaces between bytes allowed) into a malloc'd buffer;
+ * returns NULL on bad hex. */
 static inline uint8_t *
 tu_unhex(const char *hex, size_t *len)
 {
-	size_t n = strlen(hex), i, o = 0;
-	uint8_t *out = malloc(n / 2 + 1);
-	int hi = -1;
+	straw_buf b = STRAW_BUF_INIT;
+	uint8_t *out = NULL;
+	size_t bad;
 
 	*len = 0;
-	if (out == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		int v;
-		char ch = hex[i];
-		if (ch == ' ')
-			continue; /* spaces group the bytes in tests */
-		if (ch >= '0' && ch <= '9')
-			v = ch - '0';
-		else if (ch >= 'A' && ch <= 'F')
-			v = ch - 'A' + 10;
-		else if (ch >= 'a' && ch <= 'f')
-			v = ch - 'a' + 10;
-		else
-			break;
-		if (hi < 0) {
-			hi = v;
-		} else {
-			out[o++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
-		}
+	if (strawi_hex_decode(hex, strlen(hex), &b, &bad) == 0 &&
+	    (out = malloc(b.len + 1)) != NULL) {
+		if (b.len > 0)
+			memcpy(out, b.data, b.len);
+		*len = b.len;
 	}
-	if (i != n || hi >= 0) {
-		free(out);
-		return NULL;
-	}
-	*len = o;
+	straw_buf_fini(&b);
 	return out;
 }
 
@@ -55,14 +39,16 @@ tu_unhex(const char *hex, size_t *len)
 static inline char *
 tu_hex(const uint8_t *p, size_t n)
 {
-	char *s = malloc(2 * n + 1);
-	size_t i;
+	straw_buf b = STRAW_BUF_INIT;
+	char *s = NULL;
 
-	if (s == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		sprintf(s + 2 * i, "%02X", p[i]);
-	s[2 * n] = '\0';
+	if (strawi_hex_encode(p, n, 0, &b) == 0 &&
+	    (s = malloc(b.len + 1)) != NULL) {
+		if (b.len > 0)
+			memcpy(s, b.data, b.len);
+		s[b.len] = '\0';
+	}
+	straw_buf_fini(&b);
 	return s;
 }
 

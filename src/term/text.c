@@ -27,6 +27,7 @@
 #include <straw/term_text.h>
 
 #include "base/base.h"
+#include "base/hex.h"
 #include "term/etf.h"
 #include "term/text_int.h"
 #include "term/text_lex.h"
@@ -175,16 +176,15 @@ print_bignum(struct printer *pr, int negative, const uint8_t *mag, size_t n)
 	if (negative)
 		putc_(pr, '-');
 	if (n > TEXT_DECIMAL_MAX) {
-		static const char hex[] = "0123456789ABCDEF";
 		size_t i = n;
 		puts_(pr, "16#");
 		if ((mag[n - 1] >> 4) == 0) {
-			putc_(pr, hex[mag[n - 1]]);
+			putc_(pr, strawi_hex_char(mag[n - 1], 0));
 			i--;
 		}
 		for (; i > 0; i--) {
-			putc_(pr, hex[mag[i - 1] >> 4]);
-			putc_(pr, hex[mag[i - 1] & 15]);
+			putc_(pr, strawi_hex_char(mag[i - 1] >> 4, 0));
+			putc_(pr, strawi_hex_char(mag[i - 1], 0));
 		}
 		return;
 	}
@@ -775,9 +775,16 @@ straw_term_to_text_lim(const uint8_t *buf, size_t len,
 		buf = flat.data;
 		len = flat.len;
 	}
-	if ((rc = straw_term_check(buf, len, lim, &off)) != 0 ||
-	    (rc = straw_cursor_init(&c, buf, len)) != 0)
+	if (len > 0 && buf[0] != STRAW_ETF_VERSION) {
+		/* A term without its version byte (a ~t capture): no tag is
+		 * 131, so the first byte tells. */
+		if ((rc = straw_term_check_body(buf, len, lim, &off)) != 0)
+			goto out;
+		straw_cursor_init_body(&c, buf, len);
+	} else if ((rc = straw_term_check(buf, len, lim, &off)) != 0 ||
+	           (rc = straw_cursor_init(&c, buf, len)) != 0) {
 		goto out;
+	}
 	rc = print_term(&pr, &c);
 out:
 	if (rc != 0)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "base/hex.h"
 #include "term/text_lex.h"
 
 void
@@ -94,16 +95,13 @@ is_digit(int c)
 	return c >= '0' && c <= '9';
 }
 
+/* The value of c as a digit of base, or -1. */
 static int
-digit_value(uint32_t c)
+digit_in_base(int c, uint32_t base)
 {
-	if (c >= '0' && c <= '9')
-		return (int)(c - '0');
-	if (c >= 'a' && c <= 'z')
-		return (int)(c - 'a' + 10);
-	if (c >= 'A' && c <= 'Z')
-		return (int)(c - 'A' + 10);
-	return 99;
+	int d = strawi_digit_value(c);
+
+	return d >= 0 && (uint32_t)d < base ? d : -1;
 }
 
 /* Letters, digits, _ and @, and the Latin-1 letters, as erl_scan. */
@@ -205,8 +203,8 @@ char_decode(const uint8_t *s, size_t end, size_t *pos, uint32_t *cp)
 			p++;
 			v = 0;
 			for (i = 0; p < end && s[p] != '}'; i++, p++) {
-				d = digit_value(s[p]);
-				if (d >= 16 || i >= 8)
+				d = strawi_hex_digit(s[p]);
+				if (d < 0 || i >= 8)
 					return -1;
 				v = v * 16 + (uint32_t)d;
 			}
@@ -214,11 +212,11 @@ char_decode(const uint8_t *s, size_t end, size_t *pos, uint32_t *cp)
 				return -1;
 			p++;
 		} else {
-			if (end - p < 2 || digit_value(s[p]) >= 16 ||
-			    digit_value(s[p + 1]) >= 16)
+			if (end - p < 2 || strawi_hex_digit(s[p]) < 0 ||
+			    strawi_hex_digit(s[p + 1]) < 0)
 				return -1;
-			v = (uint32_t)(digit_value(s[p]) * 16 +
-			               digit_value(s[p + 1]));
+			v = (uint32_t)(strawi_hex_digit(s[p]) * 16 +
+			               strawi_hex_digit(s[p + 1]));
 			p += 2;
 		}
 		if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
@@ -320,12 +318,12 @@ lex_digits(struct tl_lexer *lx, uint32_t base, uint64_t *val, int *big)
 	*big = 0;
 	for (;;) {
 		if (p < lx->len && s[p] == '_' && n > 0 && p + 1 < lx->len &&
-		    digit_value((uint8_t)s[p + 1]) < (int)base) {
+		    digit_in_base((uint8_t)s[p + 1], base) >= 0) {
 			p++;
 			continue;
 		}
 		if (p >= lx->len ||
-		    (d = digit_value((uint8_t)s[p])) >= (int)base)
+		    (d = digit_in_base((uint8_t)s[p], base)) < 0)
 			break;
 		/* No division per digit: values below 2^59 cannot overflow
 		 * with one more digit of base <= 36 (36 < 2^6). */
@@ -472,6 +470,7 @@ tl_next(struct tl_lexer *lx, struct tl_token *t)
 	t->keyword = TLK_NONE;
 	t->quoted = 0;
 	t->big = 0;
+	t->bound = 0;
 	t->ival = 0;
 	t->start = lx->pos;
 	if (lx->pos >= lx->len) {
@@ -610,6 +609,21 @@ tl_next(struct tl_lexer *lx, struct tl_token *t)
 			t->end = lx->pos;
 			return 0;
 		}
+		/* straw's pid <Container.Process[@mHEX]>, read by the parser
+		 * (straw_pid_parse); here only its span. */
+		if (lx->pos < lx->len && is_digit(s[lx->pos])) {
+			size_t q = lx->pos;
+			while (q < lx->len && q - t->start < TL_PID_MAX &&
+			       (is_digit(s[q]) || s[q] == '.' || s[q] == '@' ||
+			        strawi_hex_digit(s[q]) >= 0 || s[q] == 'm'))
+				q++;
+			if (q < lx->len && s[q] == '>') {
+				t->kind = TL_PID;
+				lx->pos = q + 1;
+				t->end = lx->pos;
+				return 0;
+			}
+		}
 		return lex_error(lx, t->start);
 	case '>':
 		if (lx->pos < lx->len && s[lx->pos] == '>') {
@@ -627,16 +641,23 @@ tl_next(struct tl_lexer *lx, struct tl_token *t)
 			return 0;
 		}
 		return lex_error(lx, t->start);
-	case '~':
-		if (lx->fmt && lx->pos < lx->len &&
-		    ((s[lx->pos] >= 'a' && s[lx->pos] <= 'z'))) {
+	case '~': {
+		/* ~x, or ~=x for a bound value; x a letter. */
+		size_t q = lx->pos;
+		int bound = q < lx->len && s[q] == '=';
+		q += (size_t)bound;
+		if (lx->fmt && q < lx->len &&
+		    ((s[q] >= 'a' && s[q] <= 'z') ||
+		     (s[q] >= 'A' && s[q] <= 'Z'))) {
 			t->kind = TL_DIRECTIVE;
-			t->ival = s[lx->pos];
-			lx->pos++;
+			t->ival = s[q];
+			t->bound = bound;
+			lx->pos = q + 1;
 			t->end = lx->pos;
 			return 0;
 		}
 		return lex_error(lx, t->start);
+	}
 	default:
 		break;
 	}

@@ -7,8 +7,8 @@
  * its byte span; the characters of quoted atoms and strings are read back
  * with tl_chars_next(), which undoes the escapes.  Numbers that fit 64 bits
  * carry their value; longer integers are converted by the parser from the
- * span.  Format directives (~i, ~p, ...) are tokens only when the lexer is
- * made with fmt = 1.
+ * span.  Format directives (~i, ~P, and ~=i for a bound value) are tokens
+ * only when the lexer is made with fmt = 1.
  */
 #ifndef STRAWI_TEXT_LEX_H
 #define STRAWI_TEXT_LEX_H
@@ -24,7 +24,7 @@ enum tl_kind {
 	TL_FLOAT,     /* float; value in f */
 	TL_CHAR,      /* $c; value in ival */
 	TL_STRING,    /* "..." */
-	TL_DIRECTIVE, /* ~x in format strings; the letter in ival */
+	TL_DIRECTIVE, /* ~x or ~=x in format strings; the letter in ival */
 	TL_LBRACE,    /* { */
 	TL_RBRACE,    /* } */
 	TL_LBRACKET,  /* [ */
@@ -43,7 +43,11 @@ enum tl_kind {
 	TL_MINUS,     /* - */
 	TL_PLUS,      /* + */
 	TL_DOT,       /* . followed by white space or the end */
+	TL_PID,       /* <3.7> or <3.7@m0011...>: straw's human form of a pid */
 };
+
+/* The longest TL_PID token the scanner reads. */
+#define TL_PID_MAX 48
 
 /* Keywords the grammar needs to tell apart from plain atoms. */
 enum tl_keyword {
@@ -57,6 +61,7 @@ struct tl_token {
 	int keyword;   /* enum tl_keyword, for TL_ATOM */
 	int quoted;    /* TL_ATOM: written in quotes */
 	int big;       /* TL_INT: does not fit in ival; read the span */
+	int bound;     /* TL_DIRECTIVE: written ~=x (a bound value) */
 	size_t start;  /* byte offset of the first byte */
 	size_t end;    /* byte offset just past the token */
 	int64_t ival;  /* TL_INT (if !big), TL_CHAR, TL_DIRECTIVE */

@@ -21,9 +21,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include <straw/pid.h>
 #include <straw/term_text.h>
 
 #include "base/base.h"
+#include "base/hex.h"
 #include "term/etf.h"
 #include "term/text_parse.h"
 
@@ -252,7 +254,7 @@ tp_big_magnitude(struct tp_parser *p, const struct tl_token *t, uint8_t **mag,
 			uint32_t d;
 			if (c == '_')
 				continue;
-			d = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+			d = (uint32_t)strawi_digit_value(c);
 			acc |= d << shift;
 			shift += bits;
 			while (shift >= 8) {
@@ -288,8 +290,7 @@ tp_big_magnitude(struct tp_parser *p, const struct tl_token *t, uint8_t **mag,
 			uint8_t c = (uint8_t)s[i++];
 			if (c == '_')
 				continue;
-			add = add * base +
-			      (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+			add = add * base + (uint64_t)strawi_digit_value(c);
 			mul *= base;
 		}
 		carry = add;
@@ -1084,6 +1085,29 @@ out:
 	return rc;
 }
 
+/*
+ * straw's human form of a pid, <Container.Process> or
+ * <Container.Process@mHEX> (p->tok): the NEW_PID_EXT straw_pid_encode
+ * writes for it (a pid of another container with its node 'c<id>@<host>').
+ */
+static int
+emit_pid(struct tp_parser *p)
+{
+	straw_buf b = STRAW_BUF_INIT;
+	straw_pid pid;
+	int rc;
+
+	if (straw_pid_parse(p->lx.text + p->tok.start,
+	                    p->tok.end - p->tok.start, &pid) != 0)
+		return syntax_at(p, p->tok.start);
+	if ((rc = straw_pid_encode(&b, pid)) == 0)
+		rc = tp_emit(p, b.data, b.len);
+	else if (rc != -ENOMEM)
+		rc = syntax_at(p, p->tok.start); /* a node name past 255 */
+	straw_buf_fini(&b);
+	return rc;
+}
+
 /* `fun M:F/A` after the `fun` keyword. */
 static int
 emit_export(struct tp_parser *p)
@@ -1400,6 +1424,8 @@ parse_value(struct tp_parser *p, int *open)
 		if (p->directive == NULL)
 			return syntax_at(p, p->tok.start);
 		return p->directive(p, &p->tok);
+	case TL_PID:
+		return emit_pid(p);
 	case TL_LBRACE:
 		if ((rc = tp_peek(p)) != 0)
 			return rc;

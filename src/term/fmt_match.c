@@ -1,494 +1,24 @@
 /*
- * Format strings in Erlang syntax: straw_build_fmt writes a term from a
- * pattern and C values, straw_term_match matches a term against a pattern
- * and captures parts of it.  The directives and their C types are listed in
- * include/straw/term_text.h and docs/term-text.md.
+ * Matching terms against format strings in Erlang syntax:
+ * straw_term_match matches a term against a pattern and captures parts of
+ * it.
  *
- * Building reuses the text parser (text_parse.c) with a hook for the
- * directives, writing straight into the builder with containers shrunk to
- * their canonical form as they close; only maps of several keys and
- * foreign bytes (~t, ~o, binary_to_term) send the result through
- * straw_term_normalize.  The usual message formats (tuples of atoms,
- * numbers and scalar directives) are compiled once per thread into their
- * constant bytes and the places of their directives.  Matching walks the pattern's
- * tokens and the term's cursor side by side: it allocates nothing and
- * caches nothing.  After the first difference it keeps reading the pattern
- * without the term, so a malformed pattern is reported whatever the term.
+ * Matching walks the pattern's tokens and the term's cursor side by side:
+ * it allocates nothing and caches nothing.  After the first difference it
+ * keeps reading the pattern without the term, so a malformed pattern is
+ * reported whatever the term.
  */
-#define _GNU_SOURCE /* memmem */
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
+#include <straw/pid.h>
 #include <straw/term_text.h>
 
 #include "base/base.h"
 #include "term/etf.h"
+#include "term/fmt.h"
 #include "term/text_parse.h"
-
-/* ---- building ---- */
-
-struct build_ctx {
-	va_list ap; /* the caller's arguments, in directive order */
-};
-
-static int
-emit_atom_utf8(struct tp_parser *p, const char *s, size_t n)
-{
-	uint8_t h[3];
-	size_t chars;
-	int rc;
-
-	if (strawi_utf8_count((const uint8_t *)s, n, &chars) != 0 ||
-	    chars > STRAW_ATOM_MAX_CHARS)
-		return STRAW_EBADATOM;
-	if (n <= 255) {
-		h[0] = ETF_SMALL_ATOM_UTF8;
-		h[1] = (uint8_t)n;
-		rc = tp_emit(p, h, 2);
-	} else {
-		h[0] = ETF_ATOM_UTF8;
-		etf_put16(h + 1, (uint16_t)n);
-		rc = tp_emit(p, h, 3);
-	}
-	return rc != 0 ? rc : tp_emit(p, s, n);
-}
-
-/* The node atom of a pid, port or reference. */
-static int
-emit_node(struct tp_parser *p, const char *node)
-{
-	return emit_atom_utf8(p, node, strnlen(node, 256));
-}
-
-static int
-emit_u32(struct tp_parser *p, uint32_t v)
-{
-	uint8_t b[4];
-
-	etf_put32(b, v);
-	return tp_emit(p, b, 4);
-}
-
-static int
-build_directive(struct tp_parser *p, const struct tl_token *t)
-{
-	struct build_ctx *ctx = p->ctx;
-	uint8_t h[6];
-	int rc;
-
-	switch (t->ival) {
-	case 'i':
-		return tp_emit_int(p, va_arg(ctx->ap, int64_t));
-	case 'u': {
-		uint64_t v = va_arg(ctx->ap, uint64_t);
-		uint8_t mag[8];
-		int i;
-		if (v <= INT64_MAX)
-			return tp_emit_int(p, (int64_t)v);
-		for (i = 0; i < 8; i++)
-			mag[i] = (uint8_t)(v >> (8 * i));
-		return tp_emit_bignum(p, 0, mag, 8);
-	}
-	case 'f': {
-		double d = va_arg(ctx->ap, double);
-		if (!isfinite(d))
-			return STRAW_ERANGE;
-		return tp_emit_double(p, d);
-	}
-	case 'a': {
-		const char *s = va_arg(ctx->ap, const char *);
-		if (s == NULL)
-			return -EINVAL;
-		return emit_atom_utf8(p, s, strlen(s));
-	}
-	case 's': {
-		const char *s = va_arg(ctx->ap, const char *);
-		size_t n, i;
-		if (s == NULL)
-			return -EINVAL;
-		n = strlen(s);
-		if (n == 0) {
-			h[0] = ETF_NIL;
-			return tp_emit(p, h, 1);
-		}
-		if (n <= 0xFFFF) {
-			h[0] = ETF_STRING;
-			etf_put16(h + 1, (uint16_t)n);
-			if ((rc = tp_emit(p, h, 3)) != 0)
-				return rc;
-			return tp_emit(p, s, n);
-		}
-		if (n > UINT32_MAX)
-			return STRAW_ETOOBIG;
-		h[0] = ETF_LIST;
-		etf_put32(h + 1, (uint32_t)n);
-		if ((rc = tp_emit(p, h, 5)) != 0)
-			return rc;
-		for (i = 0; i < n; i++)
-			if ((rc = tp_emit_int(p, (uint8_t)s[i])) != 0)
-				return rc;
-		h[0] = ETF_NIL;
-		return tp_emit(p, h, 1);
-	}
-	case 'b': {
-		const void *d = va_arg(ctx->ap, const void *);
-		size_t n = va_arg(ctx->ap, size_t);
-		if (d == NULL && n != 0)
-			return -EINVAL;
-		if (n > UINT32_MAX)
-			return STRAW_ETOOBIG;
-		h[0] = ETF_BINARY;
-		etf_put32(h + 1, (uint32_t)n);
-		if ((rc = tp_emit(p, h, 5)) != 0)
-			return rc;
-		return tp_emit(p, d, n);
-	}
-	case 't': {
-		const uint8_t *d = va_arg(ctx->ap, const uint8_t *);
-		size_t n = va_arg(ctx->ap, size_t), off;
-		if (d == NULL)
-			return -EINVAL;
-		if ((rc = straw_term_check_body(d, n, NULL, &off)) != 0)
-			return rc;
-		p->noncanon = 1; /* any encoding */
-		return tp_emit(p, d, n);
-	}
-	case 'p': {
-		const straw_erl_pid *pid =
-		        va_arg(ctx->ap, const straw_erl_pid *);
-		if (pid == NULL)
-			return -EINVAL;
-		h[0] = ETF_NEW_PID;
-		if ((rc = tp_emit(p, h, 1)) != 0 ||
-		    (rc = emit_node(p, pid->node)) != 0 ||
-		    (rc = emit_u32(p, pid->id)) != 0 ||
-		    (rc = emit_u32(p, pid->serial)) != 0)
-			return rc;
-		return emit_u32(p, pid->creation);
-	}
-	case 'o': {
-		const straw_erl_port *port =
-		        va_arg(ctx->ap, const straw_erl_port *);
-		if (port == NULL)
-			return -EINVAL;
-		p->noncanon = 1; /* OTP's choice of NEW_PORT or V4_PORT */
-		h[0] = port->id > UINT32_MAX ? ETF_V4_PORT : ETF_NEW_PORT;
-		if ((rc = tp_emit(p, h, 1)) != 0 ||
-		    (rc = emit_node(p, port->node)) != 0)
-			return rc;
-		if (port->id > UINT32_MAX) {
-			uint8_t b[8];
-			etf_put64(b, port->id);
-			rc = tp_emit(p, b, 8);
-		} else {
-			rc = emit_u32(p, (uint32_t)port->id);
-		}
-		return rc != 0 ? rc : emit_u32(p, port->creation);
-	}
-	case 'r': {
-		const straw_erl_ref *ref =
-		        va_arg(ctx->ap, const straw_erl_ref *);
-		uint32_t i;
-		if (ref == NULL)
-			return -EINVAL;
-		if (ref->len < 1 || ref->len > STRAW_REF_MAX_WORDS)
-			return STRAW_ERANGE;
-		h[0] = ETF_NEWER_REF;
-		etf_put16(h + 1, (uint16_t)ref->len);
-		if ((rc = tp_emit(p, h, 3)) != 0 ||
-		    (rc = emit_node(p, ref->node)) != 0 ||
-		    (rc = emit_u32(p, ref->creation)) != 0)
-			return rc;
-		for (i = 0; i < ref->len; i++)
-			if ((rc = emit_u32(p, ref->id[i])) != 0)
-				return rc;
-		return 0;
-	}
-	default:
-		return STRAW_EFORMAT;
-	}
-}
-
-static int
-build_directive_hook(struct tp_parser *p, const struct tl_token *t)
-{
-	int rc = build_directive(p, t);
-
-	if (rc != 0)
-		p->err_at = t->start;
-	return rc;
-}
-
-/*
- * A per-thread cache of compiled formats.  A format made of tuples, atoms,
- * numbers and scalar directives (no list, string, map, binary or
- * binary_to_term, no ~t or ~o) always writes the same bytes around its
- * directives, whatever their values: it compiles to those constant bytes
- * and the cut where each directive's term goes, and later calls with the
- * same text copy the bytes and write only the directives, without the
- * parser.  A slot is found by the format's address and used only if the
- * text there is still the same.
- */
-#define FMT_SLOTS 8   /* per thread */
-#define FMT_TEXT  80  /* longest format cached, NUL excluded */
-#define FMT_CODE  192 /* its constant bytes at most */
-#define FMT_DIRS  8   /* its directives at most */
-#define FMT_MARK  13  /* a sentinel: BINARY_EXT of 8 bytes */
-
-struct fmt_prog {
-	const char *key;        /* the caller's pointer; NULL: empty */
-	uint8_t text_len;       /* strlen(text) */
-	uint8_t ndir;           /* directives */
-	uint16_t code_len;      /* constant bytes */
-	char text[FMT_TEXT];    /* the format when compiled */
-	char dir[FMT_DIRS];     /* each directive's letter */
-	uint16_t cut[FMT_DIRS]; /* where each goes in code */
-	uint8_t code[FMT_CODE]; /* the constant bytes, in order */
-};
-
-static __thread struct fmt_prog fmt_cache[FMT_SLOTS];
-
-/* Directive k's sentinel term while compiling. */
-static void
-fmt_mark(uint8_t m[FMT_MARK], unsigned k)
-{
-	static const uint8_t head[FMT_MARK - 1] = {
-	        ETF_BINARY, 0,    0,    0,    8,    0xF7,
-	        0x5E,       0xA1, 0x3C, 0x9B, 0x42, 0xD6};
-
-	memcpy(m, head, sizeof(head));
-	m[FMT_MARK - 1] = (uint8_t)k;
-}
-
-/* 1 if fmt is of the cacheable kind (see above), with *ndir directives
- * whose letters go to dir[]. */
-static int
-fmt_cacheable(const char *fmt, size_t len, char dir[FMT_DIRS], unsigned *ndir)
-{
-	size_t i;
-
-	*ndir = 0;
-	if (len > FMT_TEXT)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (strchr("[]#<>\"|(=$", fmt[i]) != NULL)
-			return 0;
-		if (fmt[i] == '~') {
-			if (i + 1 == len ||
-			    strchr("iufasbpr", fmt[++i]) == NULL ||
-			    *ndir == FMT_DIRS)
-				return 0;
-			dir[(*ndir)++] = fmt[i];
-		}
-	}
-	return 1;
-}
-
-static int
-fmt_mark_hook(struct tp_parser *p, const struct tl_token *t)
-{
-	unsigned *k = p->ctx;
-	uint8_t m[FMT_MARK];
-
-	(void)t;
-	fmt_mark(m, (*k)++);
-	return tp_emit(p, m, sizeof(m));
-}
-
-/* Compiles fmt, whose directives' letters fmt_cacheable put in g->dir,
- * into g (emptied by the caller); 0, or <0 if it cannot be (g stays
- * empty). */
-static int
-fmt_compile(struct fmt_prog *g, const char *fmt, size_t len, unsigned ndir)
-{
-	straw_buf out = STRAW_BUF_INIT;
-	struct tp_parser p;
-	unsigned k = 0;
-	size_t at = 0, code = 0;
-	int rc;
-
-	tp_init(&p, fmt, len, 1, NULL, &out);
-	p.directive = fmt_mark_hook;
-	p.ctx = &k;
-	p.canonical = 1;
-	rc = tp_parse(&p);
-	if (rc == 0 && (p.noncanon || k != ndir))
-		rc = -EINVAL;
-	tp_fini(&p);
-	/* Constant bytes between the sentinels, each found once, in order. */
-	for (k = 0; rc == 0 && k <= ndir; k++) {
-		uint8_t m[FMT_MARK];
-		const uint8_t *hit = NULL;
-		size_t n;
-		if (k < ndir) {
-			fmt_mark(m, k);
-			hit = memmem(out.data + at, out.len - at, m, sizeof(m));
-		}
-		n = (hit != NULL ? (size_t)(hit - out.data) : out.len) - at;
-		if ((k < ndir && hit == NULL) || code + n > FMT_CODE) {
-			rc = -EINVAL;
-			break;
-		}
-		memcpy(g->code + code, out.data + at, n);
-		code += n;
-		if (k < ndir) {
-			g->cut[k] = (uint16_t)code;
-			at += n + FMT_MARK;
-		}
-	}
-	straw_buf_fini(&out);
-	if (rc != 0)
-		return rc;
-	g->code_len = (uint16_t)code;
-	g->ndir = (uint8_t)ndir;
-	g->text_len = (uint8_t)len;
-	memcpy(g->text, fmt, len);
-	g->key = fmt;
-	return 0;
-}
-
-/* The parser state fmt_run lends build_directive: only out, max_size,
- * ctx (set per call), tok.start and err_at (errors) are used; zeroed once
- * per thread rather than per call. */
-static __thread struct tp_parser fmt_run_p;
-static __thread int fmt_run_ready;
-static __thread uint64_t fmt_runs; /* strawi_fmt_cached_runs */
-
-uint64_t
-strawi_fmt_cached_runs(void)
-{
-	return fmt_runs;
-}
-
-/* Writes g with the caller's values: its bytes and its directives. */
-static int
-fmt_run(straw_builder *b, const struct fmt_prog *g, va_list ap)
-{
-	struct tp_parser *p = &fmt_run_p;
-	struct build_ctx ctx;
-	struct tl_token t;
-	size_t start = b->buf.len, at = 0;
-	int rc = 0;
-
-	if (!fmt_run_ready) {
-		straw_term_limits l;
-		memset(p, 0, sizeof(*p));
-		etf_limits(NULL, &l);
-		p->max_size = l.max_size;
-		fmt_run_ready = 1;
-	}
-	p->out = &b->buf;
-	p->ctx = &ctx;
-	t.start = 0;
-	fmt_runs++;
-	va_copy(ctx.ap, ap);
-	for (unsigned k = 0; k < g->ndir && rc == 0; k++) {
-		t.ival = g->dir[k];
-		if ((rc = tp_emit(p, g->code + at, g->cut[k] - at)) == 0)
-			rc = build_directive(p, &t);
-		at = g->cut[k];
-	}
-	if (rc == 0)
-		rc = tp_emit(p, g->code + at, g->code_len - at);
-	va_end(ctx.ap);
-	p->out = NULL;
-	p->ctx = NULL;
-	if (rc != 0) {
-		b->buf.len = start;
-		b->err = rc;
-	}
-	return rc;
-}
-
-/* The compiled form of fmt (cached), or NULL if it has none. */
-static const struct fmt_prog *
-fmt_lookup(const char *fmt)
-{
-	uintptr_t h = (uintptr_t)fmt;
-	struct fmt_prog *g;
-	unsigned ndir;
-	size_t len;
-
-	h ^= h >> 7;
-	g = &fmt_cache[(h ^ (h >> 13)) % FMT_SLOTS];
-	if (g->key == fmt && memcmp(g->text, fmt, g->text_len) == 0 &&
-	    fmt[g->text_len] == '\0')
-		return g;
-	len = strnlen(fmt, FMT_TEXT + 1);
-	g->key = NULL; /* the slot is rewritten from here */
-	if (!fmt_cacheable(fmt, len, g->dir, &ndir) ||
-	    fmt_compile(g, fmt, len, ndir) != 0)
-		return NULL;
-	return g;
-}
-
-int
-straw_build_vfmt(straw_builder *b, const char *fmt, va_list ap)
-{
-	straw_buf raw = STRAW_BUF_INIT, canon = STRAW_BUF_INIT;
-	uint8_t version = STRAW_ETF_VERSION;
-	size_t start = b->buf.len;
-	struct build_ctx ctx;
-	struct tp_parser p;
-	int rc;
-
-	if (b->err != 0)
-		return b->err;
-	if (fmt == NULL)
-		return b->err = STRAW_EFORMAT;
-	{
-		const struct fmt_prog *g = fmt_lookup(fmt);
-		if (g != NULL)
-			return fmt_run(b, g, ap);
-	}
-	/* The term goes straight after the builder's bytes, containers in
-	 * their smallest form; only maps of several keys, ~t and ports, or
-	 * embedded binary_to_term need straw_term_normalize. */
-	va_copy(ctx.ap, ap);
-	tp_init(&p, fmt, strlen(fmt), 1, NULL, &b->buf);
-	p.directive = build_directive_hook;
-	p.ctx = &ctx;
-	p.canonical = 1;
-	rc = tp_parse(&p);
-	if (rc == STRAW_ESYNTAX)
-		rc = STRAW_EFORMAT;
-	if (rc != 0 || !p.noncanon)
-		goto out;
-	if ((rc = straw_buf_append(&raw, &version, 1)) != 0 ||
-	    (rc = straw_buf_append(&raw, b->buf.data + start,
-	                           b->buf.len - start)) != 0 ||
-	    (rc = straw_term_normalize(raw.data, raw.len, NULL, &canon,
-	                               NULL)) != 0)
-		goto out;
-	b->buf.len = start;
-	rc = straw_buf_append(&b->buf, canon.data + 1, canon.len - 1);
-out:
-	va_end(ctx.ap);
-	tp_fini(&p);
-	straw_buf_fini(&raw);
-	straw_buf_fini(&canon);
-	if (rc != 0) {
-		b->buf.len = start;
-		b->err = rc;
-	}
-	return rc;
-}
-
-int
-straw_build_fmt(straw_builder *b, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = straw_build_vfmt(b, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* ---- matching ---- */
 
 enum {
 	CAP_INT = 1, /* ~i: v.i */
@@ -500,12 +30,48 @@ enum {
 	CAP_PID,     /* ~p: at */
 	CAP_PORT,    /* ~o: at */
 	CAP_REF,     /* ~r: at */
+	CAP_SPID,    /* ~P: v.pid */
+	CAP_SREF,    /* ~R: v.ref */
+};
+
+/*
+ * A directive's C arguments, taken from the caller's list once, when the
+ * directive is first read (a map's key pattern is read again for each key
+ * of the term), in the order of the pattern's text.
+ */
+union dir_args {
+	int64_t i;       /* ~=i */
+	uint64_t u;      /* ~=u */
+	double d;        /* ~=f */
+	const char *str; /* ~=a, ~=s */
+	struct {
+		const void *p;
+		size_t n;
+	} bytes;         /* ~=b, ~=t */
+	const void *ptr; /* ~=p, ~=o, ~=r */
+	straw_pid pid;   /* ~=P */
+	straw_ref ref;   /* ~=R */
+	struct {
+		char *p;
+		size_t cap;
+	} buf; /* captures ~a, ~s */
+	struct {
+		const uint8_t **p;
+		size_t *n;
+	} out;     /* captures ~b, ~t */
+	void *dst; /* the other captures */
+};
+
+struct dir {
+	size_t at;        /* its token's offset in the pattern */
+	union dir_args a; /* its arguments */
 };
 
 struct capture {
-	int kind;        /* CAP_* */
+	int kind;                 /* CAP_*; 0: nothing captured */
+	const union dir_args *to; /* where it goes */
 	straw_cursor at; /* the captured term, for reads after the match */
-	size_t n;        /* CAP_STRING: length; CAP_ATOM: bytes */
+	size_t n;        /* CAP_STRING: length */
 	union {
 		int64_t i;
 		uint64_t u;
@@ -514,6 +80,8 @@ struct capture {
 			const uint8_t *p;
 			size_t n;
 		} bytes;
+		straw_pid pid;
+		straw_ref ref;
 	} v;
 };
 
@@ -521,10 +89,14 @@ struct matcher {
 	struct tp_parser p;  /* the pattern's tokens (no output) */
 	const uint8_t *term; /* the whole term, to tell in-place bytes */
 	size_t term_len;     /* its length */
+	va_list *ap;         /* the caller's arguments */
 	int failed;          /* 1 after the first difference */
+	int err;             /* the first fault of the term or of a value */
 	int in_key;          /* matching a map key: no captures */
 	int depth;           /* pattern nesting */
 	int ncap;            /* captures used */
+	int ndir;            /* directives read */
+	struct dir dir[STRAW_MATCH_MAX_CAPTURES];     /* in pattern order */
 	struct capture cap[STRAW_MATCH_MAX_CAPTURES]; /* in pattern order */
 };
 
@@ -533,10 +105,28 @@ static int match_value(struct matcher *m, straw_cursor *c);
 static int
 pat_error(struct matcher *m)
 {
+	(void)m;
 	return STRAW_EFORMAT;
 }
 
-/* A cursor error: a different type means no match; others are errors. */
+/*
+ * A fault of the term (malformed bytes) or of a bound value: kept, and
+ * the match goes on reading the pattern only, so that every directive's
+ * arguments are taken; the call then returns it.  0 passes through.
+ */
+static int
+term_error(struct matcher *m, int rc)
+{
+	if (rc == 0)
+		return 0;
+	if (m->err == 0)
+		m->err = rc;
+	m->failed = 1;
+	return 0;
+}
+
+/* A cursor error: a different type or a value that does not fit means no
+ * match; others are faults of the term. */
 static int
 cursor_miss(struct matcher *m, int rc)
 {
@@ -544,7 +134,7 @@ cursor_miss(struct matcher *m, int rc)
 		m->failed = 1;
 		return 0;
 	}
-	return rc;
+	return term_error(m, rc);
 }
 
 static int
@@ -608,7 +198,7 @@ match_integer(struct matcher *m, straw_cursor *c, int negative)
 	if ((rc = tp_big_magnitude(&m->p, t, &pmag, &pn)) != 0)
 		return rc;
 	if ((rc = straw_cursor_bignum(c, &tneg, &tmag, &tn)) != 0)
-		return rc;
+		return term_error(m, rc);
 	while (pn > 0 && pmag[pn - 1] == 0)
 		pn--;
 	while (tn > 0 && tmag[tn - 1] == 0)
@@ -618,36 +208,18 @@ match_integer(struct matcher *m, straw_cursor *c, int negative)
 	return 0;
 }
 
-/* Atom literal (not `fun`, not reserved): its UTF-8 name against the
- * term's atom, compared in place when the term stores UTF-8. */
+/* Whether the next term (an atom) is the atom of UTF-8 name want[0..n);
+ * consumes it.  UTF-8 atoms are compared where they lie. */
 static int
-match_atom(struct matcher *m, straw_cursor *c)
+atom_equals(struct matcher *m, straw_cursor *c, const char *want, size_t n)
 {
-	const struct tl_token *t = &m->p.tok;
-	char name[STRAW_ATOM_MAX_BYTES + 1], got[STRAW_ATOM_MAX_BYTES + 1];
-	const char *want;
+	char got[STRAW_ATOM_MAX_BYTES + 1];
 	const uint8_t *raw;
-	size_t n, rn, gn, hdr, left;
+	size_t rn, gn, hdr, left;
 	int rc;
 
-	if (t->keyword != TLK_NONE)
-		return pat_error(m);
-	if (!active(m, c))
-		return 0;
-	if (straw_cursor_type(c) != STRAW_TERM_ATOM) {
-		m->failed = 1;
-		return 0;
-	}
-	if (t->quoted) {
-		n = tp_atom_utf8(&m->p, t, (uint8_t *)name);
-		want = name;
-	} else {
-		/* A bare atom's text is its UTF-8 name. */
-		want = m->p.lx.text + t->start;
-		n = t->end - t->start;
-	}
-	/* UTF-8 atoms compared where they lie (the cursor's pointer is a
-	 * public field; the type check above bounds the header). */
+	/* The cursor's pointer is a public field; the caller's type check
+	 * bounds the header. */
 	raw = c->p;
 	left = c->len - straw_cursor_offset(c);
 	if (raw[0] == ETF_SMALL_ATOM_UTF8 && left >= 2) {
@@ -667,17 +239,40 @@ match_atom(struct matcher *m, straw_cursor *c)
 		return 0;
 	}
 	if ((rc = straw_cursor_term(c, &raw, &rn)) != 0)
-		return rc;
+		return term_error(m, rc);
 	/* Latin-1 atom: read its UTF-8 form from a copy of the cursor. */
 	{
 		straw_cursor s;
 		straw_cursor_init_body(&s, raw, rn);
 		if ((rc = straw_cursor_atom(&s, got, sizeof(got), &gn)) != 0)
-			return rc;
+			return term_error(m, rc);
 	}
 	if (gn != n || memcmp(got, want, n) != 0)
 		m->failed = 1;
 	return 0;
+}
+
+/* Atom literal (not `fun`, not reserved): its UTF-8 name against the
+ * term's atom. */
+static int
+match_atom(struct matcher *m, straw_cursor *c)
+{
+	const struct tl_token *t = &m->p.tok;
+	char name[STRAW_ATOM_MAX_BYTES + 1];
+
+	if (t->keyword != TLK_NONE)
+		return pat_error(m);
+	if (!active(m, c))
+		return 0;
+	if (straw_cursor_type(c) != STRAW_TERM_ATOM) {
+		m->failed = 1;
+		return 0;
+	}
+	if (t->quoted)
+		return atom_equals(m, c, name,
+		                   tp_atom_utf8(&m->p, t, (uint8_t *)name));
+	/* A bare atom's text is its UTF-8 name. */
+	return atom_equals(m, c, m->p.lx.text + t->start, t->end - t->start);
 }
 
 /*
@@ -735,10 +330,10 @@ list_skip_rest(struct matcher *m, straw_cursor *c, struct list_state *ls)
 		return 0;
 	while (ls->left > 0) {
 		if ((rc = straw_cursor_skip(c)) != 0)
-			return rc;
+			return term_error(m, rc);
 		ls->left--;
 	}
-	return straw_cursor_skip(c);
+	return term_error(m, straw_cursor_skip(c));
 }
 
 /* The characters of a string run as list elements. */
@@ -954,7 +549,7 @@ match_map(struct matcher *m, straw_cursor *c)
 		end = *c;
 		for (i = 0; i < 2 * pairs; i++)
 			if ((rc = straw_cursor_skip(&end)) != 0)
-				return rc;
+				return term_error(m, rc);
 	}
 	for (;;) {
 		struct pat_mark key;
@@ -981,8 +576,10 @@ match_map(struct matcher *m, straw_cursor *c)
 				}
 				k = key_at;
 				if ((rc = straw_cursor_skip(&k)) != 0 ||
-				    (rc = straw_cursor_skip(&k)) != 0)
-					return rc;
+				    (rc = straw_cursor_skip(&k)) != 0) {
+					term_error(m, rc);
+					break;
+				}
 			}
 			m->failed = was_failed || !found;
 		}
@@ -1061,39 +658,331 @@ is_byte_string(straw_cursor s, size_t *n)
 	return straw_cursor_nil(&s) == 0;
 }
 
+/* The directive letters of patterns. */
+static int
+is_match_letter(int d)
+{
+	return d != 0 && strchr("iufasbtporPR", d) != NULL;
+}
+
+/*
+ * Takes the C arguments of directive d (bound: a value; else where a
+ * capture goes) from the caller's list into a.
+ */
+static void
+take_args(struct matcher *m, int d, int bound, union dir_args *a)
+{
+	va_list *ap = m->ap;
+
+	if (bound) {
+		switch (d) {
+		case 'i':
+			a->i = va_arg(*ap, int64_t);
+			break;
+		case 'u':
+			a->u = va_arg(*ap, uint64_t);
+			break;
+		case 'f':
+			a->d = va_arg(*ap, double);
+			break;
+		case 'a':
+		case 's':
+			a->str = va_arg(*ap, const char *);
+			break;
+		case 'b':
+		case 't':
+			a->bytes.p = va_arg(*ap, const void *);
+			a->bytes.n = va_arg(*ap, size_t);
+			break;
+		case 'P':
+			a->pid = va_arg(*ap, straw_pid);
+			break;
+		case 'R':
+			a->ref = va_arg(*ap, straw_ref);
+			break;
+		default: /* p, o, r */
+			a->ptr = va_arg(*ap, const void *);
+			break;
+		}
+		return;
+	}
+	switch (d) {
+	case 'a':
+	case 's':
+		a->buf.p = va_arg(*ap, char *);
+		a->buf.cap = va_arg(*ap, size_t);
+		break;
+	case 'b':
+	case 't':
+		a->out.p = va_arg(*ap, const uint8_t **);
+		a->out.n = va_arg(*ap, size_t *);
+		break;
+	default:
+		a->dst = va_arg(*ap, void *);
+		break;
+	}
+}
+
+/*
+ * The arguments of the directive token at offset at: taken from the list
+ * at its first reading, found again at the next (a key pattern is read
+ * once per key of the term).  NULL past STRAW_MATCH_MAX_CAPTURES.
+ */
+static const union dir_args *
+dir_args_of(struct matcher *m, const struct tl_token *t)
+{
+	int i;
+
+	for (i = m->ndir - 1; i >= 0; i--)
+		if (m->dir[i].at == t->start)
+			return &m->dir[i].a;
+	if (m->ndir >= STRAW_MATCH_MAX_CAPTURES)
+		return NULL;
+	m->dir[m->ndir].at = t->start;
+	take_args(m, (int)t->ival, t->bound, &m->dir[m->ndir].a);
+	return &m->dir[m->ndir++].a;
+}
+
+/* Whether the next term is the list of the bytes s[0..n) ([] when n is
+ * 0), in any encoding. */
+static int
+bytes_list_equals(struct matcher *m, straw_cursor *c, const char *s, size_t n)
+{
+	struct list_state ls = {0};
+	size_t i;
+	int rc;
+
+	if (n == 0)
+		return (rc = straw_cursor_nil(c)) == 0 ? 0 : cursor_miss(m, rc);
+	if (straw_cursor_type(c) != STRAW_TERM_LIST) {
+		m->failed = 1;
+		return 0;
+	}
+	for (i = 0; i < n && !m->failed; i++) {
+		int64_t v;
+		if ((rc = list_next_elem(m, c, &ls)) != 0 || m->failed)
+			return rc;
+		if ((rc = straw_cursor_int64(c, &v)) != 0)
+			return cursor_miss(m, rc);
+		if (v != (uint8_t)s[i])
+			m->failed = 1;
+	}
+	return list_end(m, c, &ls);
+}
+
+/* Whether the term bytes t[0..tn) (no version byte) and want[0..wn) are
+ * the same term: =:=, in any encodings.  Allocates only when their bytes
+ * differ. */
+static int
+term_bytes_equal(const uint8_t *t, size_t tn, const uint8_t *want, size_t wn)
+{
+	static const uint8_t version = STRAW_ETF_VERSION;
+	straw_buf a = STRAW_BUF_INIT, b = STRAW_BUF_INIT;
+	int eq = -ENOMEM;
+
+	if (tn == wn && memcmp(t, want, tn) == 0)
+		return 1;
+	if (straw_buf_append(&a, &version, 1) == 0 &&
+	    straw_buf_append(&a, t, tn) == 0 &&
+	    straw_buf_append(&b, &version, 1) == 0 &&
+	    straw_buf_append(&b, want, wn) == 0)
+		eq = straw_term_equal(a.data, a.len, b.data, b.len);
+	straw_buf_fini(&a);
+	straw_buf_fini(&b);
+	return eq;
+}
+
+static int
+same_pid(const straw_erl_pid *x, const straw_erl_pid *y)
+{
+	return x->id == y->id && x->serial == y->serial &&
+	       x->creation == y->creation && strcmp(x->node, y->node) == 0;
+}
+
+static int
+same_ref(const straw_erl_ref *x, const straw_erl_ref *y)
+{
+	return x->len == y->len && x->creation == y->creation &&
+	       memcmp(x->id, y->id, x->len * sizeof(x->id[0])) == 0 &&
+	       strcmp(x->node, y->node) == 0;
+}
+
+/*
+ * Whether the next term is the straw pid want (=:= to what
+ * straw_pid_encode writes for it): the numbers first, the node name only
+ * when they agree.
+ */
+static int
+pid_equals(struct matcher *m, straw_cursor *c, straw_pid want)
+{
+	straw_erl_pid got, w;
+	int rc;
+
+	if ((rc = straw_cursor_pid(c, &got)) != 0)
+		return cursor_miss(m, rc);
+	if (got.id != want.process || got.serial != 0) {
+		m->failed = 1;
+		return 0;
+	}
+	if ((rc = straw_pid_to_erl(want, &w)) != 0)
+		return term_error(m, rc);
+	if (!same_pid(&got, &w))
+		m->failed = 1;
+	return 0;
+}
+
+/* As pid_equals for references. */
+static int
+ref_equals(struct matcher *m, straw_cursor *c, straw_ref want)
+{
+	straw_erl_ref got, w;
+	int rc;
+
+	if ((rc = straw_cursor_ref(c, &got)) != 0)
+		return cursor_miss(m, rc);
+	if (got.len != 3 || got.id[0] != (uint32_t)(want.id & 0x3ffff) ||
+	    got.id[1] != (uint32_t)(want.id >> 18) ||
+	    got.id[2] != (uint32_t)(want.id >> 50)) {
+		m->failed = 1;
+		return 0;
+	}
+	if ((rc = straw_ref_to_erl(want, &w)) != 0)
+		return term_error(m, rc);
+	if (!same_ref(&got, &w))
+		m->failed = 1;
+	return 0;
+}
+
+/* A bound directive ~=x: the next term must be =:= to its value. */
+static int
+match_bound(struct matcher *m, straw_cursor *c, int d, const union dir_args *a)
+{
+	int type = straw_cursor_type(c), rc;
+
+	if (type < 0)
+		return term_error(m, type);
+	switch (d) {
+	case 'i': {
+		int64_t v;
+		if ((rc = straw_cursor_int64(c, &v)) != 0)
+			return cursor_miss(m, rc);
+		m->failed |= v != a->i;
+		return 0;
+	}
+	case 'u': {
+		uint64_t v;
+		if ((rc = straw_cursor_uint64(c, &v)) != 0)
+			return cursor_miss(m, rc);
+		m->failed |= v != a->u;
+		return 0;
+	}
+	case 'f': {
+		double v;
+		if ((rc = straw_cursor_double(c, &v)) != 0)
+			return cursor_miss(m, rc);
+		m->failed |= !(v == a->d); /* 0.0 =:= -0.0 in OTP 25 */
+		return 0;
+	}
+	case 'a':
+		if (a->str == NULL)
+			return term_error(m, -EINVAL);
+		if (type != STRAW_TERM_ATOM)
+			break;
+		return atom_equals(m, c, a->str, strlen(a->str));
+	case 's':
+		if (a->str == NULL)
+			return term_error(m, -EINVAL);
+		return bytes_list_equals(m, c, a->str, strlen(a->str));
+	case 'b': {
+		const uint8_t *p;
+		uint64_t bits;
+		if (a->bytes.p == NULL && a->bytes.n != 0)
+			return term_error(m, -EINVAL);
+		if ((rc = straw_cursor_bitstring(c, &p, &bits)) != 0)
+			return cursor_miss(m, rc);
+		m->failed |= bits != 8 * (uint64_t)a->bytes.n ||
+		             (a->bytes.n > 0 &&
+		              memcmp(p, a->bytes.p, a->bytes.n) != 0);
+		return 0;
+	}
+	case 't': {
+		const uint8_t *p;
+		size_t n;
+		if (a->bytes.p == NULL)
+			return term_error(m, -EINVAL);
+		if ((rc = straw_cursor_term(c, &p, &n)) != 0)
+			return term_error(m, rc);
+		rc = term_bytes_equal(p, n, a->bytes.p, a->bytes.n);
+		if (rc < 0)
+			return term_error(m, rc);
+		m->failed |= !rc;
+		return 0;
+	}
+	case 'p': {
+		straw_erl_pid got;
+		if (a->ptr == NULL)
+			return term_error(m, -EINVAL);
+		if ((rc = straw_cursor_pid(c, &got)) != 0)
+			return cursor_miss(m, rc);
+		m->failed |= !same_pid(&got, a->ptr);
+		return 0;
+	}
+	case 'o': {
+		const straw_erl_port *want = a->ptr;
+		straw_erl_port got;
+		if (want == NULL)
+			return term_error(m, -EINVAL);
+		if ((rc = straw_cursor_port(c, &got)) != 0)
+			return cursor_miss(m, rc);
+		m->failed |= got.id != want->id ||
+		             got.creation != want->creation ||
+		             strcmp(got.node, want->node) != 0;
+		return 0;
+	}
+	case 'r': {
+		straw_erl_ref got;
+		if (a->ptr == NULL)
+			return term_error(m, -EINVAL);
+		if ((rc = straw_cursor_ref(c, &got)) != 0)
+			return cursor_miss(m, rc);
+		m->failed |= !same_ref(&got, a->ptr);
+		return 0;
+	}
+	case 'P':
+		return pid_equals(m, c, a->pid);
+	case 'R':
+		return ref_equals(m, c, a->ref);
+	default:
+		STRAWI_PANIC("bound directive %c", d);
+	}
+	m->failed = 1;
+	return 0;
+}
+
 static int
 match_directive(struct matcher *m, straw_cursor *c)
 {
-	int d = (int)m->p.tok.ival, rc, type;
+	const struct tl_token *t = &m->p.tok;
+	const union dir_args *a;
+	int d = (int)t->ival, rc, type;
 	struct capture *cap;
-	int on = active(m, c);
 
-	switch (d) {
-	case 'i':
-	case 'u':
-	case 'f':
-	case 'a':
-	case 's':
-	case 'b':
-	case 't':
-	case 'p':
-	case 'o':
-	case 'r':
-		break;
-	default:
+	if (!is_match_letter(d) || (m->in_key && !t->bound))
+		return STRAW_EFORMAT; /* key patterns cannot capture */
+	if ((a = dir_args_of(m, t)) == NULL)
 		return STRAW_EFORMAT;
-	}
-	if (m->in_key || m->ncap >= STRAW_MATCH_MAX_CAPTURES)
-		return STRAW_EFORMAT;
-	/* One slot per directive, used or not, so the limit does not depend
+	if (t->bound)
+		return active(m, c) ? match_bound(m, c, d, a) : 0;
+	/* One slot per capture, used or not, so the limit does not depend
 	 * on the term. */
 	cap = &m->cap[m->ncap++];
 	cap->kind = 0;
-	if (!on)
+	cap->to = a;
+	if (!active(m, c))
 		return 0;
 	type = straw_cursor_type(c);
 	if (type < 0)
-		return type;
+		return term_error(m, type);
 	switch (d) {
 	case 'i': {
 		int64_t v;
@@ -1133,10 +1022,10 @@ match_directive(struct matcher *m, straw_cursor *c)
 		const uint8_t *p;
 		size_t n;
 		if ((rc = straw_cursor_term(c, &p, &n)) != 0)
-			return rc;
+			return term_error(m, rc);
 		/* An element of a STRING_EXT has no bytes of its own. */
 		if (p < m->term || p + n > m->term + m->term_len)
-			return STRAW_ETYPE;
+			return term_error(m, STRAW_ETYPE);
 		cap->kind = CAP_BYTES;
 		cap->v.bytes.p = p;
 		cap->v.bytes.n = n;
@@ -1147,7 +1036,7 @@ match_directive(struct matcher *m, straw_cursor *c)
 			break;
 		cap->kind = CAP_ATOM;
 		cap->at = *c;
-		return straw_cursor_skip(c);
+		return term_error(m, straw_cursor_skip(c));
 	case 's': {
 		size_t n;
 		if (!is_byte_string(*c, &n))
@@ -1155,31 +1044,67 @@ match_directive(struct matcher *m, straw_cursor *c)
 		cap->kind = CAP_STRING;
 		cap->at = *c;
 		cap->n = n;
-		return straw_cursor_skip(c);
+		return term_error(m, straw_cursor_skip(c));
 	}
 	case 'p':
 		if (type != STRAW_TERM_PID)
 			break;
 		cap->kind = CAP_PID;
 		cap->at = *c;
-		return straw_cursor_skip(c);
+		return term_error(m, straw_cursor_skip(c));
 	case 'o':
 		if (type != STRAW_TERM_PORT)
 			break;
 		cap->kind = CAP_PORT;
 		cap->at = *c;
-		return straw_cursor_skip(c);
+		return term_error(m, straw_cursor_skip(c));
 	case 'r':
 		if (type != STRAW_TERM_REF)
 			break;
 		cap->kind = CAP_REF;
 		cap->at = *c;
-		return straw_cursor_skip(c);
+		return term_error(m, straw_cursor_skip(c));
+	case 'P': {
+		straw_erl_pid e;
+		if ((rc = straw_cursor_pid(c, &e)) != 0)
+			return cursor_miss(m, rc);
+		straw_pid_from_erl(&e, &cap->v.pid);
+		cap->kind = CAP_SPID;
+		return 0;
+	}
+	case 'R': {
+		straw_erl_ref e;
+		if ((rc = straw_cursor_ref(c, &e)) != 0)
+			return cursor_miss(m, rc);
+		/* An OTP reference a straw_ref cannot hold: no match. */
+		if (straw_ref_from_erl(&e, &cap->v.ref) != 0)
+			break;
+		cap->kind = CAP_SREF;
+		return 0;
+	}
 	default:
 		break;
 	}
 	m->failed = 1;
 	return 0;
+}
+
+/* straw's pid literal <C.P> (or <C.P@mHEX>) in a pattern: the pid
+ * straw_pid_parse reads, as ~=P. */
+static int
+match_pid_literal(struct matcher *m, straw_cursor *c)
+{
+	const struct tl_token *t = &m->p.tok;
+	straw_pid want;
+
+	if (straw_pid_parse(m->p.lx.text + t->start, t->end - t->start,
+	                    &want) != 0)
+		return STRAW_EFORMAT;
+	if (!active(m, c))
+		return 0;
+	if (straw_cursor_type(c) < 0)
+		return term_error(m, straw_cursor_type(c));
+	return pid_equals(m, c, want);
 }
 
 /* Matches the pattern value starting at the current token against the
@@ -1228,13 +1153,16 @@ match_value(struct matcher *m, straw_cursor *c)
 			rc = pat_error(m);
 			break;
 		}
-		rc = active(m, c) ? straw_cursor_skip(c) : 0;
+		rc = active(m, c) ? term_error(m, straw_cursor_skip(c)) : 0;
 		break;
 	case TL_STRING:
 		rc = match_string(m, c);
 		break;
 	case TL_DIRECTIVE:
 		rc = match_directive(m, c);
+		break;
+	case TL_PID:
+		rc = match_pid_literal(m, c);
 		break;
 	case TL_LBRACE:
 		rc = match_tuple(m, c);
@@ -1264,7 +1192,8 @@ match_value(struct matcher *m, straw_cursor *c)
 				if ((rc = straw_cursor_map(&s, &pairs)) != 0)
 					rc = cursor_miss(m, rc);
 				else
-					rc = straw_cursor_skip(c);
+					rc = term_error(m,
+					                straw_cursor_skip(c));
 			}
 			break;
 		}
@@ -1283,95 +1212,73 @@ match_value(struct matcher *m, straw_cursor *c)
 
 /* Checks that every capture fits its destination, then writes them all. */
 static int
-write_captures(struct matcher *m, va_list ap)
+write_captures(struct matcher *m)
 {
-	va_list aq;
-	int i, rc = 0;
+	int i;
 
-	va_copy(aq, ap);
-	for (i = 0; i < m->ncap && rc == 0; i++) {
-		struct capture *k = &m->cap[i];
-		switch (k->kind) {
-		case CAP_ATOM: {
-			size_t n;
-			(void)va_arg(aq, char *);
-			size_t cap = va_arg(aq, size_t);
-			straw_cursor s = k->at;
-			char tmp[1];
-			rc = straw_cursor_atom(&s, tmp, 0, &n);
-			if (rc == STRAW_ERANGE || rc == 0)
-				rc = n + 1 > cap ? STRAW_ERANGE : 0;
-			break;
-		}
-		case CAP_STRING: {
-			(void)va_arg(aq, char *);
-			size_t cap = va_arg(aq, size_t);
-			if (k->n + 1 > cap)
-				rc = STRAW_ERANGE;
-			break;
-		}
-		case CAP_BYTES:
-			(void)va_arg(aq, const uint8_t **);
-			(void)va_arg(aq, size_t *);
-			break;
-		default:
-			(void)va_arg(aq, void *);
-			break;
-		}
-	}
-	va_end(aq);
-	if (rc != 0)
-		return rc;
 	for (i = 0; i < m->ncap; i++) {
 		struct capture *k = &m->cap[i];
+		if (k->kind == CAP_ATOM) {
+			straw_cursor s = k->at;
+			char tmp[1];
+			size_t n = 0;
+			int rc = straw_cursor_atom(&s, tmp, 0, &n);
+			if ((rc == STRAW_ERANGE || rc == 0) &&
+			    n + 1 > k->to->buf.cap)
+				return STRAW_ERANGE;
+		} else if (k->kind == CAP_STRING && k->n + 1 > k->to->buf.cap) {
+			return STRAW_ERANGE;
+		}
+	}
+	for (i = 0; i < m->ncap; i++) {
+		struct capture *k = &m->cap[i];
+		const union dir_args *a = k->to;
 		straw_cursor s = k->at;
 		switch (k->kind) {
 		case CAP_INT:
-			*va_arg(ap, int64_t *) = k->v.i;
+			*(int64_t *)a->dst = k->v.i;
 			break;
 		case CAP_UINT:
-			*va_arg(ap, uint64_t *) = k->v.u;
+			*(uint64_t *)a->dst = k->v.u;
 			break;
 		case CAP_DOUBLE:
-			*va_arg(ap, double *) = k->v.d;
+			*(double *)a->dst = k->v.d;
 			break;
-		case CAP_ATOM: {
-			char *out = va_arg(ap, char *);
-			size_t cap = va_arg(ap, size_t);
-			straw_cursor_atom(&s, out, cap, NULL);
+		case CAP_ATOM:
+			straw_cursor_atom(&s, a->buf.p, a->buf.cap, NULL);
 			break;
-		}
 		case CAP_STRING: {
-			char *out = va_arg(ap, char *);
 			size_t j;
 			int64_t v = 0;
 			uint32_t n = 0;
-			(void)va_arg(ap, size_t);
 			if (straw_cursor_type(&s) == STRAW_TERM_LIST) {
 				straw_cursor_list(&s, &n);
 				for (j = 0; j < n; j++) {
 					straw_cursor_int64(&s, &v);
-					out[j] = (char)v;
+					a->buf.p[j] = (char)v;
 				}
 			}
-			out[k->n] = '\0';
+			a->buf.p[k->n] = '\0';
 			break;
 		}
-		case CAP_BYTES: {
-			const uint8_t **p = va_arg(ap, const uint8_t **);
-			size_t *n = va_arg(ap, size_t *);
-			*p = k->v.bytes.p;
-			*n = k->v.bytes.n;
+		case CAP_BYTES:
+			*a->out.p = k->v.bytes.p;
+			*a->out.n = k->v.bytes.n;
 			break;
-		}
 		case CAP_PID:
-			straw_cursor_pid(&s, va_arg(ap, straw_erl_pid *));
+			straw_cursor_pid(&s, a->dst);
 			break;
 		case CAP_PORT:
-			straw_cursor_port(&s, va_arg(ap, straw_erl_port *));
+			straw_cursor_port(&s, a->dst);
 			break;
 		case CAP_REF:
-			straw_cursor_ref(&s, va_arg(ap, straw_erl_ref *));
+			straw_cursor_ref(&s, a->dst);
+			break;
+		case CAP_SPID:
+			*(straw_pid *)a->dst = k->v.pid;
+			break;
+		case CAP_SREF:
+			*(straw_ref *)a->dst = k->v.ref;
 			break;
 		default:
 			STRAWI_PANIC("bad capture kind %d", k->kind);
@@ -1380,24 +1287,32 @@ write_captures(struct matcher *m, va_list ap)
 	return 0;
 }
 
-int
-straw_term_vmatch(const uint8_t *buf, size_t len, const char *pattern,
-                  va_list ap)
+/*
+ * Reads the whole pattern, matching it against buf[0..len) (buf NULL:
+ * against nothing, only taking the arguments).  See fmt.h.
+ */
+static int
+run_match(const uint8_t *buf, size_t len, const char *pattern, va_list *ap)
 {
 	struct matcher m;
-	straw_cursor c;
+	straw_cursor c, *cp = NULL;
 	int rc;
 
 	if (pattern == NULL)
 		return STRAW_EFORMAT;
-	if ((rc = straw_cursor_init(&c, buf, len)) != 0)
-		return rc;
 	m.term = buf;
 	m.term_len = len;
+	m.ap = ap;
 	m.failed = 0;
+	m.err = 0;
 	m.in_key = 0;
 	m.depth = 0;
 	m.ncap = 0;
+	m.ndir = 0;
+	if (buf != NULL) {
+		cp = &c;
+		term_error(&m, straw_cursor_init(&c, buf, len));
+	}
 	/* Only the fields the pattern reader uses; no tp_fini needed: a
 	 * no_alloc parser never allocates. */
 	tl_init(&m.p.lx, pattern, strlen(pattern), 1);
@@ -1405,16 +1320,46 @@ straw_term_vmatch(const uint8_t *buf, size_t len, const char *pattern,
 	m.p.err_at = 0;
 	m.p.no_alloc = 1;
 	straw_buf_init(&m.p.scratch);
-	if ((rc = next_tok(&m)) != 0 || (rc = match_value(&m, &c)) != 0 ||
+	if ((rc = next_tok(&m)) != 0 || (rc = match_value(&m, cp)) != 0 ||
 	    (rc = next_tok(&m)) != 0)
 		return rc;
 	if (m.p.tok.kind != TL_EOF)
 		return STRAW_EFORMAT;
-	if (m.failed || !straw_cursor_at_end(&c))
+	if (m.err != 0)
+		return m.err;
+	if (cp == NULL || m.failed || !straw_cursor_at_end(&c))
 		return 0;
-	if ((rc = write_captures(&m, ap)) != 0)
+	if ((rc = write_captures(&m)) != 0)
 		return rc;
 	return 1;
+}
+
+int
+strawi_term_match_ap(const uint8_t *buf, size_t len, const char *pattern,
+                     va_list *ap)
+{
+	if (buf == NULL)
+		return -EINVAL;
+	return run_match(buf, len, pattern, ap);
+}
+
+int
+strawi_term_match_skip(const char *pattern, va_list *ap)
+{
+	return run_match(NULL, 0, pattern, ap);
+}
+
+int
+straw_term_vmatch(const uint8_t *buf, size_t len, const char *pattern,
+                  va_list ap)
+{
+	va_list aq;
+	int rc;
+
+	va_copy(aq, ap);
+	rc = strawi_term_match_ap(buf, len, pattern, &aq);
+	va_end(aq);
+	return rc;
 }
 
 int
@@ -1424,7 +1369,7 @@ straw_term_match(const uint8_t *buf, size_t len, const char *pattern, ...)
 	int rc;
 
 	va_start(ap, pattern);
-	rc = straw_term_vmatch(buf, len, pattern, ap);
+	rc = strawi_term_match_ap(buf, len, pattern, &ap);
 	va_end(ap);
 	return rc;
 }
