@@ -118,9 +118,9 @@ tu_setup(void)
 static inline void
 tu_cleanup(void)
 {
-	static const char *files[] = {"strawd.sock",   "strawd.lock", "ids",
-	                              "strawd.log",    "ids.tmp",     "err",
-	                              "autostart.lock"};
+	static const char *files[] = {"strawd.sock",    "strawd.lock", "ids",
+	                              "strawd.log",     "ids.tmp",     "err",
+	                              "autostart.lock", "tube.key"};
 	char p[400];
 	size_t i;
 
