@@ -68,7 +68,7 @@ extern "C" {
 	X(STRAW_ENONAME, 10108, "no process registered under that name") \
 	X(STRAW_ENOCONTAINER, 10109, "no such container") \
 	X(STRAW_ECONNQUOTA, 10110, "strawd refused the connection: too many connections for this uid") \
-	X(STRAW_ESERVERFULL, 10111, "strawd refused the connection: it serves as many connections as it can") \
+	X(STRAW_ESERVERFULL, 10111, "strawd refused the connection: it is at its connection limit") \
 	/* src/tube: 10200..10299 */ \
 	X(STRAW_ETUBEMODE, 10200, "tube mode mismatch") \
 	X(STRAW_ETUBECORRUPT, 10201, "tube memory corrupted by the peer") \

@@ -120,14 +120,15 @@ overflow(struct reg_server *s, struct reg_conn *c, const char *why)
 	reg_conn_dirty(s, c);
 }
 
-/* The live connection holding the most output (or descriptors). */
+/* The live connection holding the most output (or descriptors), of uid
+ * record u only if u is not NULL. */
 static struct reg_conn *
-largest(struct reg_server *s, int by_fds)
+largest(struct reg_server *s, const struct reg_uid *u, int by_fds)
 {
 	struct reg_conn *c, *big = NULL;
 
 	for (c = s->conns; c != NULL; c = c->next) {
-		if (c->kill_reason != NULL)
+		if (c->kill_reason != NULL || (u != NULL && c->acct != u))
 			continue;
 		if (by_fds ? c->qfds > (big ? big->qfds : 0)
 		           : c->charged > (big ? big->charged : 0))
@@ -136,7 +137,10 @@ largest(struct reg_server *s, int by_fds)
 	return big;
 }
 
-/* Applies the output limits after c's output grew. */
+/* Applies the output limits after c's output grew.  Past its uid's or
+ * strawd's limit, the connection that holds the most goes (not the one
+ * that happened to grow last: a client reading its replies promptly is
+ * not dropped for another's backlog). */
 static void
 out_limits(struct reg_server *s, struct reg_conn *c)
 {
@@ -145,20 +149,22 @@ out_limits(struct reg_server *s, struct reg_conn *c)
 	out_recharge(s, c);
 	if (c->charged > s->opts.quota_outq)
 		overflow(s, c, "not reading its messages (output queue full)");
-	else if (!reg_uid_room(s, c->acct, REG_RES_OUTQ, 0))
-		overflow(s, c,
-		         "not reading its messages (its uid's output quota is "
-		         "full)");
 	else if (c->qfds > REG_MAX_QFDS_CONN)
 		overflow(s, c,
 		         "not reading its replies (too many descriptors "
 		         "queued)");
+	while (!reg_uid_room(s, c->acct, REG_RES_OUTQ, 0) &&
+	       (big = largest(s, c->acct, 0)) != NULL)
+		overflow(s, big,
+		         "not reading its messages (its uid's output quota is "
+		         "full and it held the most)");
 	while (s->outq_total > s->opts.max_outq &&
-	       (big = largest(s, 0)) != NULL)
+	       (big = largest(s, NULL, 0)) != NULL)
 		overflow(s, big,
 		         "not reading its messages (strawd's output limit "
 		         "reached and it held the most)");
-	while (s->qfds_total > REG_MAX_QFDS && (big = largest(s, 1)) != NULL)
+	while (s->qfds_total > REG_MAX_QFDS &&
+	       (big = largest(s, NULL, 1)) != NULL)
 		overflow(s, big,
 		         "not reading its replies (strawd's limit of queued "
 		         "descriptors reached and it held the most)");
