@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -29,6 +28,7 @@
 #include "registry/client.h"
 #include "testing/check.h"
 #include "tube/tube_impl.h"
+#include "tube_util.h"
 
 static char dir[64];
 static pid_t strawd_pid;
@@ -762,51 +762,6 @@ adopt(straw_reg *r, uint32_t opener, uint32_t acceptor, uint32_t tid, int side,
 	                              nfds);
 }
 
-/* Accepts on r in a thread, so that one process can hold both ends. */
-struct accepter {
-	straw_reg *r;  /* joined connection */
-	straw_tube *t; /* the tube accepted */
-	int rc;        /* straw_tube_accept's result */
-	pthread_t th;  /* the thread */
-};
-
-static void *
-accepter_main(void *arg)
-{
-	struct accepter *a = arg;
-
-	a->rc = straw_tube_accept(a->r, 10000, &a->t);
-	return NULL;
-}
-
-/* Opens tube tid from ra to rb's container "B" in this process. */
-static void
-open_pair(straw_reg *ra, straw_reg *rb, uint32_t tid, straw_tube **ta,
-          straw_tube **tb)
-{
-	struct accepter acc = {rb, NULL, 0, 0};
-
-	CHECK_OK(pthread_create(&acc.th, NULL, accepter_main, &acc));
-	CHECK_OK(straw_tube_open(ra, "B", tid, STRAW_TUBE_RELIABLE, 10000, ta));
-	CHECK_OK(pthread_join(acc.th, NULL));
-	CHECK_OK(acc.rc);
-	*tb = acc.t;
-}
-
-/* A sealed memfd of a tube's size holding the first `len` bytes of hdr. */
-static int
-memfd_with(const void *hdr, size_t len)
-{
-	int fd = memfd_create("forged", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-
-	CHECK(fd >= 0);
-	CHECK_OK(ftruncate(fd, STRAW_TUBE_MEMORY));
-	CHECK(pwrite(fd, hdr, len, 0) == (ssize_t)len);
-	CHECK_OK(fcntl(fd, F_ADD_SEALS,
-	               F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL));
-	return fd;
-}
-
 /*
  * tube_adopt refuses what is not the caller's own side of a tube strawd
  * brokered, with that tube's very memory: no memory, something else than
@@ -849,17 +804,18 @@ CASE(adopt_refusals)
 	CHECK_EQ(tubes_in_registry(r), 0);
 
 	/* A tube strawd brokered: each side may announce its own. */
-	open_pair(r, rb, 7, &t, &tb);
+	CHECK_OK(tu_open_pair(r, rb, "B", 7, &t, &tb));
 	CHECK_EQ(tubes_in_registry(r), 1);
 	CHECK_OK(adopt(r, a, b, 7, 0, &t->memfd, 1));
 	CHECK_OK(adopt(rb, a, b, 7, 1, &tb->memfd, 1));
 	CHECK_RC(adopt(rb, a, b, 7, 0, &tb->memfd, 1), -EACCES);
 	/* Its header (MAC included) copied into other memory: refused. */
-	copy = memfd_with(t->shm, sizeof(*t->shm));
+	copy = tu_memfd_with(t->shm, sizeof(*t->shm));
+	CHECK(copy >= 0);
 	CHECK_RC(adopt(r, a, b, 7, 0, &copy, 1), -EACCES);
 	CHECK_EQ(tubes_in_registry(r), 1);
 	/* A side that closed has nothing to announce. */
-	open_pair(r, rb, 9, &t9, &tb9);
+	CHECK_OK(tu_open_pair(r, rb, "B", 9, &t9, &tb9));
 	atomic_store(&t9->shm->closed[0], 1);
 	CHECK_RC(adopt(r, a, b, 9, 0, &t9->memfd, 1), -EPIPE);
 	straw_tube_close(t9);
