@@ -716,4 +716,142 @@ watch_leak_setup(straw_reg *r)
 	return straw_reg_set_perms(r, "/public", &all);
 }
 
+/* Waits up to 10 s until path exists (want 1) or not (want 0), woken by a
+ * watch on `watch`.  1 once it does. */
+static inline int
+wait_path(straw_reg *r, const char *watch, const char *path, int want)
+{
+	int64_t end = strawi_deadline_ms(10000);
+	straw_reg_event ev;
+	uint32_t w;
+	int ok = 0;
+
+	if (straw_reg_watch(r, watch, &w) < 0)
+		return 0;
+	for (;;) {
+		char *v;
+		size_t len;
+		int rc = straw_reg_read(r, path, &v, &len);
+		if (rc == 0)
+			straw_free(v);
+		if ((rc == 0) == want) {
+			ok = 1;
+			break;
+		}
+		if (straw_reg_next_event(
+		            r, &ev, (int)((end - strawi_now_ns()) / 1000000)) <
+		    0)
+			break;
+	}
+	straw_reg_unwatch(r, w);
+	return ok;
+}
+
+struct conns_arg {
+	int to_parent;   /* 'f' once at its quota */
+	int from_parent; /* 'x' to leave */
+};
+
+#define FD_LIMIT  256
+#define FD_EXTRAS 32
+
+static inline int
+fdlimit_child(void *arg)
+{
+	struct conns_arg *ca = arg;
+	struct raw *c = straw_calloc(FD_LIMIT, sizeof(*c));
+	int extra[FD_EXTRAS];
+	int n = 0, i, rc = 0;
+	straw_reg *r;
+
+	if (c == NULL)
+		return 1;
+	/* Connections until strawd runs out of descriptors. */
+	while (n < FD_LIMIT && (rc = raw_open(&c[n])) == 0)
+		n++;
+	raw_fini(&c[n < FD_LIMIT ? n : FD_LIMIT - 1]);
+	if (rc != STRAW_ESERVERFULL || n < FD_LIMIT / 2) {
+		fprintf(stderr, "  %d connections, then %s\n", n,
+		        straw_errname(rc));
+		return 2;
+	}
+	rc = straw_reg_connect(&r, NULL, 0);
+	if (rc != STRAW_ESERVERFULL) {
+		fprintf(stderr, "  at the limit, straw_reg_connect: %s\n",
+		        straw_errname(rc));
+		return 3;
+	}
+	/* Clients that connect and say nothing: strawd must not leave them
+	 * in its backlog (where it would spin on them). */
+	for (i = 0; i < FD_EXTRAS; i++)
+		if ((extra[i] = tu_raw_connect()) < 0)
+			return 4;
+	fprintf(stderr,
+	        "  uid 65534: %d connections admitted, then refused "
+	        "(%s)\n",
+	        n, straw_strerror(STRAW_ESERVERFULL));
+	say(ca->to_parent, 'f');
+	if (hear(ca->from_parent, 60000) != 'x')
+		return 5;
+	/* Each was answered {reply, 0, {error, ...}} and closed. */
+	for (i = 0; i < FD_EXTRAS; i++) {
+		struct raw x = {0};
+		struct raw_in in[4];
+		straw_builder_init(&x.b);
+		x.fd = extra[i];
+		x.rbuf = straw_malloc(REG_MAX_PACKET);
+		if (raw_recv(&x, in, 4, 10000) != 1 || in[0].is_event ||
+		    in[0].id != 0 || in[0].rc != STRAW_ESERVERFULL)
+			return 6;
+		if (raw_recv(&x, in, 4, 10000) != 0)
+			return 7;
+		raw_fini(&x);
+	}
+	/* Room again: admitted again. */
+	for (i = 0; i < 8; i++)
+		raw_fini(&c[i]);
+	rc = straw_reg_connect(&r, NULL, 0);
+	if (rc < 0) {
+		fprintf(stderr, "  after closing some: %s\n",
+		        straw_errname(rc));
+		return 8;
+	}
+	straw_reg_close(r);
+	for (i = 8; i < n; i++)
+		raw_fini(&c[i]);
+	straw_free(c);
+	return 0;
+}
+
+#define WATCHERS 50 /* of each uid */
+#define WRITES   300000
+
+static inline int
+slow_child(void *arg)
+{
+	struct conns_arg *ca = arg;
+	struct raw w[WATCHERS];
+	char path[300];
+	straw_reg *r;
+	int i;
+
+	if (lazy_watchers(w, WATCHERS) < 0)
+		return 1;
+	if (straw_reg_connect(&r, NULL, 0) < 0)
+		return 2;
+	for (i = 0; i < WRITES; i++) {
+		/* Long paths: events outgrow every buffer fast. */
+		snprintf(path, sizeof(path), "/flood/%0200d", i % 1000);
+		if (straw_reg_write_async(r, path, "x", 1) < 0)
+			return 3;
+	}
+	if (straw_reg_sync(r) < 0)
+		return 4;
+	straw_reg_close(r);
+	say(ca->to_parent, 'w');
+	if (hear(ca->from_parent, 60000) != 'x')
+		return 5;
+	return all_cut_off(w, WATCHERS) ? 0 : 6;
+}
+
 #endif /* STRAW_TESTS_STRAWD_UTIL_H */
