@@ -8,6 +8,9 @@
 #                   TSan in build/test/tsan and runs them there
 #   make bench      run every benchmark suite (SUITE=name for one, QUICK=1)
 #   make fuzz       run each fuzz target longer (FUZZ_SECONDS, default 300)
+#   make chaos      release build, then the fault scenarios against its
+#                   strawd (scripts/chaos.sh; not part of make test; the
+#                   attacks of a second uid need root)
 #   make format     apply .clang-format to every C file
 #   make install    install (PREFIX, default /usr/local; DESTDIR honoured)
 
@@ -21,7 +24,7 @@ RELEASE = build/release
 TESTDIR = build/test
 FUZZDIR = build/fuzz
 
-.PHONY: all release deps demo test bench fuzz format install clean
+.PHONY: all release deps demo test bench fuzz chaos format install clean
 
 all: release
 
@@ -51,6 +54,9 @@ fuzz: deps
 		-DSTRAW_FUZZ_SECONDS=$(FUZZ_SECONDS)
 	cmake --build $(FUZZDIR) -j $(JOBS)
 	cd $(FUZZDIR) && ctest --output-on-failure -L fuzz
+
+chaos: deps release
+	@scripts/chaos.sh $(RELEASE)
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i

@@ -1,5 +1,6 @@
 /*
- * The registry subcommands: straw ls, read, write, rm, watch, ps, status.
+ * The registry subcommands: straw ls, read, write, rm, watch, ps, status
+ * (with each uid's use against its quotas, src/cmd/usage.c).
  * Each connects to strawd (starting it unless STRAW_AUTOSTART=0; status
  * never starts it), does one thing and prints it, as text or with --json.
  * Exit status: 0 success, 1 failure (the message says why), 2 usage error.
@@ -18,6 +19,7 @@
 
 #include "cli.h"
 #include "cmd/ps.h"
+#include "cmd/usage.h"
 #include "registry/client.h"
 
 /* Options shared by the subcommands. */
@@ -521,9 +523,14 @@ status_main(int argc, char **argv)
 		put_json_str(stdout, reg_client_dir(r),
 		             strlen(reg_client_dir(r)));
 		printf(",\"containers\":%u,\"nodes\":%u,\"connections\":%u,"
-		       "\"watches\":%u,\"uptime_ms\":%llu,\"next_id\":%u}\n",
+		       "\"watches\":%u,\"uptime_ms\":%llu,\"next_id\":%u",
 		       st.containers, st.nodes, st.connections, st.watches,
 		       (unsigned long long)st.uptime_ms, st.next_id);
+		/* Each uid's use (only its own for a uid other than root). */
+		printf(",");
+		if (strawi_usage_print(r, 1, stdout) < 0)
+			printf("\"usage\":null");
+		printf("}\n");
 	} else {
 		printf("strawd is running\n"
 		       "  pid          %u\n"
@@ -538,6 +545,11 @@ status_main(int argc, char **argv)
 		       (unsigned long long)st.machine, st.containers, st.nodes,
 		       st.connections, st.watches,
 		       (unsigned long long)st.uptime_ms);
+		printf("  use of each uid against its quota (root has "
+		       "none):\n");
+		rc = strawi_usage_print(r, 0, stdout);
+		if (rc < 0)
+			printf("  (not available: %s)\n", straw_strerror(rc));
 	}
 	straw_reg_close(r);
 	return CLI_EXIT_OK;

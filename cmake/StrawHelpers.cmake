@@ -16,17 +16,19 @@ function(straw_test name)
 		ENVIRONMENT "STRAW_TEST_BUILD=${PROJECT_BINARY_DIR}")
 endfunction()
 
-# straw_fuzz(NAME src.c)
+# straw_fuzz(NAME src.c [LIBS lib...])
 # The source defines LLVMFuzzerTestOneInput.  With STRAW_FUZZ it becomes a
 # libFuzzer binary run for STRAW_FUZZ_SECONDS as a test, starting from
 # fuzz/corpus/NAME; without it, a plain program that replays that corpus, so
-# every build checks the target still compiles and passes its seeds.
+# every build checks the target still compiles and passes its seeds.  LIBS
+# are linked besides libstraw (strawd_lib for strawd's server).
 function(straw_fuzz name src)
+	cmake_parse_arguments(F "" "" "LIBS" ${ARGN})
 	set(corpus ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
 	if(STRAW_FUZZ)
 		add_executable(${name} ${src})
 		target_link_options(${name} PRIVATE -fsanitize=fuzzer)
-		target_link_libraries(${name} PRIVATE straw_static)
+		target_link_libraries(${name} PRIVATE straw_static ${F_LIBS})
 		target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
 		set(work ${CMAKE_CURRENT_BINARY_DIR}/${name}-corpus)
 		add_test(NAME ${name}
@@ -41,7 +43,7 @@ function(straw_fuzz name src)
 			RUN_SERIAL TRUE)
 	else()
 		add_executable(${name} ${src} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.c)
-		target_link_libraries(${name} PRIVATE straw_static)
+		target_link_libraries(${name} PRIVATE straw_static ${F_LIBS})
 		target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
 		add_test(NAME ${name} COMMAND ${name} ${corpus})
 		set_tests_properties(${name} PROPERTIES TIMEOUT 120)

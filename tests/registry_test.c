@@ -905,6 +905,52 @@ CASE(watch_order_concurrent)
 	tu_cleanup();
 }
 
+/* nobody's half of `quotas`: two connections of one uid share its
+ * quotas of nodes and watches.  Exits 0 when every check holds. */
+static int
+quotas_as_nobody(void)
+{
+	straw_reg *r1, *r2;
+	char path[64];
+	uint32_t w[4];
+	int i;
+
+	if (setgid(65534) < 0 || setuid(65534) < 0)
+		return 90;
+	if (straw_reg_connect(&r1, NULL, 0) < 0 ||
+	    straw_reg_connect(&r2, NULL, 0) < 0)
+		return 91;
+	/* /q/0../q/9: ten nodes, whichever connection makes them. */
+	for (i = 0; i < 10; i++) {
+		snprintf(path, sizeof(path), "/q/%d", i);
+		if (straw_reg_write(i % 2 ? r2 : r1, path, "v", 1) != 0)
+			return 1;
+	}
+	if (straw_reg_write(r1, "/q/10", "v", 1) != STRAW_EQUOTA ||
+	    straw_reg_write(r2, "/q/10", "v", 1) != STRAW_EQUOTA ||
+	    straw_reg_mkdir(r2, "/q/x/y") != STRAW_EQUOTA)
+		return 2;
+	/* Rewriting costs no node; removing one gives it back. */
+	if (straw_reg_write(r2, "/q/0", "rewrite is free", 15) != 0 ||
+	    straw_reg_rm(r1, "/q/9") != 0 ||
+	    straw_reg_write(r2, "/q/10", "v", 1) != 0)
+		return 3;
+	/* Watches: three for the uid. */
+	if (straw_reg_watch(r1, "/q", &w[0]) != 0 ||
+	    straw_reg_watch(r2, "/q", &w[1]) != 0 ||
+	    straw_reg_watch(r1, "/q", &w[2]) != 0 ||
+	    straw_reg_watch(r2, "/q", &w[3]) != STRAW_EQUOTA ||
+	    straw_reg_unwatch(r1, w[0]) != 0 ||
+	    straw_reg_watch(r2, "/q", &w[3]) != 0)
+		return 4;
+	straw_reg_close(r2);
+	/* What the closed connection made still counts. */
+	if (straw_reg_write(r1, "/q/11", "v", 1) != STRAW_EQUOTA)
+		return 5;
+	straw_reg_close(r1);
+	return 0;
+}
+
 CASE(quotas)
 {
 	static const char *const args[] = {"--quota-nodes",
@@ -918,37 +964,43 @@ CASE(quotas)
 	                                   NULL};
 	char path[256], val[200];
 	straw_reg *r, *other;
-	uint32_t w[4];
+	straw_reg_perms perms = {0};
 	straw_reg_status st;
-	pid_t pid;
-	int i;
+	pid_t pid, child;
+	int i, code;
 
+	if (geteuid() != 0) {
+		fprintf(stderr,
+		        "quotas: must run as root (checks uid 65534)\n");
+		CHECK(geteuid() == 0);
+	}
 	tu_setup();
 	pid = tu_start_strawd_args(args);
 	CHECK_OK(straw_reg_connect(&r, NULL, 0));
 	CHECK_OK(straw_reg_connect(&other, NULL, 0));
-	/* /q and /q/0../q/8: ten nodes. */
-	for (i = 0; i < 9; i++) {
-		snprintf(path, sizeof(path), "/q/%d", i);
+	/* Quotas are per uid, and root has none. */
+	for (i = 0; i < 12; i++) {
+		snprintf(path, sizeof(path), "/root/%d", i);
 		CHECK_OK(straw_reg_write(r, path, "v", 1));
 	}
-	CHECK_RC(straw_reg_write(r, "/q/9", "v", 1), STRAW_EQUOTA);
-	CHECK_RC(straw_reg_mkdir(r, "/z/a"), STRAW_EQUOTA);
+	CHECK_OK(straw_reg_mkdir(r, "/q"));
+	perms.owner = 65534;
+	CHECK_OK(straw_reg_set_perms(r, "/q", &perms));
+	straw_reg_close(r); /* no thread of ours lives across the fork */
+	straw_reg_close(other);
+	child = fork();
+	if (child == 0)
+		_exit(quotas_as_nobody());
+	code = check_wait_child(child, 20000);
+	CHECK(code >= 0 && WIFEXITED(code));
+	CHECK_EQ(WEXITSTATUS(code), 0);
+	CHECK_OK(straw_reg_connect(&r, NULL, 0));
+	CHECK_OK(straw_reg_connect(&other, NULL, 0));
 	CHECK_RC(read_str(r, "/q/9", val, sizeof(val)), -ENOENT);
-	CHECK_OK(straw_reg_write(r, "/q/0", "rewrite is free", 15));
-	CHECK_OK(straw_reg_write(other, "/o", "its own quota", 13));
-	CHECK_OK(straw_reg_rm(r, "/q/8"));
-	CHECK_OK(straw_reg_write(r, "/q/9", "v", 1));
-	/* Values. */
+	/* Values: one size for everyone. */
 	memset(val, 'v', sizeof(val));
-	CHECK_OK(straw_reg_write(r, "/q/0", val, 100));
-	CHECK_RC(straw_reg_write(r, "/q/0", val, 101), STRAW_EVALUESIZE);
-	/* Watches. */
-	for (i = 0; i < 3; i++)
-		CHECK_OK(straw_reg_watch(r, "/q", &w[i]));
-	CHECK_RC(straw_reg_watch(r, "/q", &w[3]), STRAW_EQUOTA);
-	CHECK_OK(straw_reg_unwatch(r, w[0]));
-	CHECK_OK(straw_reg_watch(r, "/q", &w[3]));
+	CHECK_OK(straw_reg_write(r, "/root/0", val, 100));
+	CHECK_RC(straw_reg_write(r, "/root/0", val, 101), STRAW_EVALUESIZE);
 	straw_reg_close(r);
 
 	/* A client that never reads its events is cut off; others are

@@ -19,6 +19,7 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -34,6 +35,10 @@
 
 static char tu_dir[64];     /* the test's runtime directory */
 static char tu_strawd[512]; /* the strawd binary */
+/* For the next tu_start_strawd_args: the descriptor limit strawd starts
+ * with (0: inherited) and ASAN_OPTIONS for it (NULL: inherited). */
+static long tu_strawd_nofile;
+static const char *tu_strawd_asan;
 
 static inline void tu_cleanup(void);
 
@@ -108,7 +113,14 @@ tu_setup(void)
 		perror("mkdtemp");
 		exit(1);
 	}
-	snprintf(tu_strawd, sizeof(tu_strawd), "%s/daemon/strawd", b ? b : ".");
+	/* STRAW_TEST_STRAWD runs the tests against another strawd (an older
+	 * build, to see a test fail without the fix it checks). */
+	if (getenv("STRAW_TEST_STRAWD") != NULL)
+		snprintf(tu_strawd, sizeof(tu_strawd), "%s",
+		         getenv("STRAW_TEST_STRAWD"));
+	else
+		snprintf(tu_strawd, sizeof(tu_strawd), "%s/daemon/strawd",
+		         b ? b : ".");
 	setenv("STRAW_DIR", tu_dir, 1);
 	setenv("STRAW_STRAWD", tu_strawd, 1);
 	setenv("STRAW_AUTOSTART", "0", 1);
@@ -118,9 +130,9 @@ tu_setup(void)
 static inline void
 tu_cleanup(void)
 {
-	static const char *files[] = {"strawd.sock",   "strawd.lock", "ids",
-	                              "strawd.log",    "ids.tmp",     "err",
-	                              "autostart.lock"};
+	static const char *files[] = {"strawd.sock",    "strawd.lock", "ids",
+	                              "strawd.log",     "ids.tmp",     "err",
+	                              "autostart.lock", "tube.key"};
 	char p[400];
 	size_t i;
 
@@ -214,6 +226,14 @@ tu_start_strawd_args(const char *const *extra)
 		int fd = open(err, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		/* Even if the test dies, its strawd does not outlive it. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (tu_strawd_nofile > 0) {
+			struct rlimit rl = {(rlim_t)tu_strawd_nofile,
+			                    (rlim_t)tu_strawd_nofile};
+			if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+				_exit(126);
+		}
+		if (tu_strawd_asan != NULL)
+			setenv("ASAN_OPTIONS", tu_strawd_asan, 1);
 		if (fd >= 0)
 			dup2(fd, 2);
 		execv(tu_strawd, (char **)argv);

@@ -28,6 +28,7 @@
 #include "registry/client.h"
 #include "testing/check.h"
 #include "tube/tube_impl.h"
+#include "tube_util.h"
 
 static char dir[64];
 static pid_t strawd_pid;
@@ -761,93 +762,75 @@ adopt(straw_reg *r, uint32_t opener, uint32_t acceptor, uint32_t tid, int side,
 	                              nfds);
 }
 
-/* tube_adopt refuses what is not the caller's own tube with its memory,
- * and a tube it announced alone goes away when it closes. */
+/*
+ * tube_adopt refuses what is not the caller's own side of a tube strawd
+ * brokered, with that tube's very memory: no memory, something else than
+ * a sealed memfd, another side, a header naming another tube, a tube
+ * strawd never made (no valid MAC) and a copy of a real header in other
+ * memory.  A side that closed has nothing to announce.
+ */
 CASE(adopt_refusals)
 {
-	struct strawi_tube_pair p, q;
-	straw_reg *r, *plain;
-	struct tube_shm *h;
-	uint32_t a;
-	int pipefd[2], bare;
+	struct strawi_tube_pair p;
+	straw_tube *t = NULL, *tb = NULL, *t9 = NULL, *tb9 = NULL;
+	straw_reg *r, *rb, *plain;
+	uint32_t a, b;
+	int pipefd[2], bare, copy;
 
 	strawd_start();
 	r = join("A", &a);
 	CHECK(r != NULL);
+	rb = join("B", &b);
+	CHECK(rb != NULL);
 	CHECK_OK(straw_reg_connect(&plain, dir, STRAW_REG_NO_AUTOSTART));
-	CHECK_OK(strawi_tube_pair_create(STRAW_TUBE_RELIABLE, 7, a, 999, &p));
-	CHECK_OK(strawi_tube_pair_create(STRAW_TUBE_RELIABLE, 7, a, 999, &q));
-	CHECK_RC(adopt(plain, a, 999, 7, 0, p.fds[0], 1), STRAW_ENOTJOINED);
+	CHECK_OK(strawi_tube_pair_create(STRAW_TUBE_RELIABLE, 7, a, b, &p));
+	CHECK_RC(adopt(plain, a, b, 7, 0, p.fds[0], 1), STRAW_ENOTJOINED);
 	/* No memory, or something else than a sealed memfd. */
-	CHECK_RC(adopt(r, a, 999, 7, 0, NULL, 0), -EINVAL);
+	CHECK_RC(adopt(r, a, b, 7, 0, NULL, 0), -EINVAL);
 	CHECK_OK(pipe2(pipefd, O_CLOEXEC));
-	CHECK_RC(adopt(r, a, 999, 7, 0, pipefd, 1), -EINVAL);
+	CHECK_RC(adopt(r, a, b, 7, 0, pipefd, 1), -EINVAL);
 	bare = memfd_create("bare", MFD_CLOEXEC);
 	CHECK(bare >= 0);
 	CHECK_OK(ftruncate(bare, STRAW_TUBE_MEMORY));
-	CHECK_RC(adopt(r, a, 999, 7, 0, &bare, 1), -EINVAL); /* unsealed */
+	CHECK_RC(adopt(r, a, b, 7, 0, &bare, 1), -EINVAL); /* unsealed */
 	/* Not its side; not what the header says; malformed. */
-	CHECK_RC(adopt(r, a, 999, 7, 1, p.fds[0], 1), -EACCES);
-	CHECK_RC(adopt(r, a, 999, 8, 0, p.fds[0], 1), -EINVAL);
-	CHECK_RC(adopt(r, a, 998, 7, 0, p.fds[0], 1), -EINVAL);
+	CHECK_RC(adopt(r, a, b, 7, 1, p.fds[0], 1), -EACCES);
+	CHECK_RC(adopt(r, a, b, 8, 0, p.fds[0], 1), -EINVAL);
+	CHECK_RC(adopt(r, a, b + 1, 7, 0, p.fds[0], 1), -EINVAL);
 	CHECK_RC(adopt(r, a, a, 7, 0, p.fds[0], 1), -EINVAL);
+	/* Well made, but not by strawd: refused. */
+	CHECK_RC(adopt(r, a, b, 7, 0, p.fds[0], 1), -EACCES);
+	CHECK_RC(adopt(rb, a, b, 7, 1, p.fds[1], 1), -EACCES);
 	CHECK_EQ(tubes_in_registry(r), 0);
-	/* Its own tube: announced; again: the same; other memory under the
-	 * same name: refused. */
-	CHECK_OK(adopt(r, a, 999, 7, 0, p.fds[0], 1));
-	CHECK_OK(adopt(r, a, 999, 7, 0, p.fds[1], 1));
-	CHECK_RC(adopt(r, a, 999, 7, 0, q.fds[0], 1), -EEXIST);
+
+	/* A tube strawd brokered: each side may announce its own. */
+	CHECK_OK(tu_open_pair(r, rb, "B", 7, &t, &tb));
 	CHECK_EQ(tubes_in_registry(r), 1);
-	{
-		char path[96];
-		snprintf(path, sizeof(path), "/tubes/%u-999-7/999/state", a);
-		check_value(r, path, "open"); /* may still come back */
-	}
+	CHECK_OK(adopt(r, a, b, 7, 0, &t->memfd, 1));
+	CHECK_OK(adopt(rb, a, b, 7, 1, &tb->memfd, 1));
+	CHECK_RC(adopt(rb, a, b, 7, 0, &tb->memfd, 1), -EACCES);
+	/* Its header (MAC included) copied into other memory: refused. */
+	copy = tu_memfd_with(t->shm, sizeof(*t->shm));
+	CHECK(copy >= 0);
+	CHECK_RC(adopt(r, a, b, 7, 0, &copy, 1), -EACCES);
+	CHECK_EQ(tubes_in_registry(r), 1);
 	/* A side that closed has nothing to announce. */
-	h = mmap(NULL, TUBE_HDR_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
-	         q.fds[0][STRAWI_TUBE_FD_MEM], 0);
-	CHECK(h != MAP_FAILED);
-	atomic_store(&h->closed[0], 1);
-	munmap(h, TUBE_HDR_BYTES);
-	{
-		struct strawi_tube_pair z;
-		CHECK_OK(strawi_tube_pair_create(STRAW_TUBE_DROP, 9, a, 999,
-		                                 &z));
-		h = mmap(NULL, TUBE_HDR_BYTES, PROT_READ | PROT_WRITE,
-		         MAP_SHARED, z.fds[0][STRAWI_TUBE_FD_MEM], 0);
-		CHECK(h != MAP_FAILED);
-		atomic_store(&h->closed[0], 1);
-		munmap(h, TUBE_HDR_BYTES);
-		CHECK_RC(adopt(r, a, 999, 9, 0, z.fds[0], 1), -EPIPE);
-		strawi_tube_pair_close_side(&z, 0);
-		strawi_tube_pair_close_side(&z, 1);
-	}
-	CHECK_EQ(tubes_in_registry(r), 1);
-	/* Closing it: its peer never joined, so the entry goes. */
-	{
-		straw_builder b;
-		uint8_t *body = NULL;
-		size_t blen;
-		straw_builder_init(&b);
-		straw_build_tuple(&b, 4);
-		straw_build_uint(&b, a);
-		straw_build_uint(&b, 999);
-		straw_build_uint(&b, 7);
-		straw_build_int(&b, 0);
-		CHECK_OK(straw_builder_finish(&b, &body, &blen));
-		CHECK_OK(reg_client_call(r, "tube_close", body, blen, NULL, 0,
-		                         NULL, NULL, NULL, NULL, 5000));
-		straw_free(body);
-	}
+	CHECK_OK(tu_open_pair(r, rb, "B", 9, &t9, &tb9));
+	atomic_store(&t9->shm->closed[0], 1);
+	CHECK_RC(adopt(r, a, b, 9, 0, &t9->memfd, 1), -EPIPE);
+	straw_tube_close(t9);
+	straw_tube_close(tb9);
+	straw_tube_close(t);
+	straw_tube_close(tb);
 	CHECK_EQ(tubes_in_registry(r), 0);
+	close(copy);
 	close(bare);
 	close(pipefd[0]);
 	close(pipefd[1]);
 	strawi_tube_pair_close_side(&p, 0);
 	strawi_tube_pair_close_side(&p, 1);
-	strawi_tube_pair_close_side(&q, 0);
-	strawi_tube_pair_close_side(&q, 1);
 	straw_reg_close(plain);
+	straw_reg_close(rb);
 	straw_reg_close(r);
 	strawd_stop();
 }

@@ -20,7 +20,14 @@
  *   -EHOSTUNREACH        the pid is of another container or machine and
  *                        the call cannot reach it (no router, or a call
  *                        that serves only the caller's own container);
- *   STRAW_ENOTCONTAINER  the caller is neither a process nor attached.
+ *   STRAW_ENOTCONTAINER  the caller is neither a process nor attached;
+ *   STRAW_EQUOTA         strawd holds as much as it lets the caller's uid
+ *                        hold of something (nodes, bytes, watches,
+ *                        containers, tube ends);
+ *   STRAW_ECONNQUOTA     strawd refused a new connection: the uid has as
+ *                        many connections as it may;
+ *   STRAW_ESERVERFULL    strawd refused a new connection: it is at its
+ *                        connection limit or out of descriptors.
  */
 #ifndef STRAW_ERR_H
 #define STRAW_ERR_H
@@ -60,6 +67,8 @@ extern "C" {
 	X(STRAW_ENOTJOINED, 10107, "not joined as a container") \
 	X(STRAW_ENONAME, 10108, "no process registered under that name") \
 	X(STRAW_ENOCONTAINER, 10109, "no such container") \
+	X(STRAW_ECONNQUOTA, 10110, "strawd refused the connection: too many connections for this uid") \
+	X(STRAW_ESERVERFULL, 10111, "strawd refused the connection: it is at its connection limit") \
 	/* src/tube: 10200..10299 */ \
 	X(STRAW_ETUBEMODE, 10200, "tube mode mismatch") \
 	X(STRAW_ETUBECORRUPT, 10201, "tube memory corrupted by the peer") \

@@ -148,6 +148,10 @@ dispatch(straw_reg *r, size_t n, int *fds, size_t nfds)
 				reg_client_push_event(r, (uint32_t)in.id, 0,
 				                      (const char *)in.value,
 				                      in.value_len);
+		} else if (in.id == 0 && in.rc < 0) {
+			/* No request has id 0: strawd refused the connection
+			 * before reading our hello, and says why. */
+			r->refused = in.rc;
 		} else if (!r->got_reply && in.id == r->want_id) {
 			r->reply = in;
 			r->got_reply = 1;
@@ -196,7 +200,9 @@ recv_one(straw_reg *r, int flags)
 		while (nfds > 0)
 			close(fds[--nfds]);
 		disconnect_locked(r);
-		return n < 0 || n == 0 ? -ECONNRESET : STRAW_EPROTOCOL;
+		if (n > 0)
+			return STRAW_EPROTOCOL;
+		return r->refused < 0 ? r->refused : -ECONNRESET;
 	}
 	rc = dispatch(r, (size_t)n, fds, nfds);
 	if (rc < 0) {
@@ -260,8 +266,14 @@ send_pkt(straw_reg *r, const uint8_t *data, size_t len, const int *fds,
 			                     errno == ENOTCONN
 			             ? -ECONNRESET
 			             : -errno;
-			if (rc == -ECONNRESET)
+			if (rc == -ECONNRESET) {
+				/* What strawd sent before it closed may say
+				 * why (a refused connection). */
+				reg_client_pump(r);
 				disconnect_locked(r);
+				if (r->refused < 0)
+					rc = r->refused;
+			}
 			return rc;
 		}
 		p.fd = r->fd;
@@ -622,6 +634,7 @@ attempt(straw_reg *r, int64_t deadline, int allow_spawn)
 	struct epoll_event ev = {0};
 	int fd, rc;
 
+	r->refused = 0;
 	fd = connect_once(r);
 	if ((fd == -ENOENT || fd == -ECONNREFUSED) && r->autostart &&
 	    allow_spawn) {

@@ -70,6 +70,8 @@ struct straw_reg {
 	uint32_t async_outstanding;      /* pipelined writes not acknowledged */
 	uint64_t async_first;            /* lowest request id still pipelined */
 	int async_err;                   /* first error of pipelined writes */
+	int refused;                     /* code strawd gave when it refused
+	                                    this connection, or 0 */
 	uint32_t server_pid;             /* strawd's pid from the handshake */
 	uint64_t machine;                /* machine id from the handshake */
 	uint32_t container;              /* joined container id, or 0 */

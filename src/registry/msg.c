@@ -656,6 +656,41 @@ reg_val_status(straw_builder *b, const struct reg_status_info *st)
 	return b->err;
 }
 
+static void
+build_counts(straw_builder *b, const uint64_t *v)
+{
+	size_t i;
+
+	straw_build_tuple(b, REG_USAGE_NRES);
+	for (i = 0; i < REG_USAGE_NRES; i++)
+		straw_build_uint(b, v[i]);
+}
+
+int
+reg_val_usage(straw_builder *b, const struct reg_usage_info *info,
+              const struct reg_usage_entry *e, size_t n)
+{
+	size_t i;
+
+	straw_build_tuple(b, 3);
+	straw_build_tuple(b, 5);
+	straw_build_uint(b, info->max_conns);
+	straw_build_uint(b, info->conns);
+	straw_build_uint(b, info->max_outq);
+	straw_build_uint(b, info->outq);
+	straw_build_uint(b, info->refused);
+	build_counts(b, info->limit);
+	straw_build_list(b, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		straw_build_tuple(b, 2);
+		straw_build_uint(b, e[i].uid);
+		build_counts(b, e[i].use);
+	}
+	if (n > 0)
+		straw_build_nil(b);
+	return b->err;
+}
+
 /* Values from the client's point of view: checked as part of their frame
  * already, so a cursor over the body is safe. */
 
@@ -737,6 +772,48 @@ reg_read_status(const uint8_t *v, size_t len, struct reg_status_info *st)
 	    cur_u32(&c, &st->watches) < 0 || cur_u64(&c, &st->uptime_ms) < 0 ||
 	    cur_u32(&c, &st->next_id) < 0)
 		return STRAW_EPROTOCOL;
+	return 0;
+}
+
+static int
+cur_counts(straw_cursor *c, uint64_t *v)
+{
+	uint32_t a, i;
+
+	if (straw_cursor_tuple(c, &a) < 0 || a != REG_USAGE_NRES)
+		return STRAW_EPROTOCOL;
+	for (i = 0; i < REG_USAGE_NRES; i++)
+		if (cur_u64(c, &v[i]) < 0)
+			return STRAW_EPROTOCOL;
+	return 0;
+}
+
+int
+reg_read_usage(const uint8_t *v, size_t len, struct reg_usage_info *info,
+               struct reg_usage_entry *e, size_t cap, size_t *n)
+{
+	struct reg_usage_entry skip;
+	straw_cursor c;
+	uint32_t a, b, cnt, i;
+
+	memset(info, 0, sizeof(*info));
+	*n = 0;
+	straw_cursor_init_body(&c, v, len);
+	if (straw_cursor_tuple(&c, &a) < 0 || a != 3 ||
+	    straw_cursor_tuple(&c, &b) < 0 || b != 5 ||
+	    cur_u32(&c, &info->max_conns) < 0 ||
+	    cur_u32(&c, &info->conns) < 0 || cur_u64(&c, &info->max_outq) < 0 ||
+	    cur_u64(&c, &info->outq) < 0 || cur_u64(&c, &info->refused) < 0 ||
+	    cur_counts(&c, info->limit) < 0 || straw_cursor_list(&c, &cnt) < 0)
+		return STRAW_EPROTOCOL;
+	for (i = 0; i < cnt; i++) {
+		struct reg_usage_entry *x = *n < cap ? &e[*n] : &skip;
+		if (straw_cursor_tuple(&c, &a) < 0 || a != 2 ||
+		    cur_u32(&c, &x->uid) < 0 || cur_counts(&c, x->use) < 0)
+			return STRAW_EPROTOCOL;
+		if (*n < cap)
+			(*n)++;
+	}
 	return 0;
 }
 

@@ -201,6 +201,33 @@ struct reg_status_info {
 int reg_val_status(straw_builder *b, const struct reg_status_info *st);
 int reg_read_status(const uint8_t *v, size_t len, struct reg_status_info *st);
 
+/*
+ * The answer to {usage, Id, []} (an extension-style request strawd itself
+ * serves): {{MaxConns, Conns, MaxQueued, Queued, Refused}, Quotas,
+ * [{Uid, Use}]}, Quotas and each Use a tuple of REG_USAGE_NRES counts in
+ * this order: connections, containers, tube ends, watches, nodes, bytes,
+ * queued output bytes.
+ */
+#define REG_USAGE_NRES 7
+struct reg_usage_info {
+	uint32_t max_conns;             /* connections strawd serves at most */
+	uint32_t conns;                 /* connections now */
+	uint64_t max_outq;              /* bytes queued to all, at most */
+	uint64_t outq;                  /* bytes queued now */
+	uint64_t refused;               /* connections refused so far */
+	uint64_t limit[REG_USAGE_NRES]; /* the quotas of each uid but root */
+};
+struct reg_usage_entry {
+	uint32_t uid;                 /* whose */
+	uint64_t use[REG_USAGE_NRES]; /* what it holds, in quota order */
+};
+int reg_val_usage(straw_builder *b, const struct reg_usage_info *info,
+                  const struct reg_usage_entry *e, size_t n);
+/* Reads such a value (without version byte): the info and up to cap
+ * entries (*n: how many there were, at most cap). */
+int reg_read_usage(const uint8_t *v, size_t len, struct reg_usage_info *info,
+                   struct reg_usage_entry *e, size_t cap, size_t *n);
+
 struct msghdr;
 
 /*

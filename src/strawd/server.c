@@ -1,12 +1,20 @@
 /*
  * The registry server's loop: the listening socket, connections, reading
- * packets, batching and sending output with backpressure, and the lifecycle
- * (lock, socket, stop).  Requests are handled in server_ops.c.
+ * packets, and the lifecycle (lock, socket, stop).  Requests are handled in
+ * server_ops.c, output in server_out.c.
  *
  * One turn of the loop: epoll_wait, then for each ready source accept,
  * read (up to a few packets per connection, so no client starves the
  * others) or reap a container; then flush every connection that got output
  * during the turn, one sendmsg per packet; then free connections that died.
+ *
+ * Connections are admitted while strawd serves fewer than max_conns and
+ * the client's uid has fewer than its quota (root: no quota); others are
+ * accepted, told why (STRAW_ESERVERFULL, STRAW_ECONNQUOTA) and closed at
+ * once.  When accept fails for want of descriptors (EMFILE), strawd closes
+ * a spare descriptor it keeps for that, accepts, refuses and reopens the
+ * spare, so that the backlog drains and the loop never spins on a
+ * listening socket it cannot accept from.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -50,191 +58,6 @@ reg_conn_find(const struct reg_server *s, uint64_t id)
 }
 
 void
-reg_conn_dirty(struct reg_server *s, struct reg_conn *c)
-{
-	if (c->dirty || c->dead)
-		return;
-	c->dirty = 1;
-	c->dirty_next = s->dirty;
-	s->dirty = c;
-}
-
-static int
-conn_epoll(struct reg_server *s, struct reg_conn *c)
-{
-	struct epoll_event ev = {0};
-
-	ev.events = (c->paused ? 0 : EPOLLIN) | (c->qhead ? EPOLLOUT : 0);
-	ev.data.ptr = c;
-	return epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0 ? -errno : 0;
-}
-
-static struct reg_outpkt *
-outpkt_new(const uint8_t *data, size_t len)
-{
-	struct reg_outpkt *p = straw_malloc(sizeof(*p) + len);
-
-	if (p == NULL)
-		return NULL;
-	p->next = NULL;
-	p->len = len;
-	p->nfds = 0;
-	memcpy(p->data, data, len);
-	return p;
-}
-
-static void
-outpkt_free(struct reg_outpkt *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->nfds; i++)
-		close(p->fds[i]);
-	straw_free(p);
-}
-
-static void
-queue_pkt(struct reg_conn *c, struct reg_outpkt *p)
-{
-	if (c->qtail != NULL)
-		c->qtail->next = p;
-	else
-		c->qhead = p;
-	c->qtail = p;
-	c->qbytes += p->len + sizeof(*p);
-}
-
-/* Moves the first n bytes of c->out into the queue as one packet. */
-static int
-seal_out(struct reg_conn *c, size_t n)
-{
-	struct reg_outpkt *p;
-
-	if (n == 0)
-		return 0;
-	p = outpkt_new(c->out.data, n);
-	if (p == NULL)
-		return -ENOMEM;
-	queue_pkt(c, p);
-	memmove(c->out.data, c->out.data + n, c->out.len - n);
-	c->out.len -= n;
-	return 0;
-}
-
-int
-reg_conn_appended(struct reg_server *s, struct reg_conn *c, size_t start)
-{
-	reg_conn_dirty(s, c);
-	if (c->out.len <= REG_MAX_PACKET)
-		return 0;
-	/* A single frame never exceeds a packet (values are capped), so the
-	 * frames before `start` go out first. */
-	STRAWI_ASSERT(start > 0);
-	return seal_out(c, start);
-}
-
-int
-reg_conn_send_fds(struct reg_server *s, struct reg_conn *c,
-                  const uint8_t *frames, size_t len, const int *fds,
-                  size_t nfds)
-{
-	struct reg_outpkt *p;
-	size_t i;
-
-	if (nfds > REG_MAX_FDS)
-		return -EINVAL;
-	if (seal_out(c, c->out.len) < 0)
-		return -ENOMEM;
-	p = outpkt_new(frames, len);
-	if (p == NULL)
-		return -ENOMEM;
-	for (i = 0; i < nfds; i++) {
-		p->fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
-		if (p->fds[i] < 0) {
-			int rc = -errno;
-			p->nfds = i;
-			outpkt_free(p);
-			return rc;
-		}
-	}
-	p->nfds = nfds;
-	queue_pkt(c, p);
-	reg_conn_dirty(s, c);
-	return 0;
-}
-
-static ssize_t
-send_pkt(int fd, const uint8_t *data, size_t len, const int *fds, size_t nfds)
-{
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * REG_MAX_FDS)];
-	} cm;
-	struct iovec iov = {(void *)data, len};
-	struct msghdr mh = {0};
-	ssize_t n;
-
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (nfds > 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm.h.cmsg_level = SOL_SOCKET;
-		cm.h.cmsg_type = SCM_RIGHTS;
-		cm.h.cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(&cm.h), fds, sizeof(int) * nfds);
-	}
-	do
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
-}
-
-/* Sends what c has queued, then c->out.  Returns 0 (maybe with data left
- * queued) or -errno when the connection is broken. */
-static int
-conn_flush(struct reg_server *s, struct reg_conn *c)
-{
-	ssize_t n;
-
-	if (c->qhead == NULL && c->out.len > 0) {
-		n = send_pkt(c->fd, c->out.data, c->out.len, NULL, 0);
-		if (n >= 0) {
-			c->out.len = 0;
-			return 0;
-		}
-		if (n != -EAGAIN)
-			return (int)n;
-	}
-	if (c->out.len > 0 && seal_out(c, c->out.len) < 0)
-		return -ENOMEM;
-	while (c->qhead != NULL) {
-		struct reg_outpkt *p = c->qhead;
-		n = send_pkt(c->fd, p->data, p->len, p->fds, p->nfds);
-		if (n == -EAGAIN)
-			break;
-		if (n < 0)
-			return (int)n;
-		c->qhead = p->next;
-		if (c->qhead == NULL)
-			c->qtail = NULL;
-		c->qbytes -= p->len + sizeof(*p);
-		outpkt_free(p);
-	}
-	if (c->qbytes > s->opts.quota_outq)
-		return -ENOBUFS;
-	/* Stop reading requests while replies back up; resume when sent. */
-	if (!!c->paused != !!c->qhead) {
-		c->paused = c->qhead != NULL;
-		conn_epoll(s, c);
-	} else if (c->qhead != NULL) {
-		conn_epoll(s, c);
-	}
-	return 0;
-}
-
-void
 reg_conn_close(struct reg_server *s, struct reg_conn *c, const char *why)
 {
 	struct reg_conn **pp;
@@ -252,6 +75,10 @@ reg_conn_close(struct reg_server *s, struct reg_conn *c, const char *why)
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
+	reg_conn_out_free(s, c);
+	reg_uid_sub(s, c->acct, REG_RES_CONNS, 1);
+	c->acct = NULL;
+	reg_listen_resume(s);
 	for (pp = &s->conn_hash[c->id % REG_CONN_BUCKETS]; *pp != c;
 	     pp = &(*pp)->hnext)
 		;
@@ -270,65 +97,185 @@ reg_conn_close(struct reg_server *s, struct reg_conn *c, const char *why)
 static void
 conn_free(struct reg_conn *c)
 {
-	while (c->qhead != NULL) {
-		struct reg_outpkt *p = c->qhead;
-		c->qhead = p->next;
-		outpkt_free(p);
-	}
-	straw_buf_fini(&c->out);
+	STRAWI_ASSERT(c->qhead == NULL && c->out.data == NULL);
 	straw_free(c);
+}
+
+/*
+ * Admits the connected socket fd of a client with that identity, or says
+ * why not: STRAW_ESERVERFULL (strawd serves max_conns), STRAW_ECONNQUOTA
+ * (the uid has its quota of connections), -ENOMEM or -errno.  The caller
+ * still owns fd on failure.
+ */
+static int
+conn_admit(struct reg_server *s, int fd, uid_t uid, gid_t gid, pid_t pid)
+{
+	struct epoll_event ev = {0};
+	int sndbuf = 2 * REG_MAX_PACKET;
+	struct reg_conn *c;
+	struct reg_uid *u;
+	int rc;
+
+	if (s->nconns >= s->opts.max_conns)
+		return STRAW_ESERVERFULL;
+	u = reg_uid_get(s, (uint32_t)uid);
+	if (u == NULL)
+		return -ENOMEM;
+	if (!reg_uid_room(s, u, REG_RES_CONNS, 1)) {
+		rc = STRAW_ECONNQUOTA;
+		goto fail_uid;
+	}
+	c = straw_calloc(1, sizeof(*c));
+	if (c == NULL) {
+		rc = -ENOMEM;
+		goto fail_uid;
+	}
+	/* Room for whole packets both ways (capped by wmem_max). */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	c->kind = REG_SRC_CONN;
+	c->id = ++s->next_conn;
+	c->fd = fd;
+	c->uid = uid;
+	c->gid = gid;
+	c->pid = pid;
+	ev.events = EPOLLIN;
+	ev.data.ptr = c;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		rc = -errno;
+		straw_free(c);
+		goto fail_uid;
+	}
+	reg_uid_add(u, REG_RES_CONNS, 1);
+	c->acct = u;
+	c->hnext = s->conn_hash[c->id % REG_CONN_BUCKETS];
+	s->conn_hash[c->id % REG_CONN_BUCKETS] = c;
+	c->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	strawi_log(STRAWI_LOG_INFO, "connection %llu from pid %d uid %u",
+	           (unsigned long long)c->id, (int)c->pid, (unsigned)c->uid);
+	return 0;
+fail_uid:
+	reg_uid_put(s, u); /* a record made for this attempt alone goes */
+	return rc;
+}
+
+int
+reg_server_add_conn(struct reg_server *s, int fd, uid_t uid, gid_t gid,
+                    pid_t pid)
+{
+	int fl = fcntl(fd, F_GETFL), rc;
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	rc = conn_admit(s, fd, uid, gid, pid);
+	if (rc < 0)
+		close(fd);
+	return rc;
+}
+
+static void
+listen_pause(struct reg_server *s)
+{
+	struct epoll_event ev = {0};
+
+	if (s->listen_paused)
+		return;
+	ev.data.ptr = &s->listen_src;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listen_fd, &ev) == 0) {
+		s->listen_paused = 1;
+		strawi_log(STRAWI_LOG_WARN,
+		           "out of descriptors: not accepting connections "
+		           "until one closes");
+	}
+}
+
+void
+reg_listen_resume(struct reg_server *s)
+{
+	struct epoll_event ev = {0};
+
+	if (s->spare_fd < 0)
+		s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (!s->listen_paused)
+		return;
+	ev.events = EPOLLIN;
+	ev.data.ptr = &s->listen_src;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listen_fd, &ev) == 0)
+		s->listen_paused = 0;
+}
+
+/* accept4 failed for want of descriptors: gives the spare up for one
+ * accept that refuses the client, so that the backlog drains.  Returns 1
+ * if a client was refused, 0 when even that is impossible (the listening
+ * socket is then paused until a descriptor is freed). */
+static int
+refuse_at_fd_limit(struct reg_server *s)
+{
+	int fd;
+
+	if (s->spare_fd >= 0) {
+		int err;
+		close(s->spare_fd);
+		s->spare_fd = -1;
+		fd = accept4(s->listen_fd, NULL, NULL,
+		             SOCK_NONBLOCK | SOCK_CLOEXEC);
+		err = errno;
+		if (fd >= 0)
+			reg_conn_refuse(s, fd, STRAW_ESERVERFULL);
+		s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			return 1;
+		if (err == EAGAIN || err == EINTR || err == ECONNABORTED)
+			return 0; /* the backlog is empty */
+	}
+	listen_pause(s);
+	return 0;
 }
 
 static void
 accept_conns(struct reg_server *s)
 {
 	for (;;) {
-		struct epoll_event ev = {0};
 		struct ucred cred;
 		socklen_t cl = sizeof(cred);
-		int sndbuf = 2 * REG_MAX_PACKET;
-		struct reg_conn *c;
 		int fd = accept4(s->listen_fd, NULL, NULL,
-		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		                 SOCK_NONBLOCK | SOCK_CLOEXEC),
+		    rc;
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
+			int err = errno;
+			if (err == EMFILE || err == ENFILE) {
+				if (refuse_at_fd_limit(s))
+					continue;
+			} else if (err != EAGAIN && err != EINTR &&
+			           err != ECONNABORTED) {
 				strawi_log(STRAWI_LOG_WARN, "accept: %s",
-				           strerror(errno));
+				           strerror(err));
+			}
 			return;
 		}
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
-		    (c = straw_calloc(1, sizeof(*c))) == NULL) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
 			close(fd);
 			continue;
 		}
-		/* Room for whole packets both ways (capped by wmem_max). */
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-		c->kind = REG_SRC_CONN;
-		c->id = ++s->next_conn;
-		c->fd = fd;
-		c->uid = cred.uid;
-		c->gid = cred.gid;
-		c->pid = cred.pid;
-		ev.events = EPOLLIN;
-		ev.data.ptr = c;
-		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			close(fd);
-			straw_free(c);
-			continue;
+		rc = conn_admit(s, fd, cred.uid, cred.gid, cred.pid);
+		if (rc < 0) {
+			strawi_log(STRAWI_LOG_INFO,
+			           "connection from pid %d uid %u refused: %s",
+			           (int)cred.pid, (unsigned)cred.uid,
+			           straw_strerror(rc));
+			reg_conn_refuse(s, fd,
+			                rc == STRAW_ECONNQUOTA
+			                        ? rc
+			                        : STRAW_ESERVERFULL);
 		}
-		c->hnext = s->conn_hash[c->id % REG_CONN_BUCKETS];
-		s->conn_hash[c->id % REG_CONN_BUCKETS] = c;
-		c->next = s->conns;
-		if (s->conns != NULL)
-			s->conns->prev = c;
-		s->conns = c;
-		s->nconns++;
-		strawi_log(STRAWI_LOG_INFO,
-		           "connection %llu from pid %d uid %u",
-		           (unsigned long long)c->id, (int)c->pid,
-		           (unsigned)c->uid);
 	}
 }
 
@@ -349,7 +296,7 @@ conn_read(struct reg_server *s, struct reg_conn *c)
 	int turn;
 
 	for (turn = 0; turn < REG_READS_PER_TURN && !c->dead && !c->paused &&
-	               !c->close_after_flush;
+	               !c->close_after_flush && c->kill_reason == NULL;
 	     turn++) {
 		union {
 			struct cmsghdr h;
@@ -391,7 +338,8 @@ conn_read(struct reg_server *s, struct reg_conn *c)
 		}
 		while ((rc = reg_frame_next(s->rbuf, (size_t)n, &off, &frame,
 		                            &flen)) == 1 &&
-		       !c->dead && !c->close_after_flush)
+		       !c->dead && !c->close_after_flush &&
+		       c->kill_reason == NULL)
 			/* fds belong to the packet's first request. */
 			reg_serve_frame(s, c, frame, flen, fds,
 			                off == flen + 4 ? nfds : 0);
@@ -413,7 +361,8 @@ conn_last_words(struct reg_server *s, struct reg_conn *c, const char *why)
 	int turns;
 
 	c->paused = 0; /* its replies go nowhere: read on */
-	for (turns = 0; turns < 1024 && !c->dead && !c->close_after_flush;
+	for (turns = 0; turns < 1024 && !c->dead && !c->close_after_flush &&
+	                c->kill_reason == NULL;
 	     turns++)
 		conn_read(s, c);
 	if (!c->dead)
@@ -435,13 +384,9 @@ flush_dirty(struct reg_server *s)
 			reg_conn_close(s, c, c->kill_reason);
 			continue;
 		}
-		rc = conn_flush(s, c);
+		rc = reg_conn_flush(s, c);
 		if (rc == -EPIPE || rc == -ECONNRESET)
 			conn_last_words(s, c, strerror(-rc));
-		else if (rc == -ENOBUFS)
-			reg_conn_close(s, c,
-			               "not reading its messages "
-			               "(output queue full)");
 		else if (rc < 0)
 			reg_conn_close(s, c, strerror(-rc));
 		else if (c->close_after_flush && c->qhead == NULL)
@@ -547,16 +492,8 @@ reg_server_create(const struct reg_server_opts *opts, struct reg_server **out,
 	s->listen_src = REG_SRC_LISTEN;
 	s->stop_src = REG_SRC_STOP;
 	s->opts = *opts;
-	if (s->opts.quota_nodes == 0)
-		s->opts.quota_nodes = 10000;
-	if (s->opts.quota_value == 0 || s->opts.quota_value > REG_MAX_VALUE)
-		s->opts.quota_value = opts->quota_value > REG_MAX_VALUE
-		                              ? REG_MAX_VALUE
-		                              : 65536;
-	if (s->opts.quota_watches == 0)
-		s->opts.quota_watches = 256;
-	if (s->opts.quota_outq == 0)
-		s->opts.quota_outq = (size_t)4 << 20;
+	reg_quota_setup(s);
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->owner = geteuid();
 	s->started_ns = strawi_now_ns();
 	straw_builder_init(&s->b);
@@ -565,7 +502,7 @@ reg_server_create(const struct reg_server_opts *opts, struct reg_server **out,
 	if (rc < 0)
 		goto fail;
 	s->tree.on_change = reg_watch_fire;
-	s->tree.on_free = reg_node_freed;
+	s->tree.on_charge = reg_quota_tree_charge;
 	s->tree.cb_arg = s;
 	s->rbuf = straw_malloc(REG_MAX_PACKET);
 	if (s->rbuf == NULL) {
@@ -604,6 +541,8 @@ reg_server_create(const struct reg_server_opts *opts, struct reg_server **out,
 		rc = epoll_add(s->epfd, s->stop_fd, &s->stop_src);
 	if (rc == 0)
 		rc = reg_server_setup_tree(s);
+	if (rc == 0)
+		rc = reg_server_handle(s, "usage", reg_quota_usage_fn, NULL);
 	if (rc < 0)
 		goto fail;
 	for (i = 0; opts->modules != NULL && opts->modules[i] != NULL; i++) {
@@ -650,58 +589,70 @@ cont_exited(struct reg_server *s, struct reg_container *ct)
 }
 
 int
-reg_server_run(struct reg_server *s)
+reg_server_run_once(struct reg_server *s, int timeout_ms)
 {
 	struct epoll_event evs[64];
 	int i, n;
 
-	while (!__atomic_load_n(&s->stopping, __ATOMIC_RELAXED)) {
-		n = epoll_wait(s->epfd, evs, (int)STRAW_ARRAY_LEN(evs), -1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (i = 0; i < n; i++) {
-			enum reg_src_kind *k = evs[i].data.ptr;
-			struct reg_conn *c;
-			switch (*k) {
-			case REG_SRC_LISTEN:
-				accept_conns(s);
+	n = epoll_wait(s->epfd, evs, (int)STRAW_ARRAY_LEN(evs), timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	s->turn++;
+	for (i = 0; i < n; i++) {
+		enum reg_src_kind *k = evs[i].data.ptr;
+		struct reg_conn *c;
+		switch (*k) {
+		case REG_SRC_LISTEN:
+			accept_conns(s);
+			break;
+		case REG_SRC_STOP:
+			__atomic_store_n(&s->stopping, 1, __ATOMIC_RELAXED);
+			break;
+		case REG_SRC_PIDFD:
+			if (!((struct reg_container *)k)->dead)
+				cont_exited(s, (struct reg_container *)k);
+			break;
+		case REG_SRC_CONN:
+			c = (struct reg_conn *)k;
+			if (c->dead)
 				break;
-			case REG_SRC_STOP:
-				__atomic_store_n(&s->stopping, 1,
-				                 __ATOMIC_RELAXED);
-				break;
-			case REG_SRC_PIDFD:
-				if (!((struct reg_container *)k)->dead)
-					cont_exited(s,
-					            (struct reg_container *)k);
-				break;
-			case REG_SRC_CONN:
-				c = (struct reg_conn *)k;
-				if (c->dead)
-					break;
-				if (evs[i].events & EPOLLOUT)
-					reg_conn_dirty(s, c);
-				if ((evs[i].events & (EPOLLHUP | EPOLLERR)) &&
-				    c->paused) {
-					/* Gone while we were not reading it:
-					 * its backed-up output goes nowhere;
-					 * what it sent is still served. */
-					conn_last_words(s, c, "hang-up");
-					break;
-				}
-				if (evs[i].events &
-				    (EPOLLIN | EPOLLHUP | EPOLLERR))
-					conn_read(s, c);
+			if (evs[i].events & EPOLLOUT)
+				reg_conn_dirty(s, c);
+			if ((evs[i].events & (EPOLLHUP | EPOLLERR)) &&
+			    c->paused) {
+				/* Gone while we were not reading it: its
+				 * backed-up output goes nowhere; what it sent
+				 * is still served. */
+				conn_last_words(s, c, "hang-up");
 				break;
 			}
+			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				conn_read(s, c);
+			break;
 		}
-		flush_dirty(s);
-		bury_dead(s);
+	}
+	flush_dirty(s);
+	bury_dead(s);
+	return n;
+}
+
+int
+reg_server_run(struct reg_server *s)
+{
+	int rc;
+
+	while (!__atomic_load_n(&s->stopping, __ATOMIC_RELAXED)) {
+		rc = reg_server_run_once(s, -1);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
+}
+
+uint64_t
+reg_server_turn(const struct reg_server *s)
+{
+	return s->turn;
 }
 
 void
@@ -735,7 +686,10 @@ reg_server_destroy(struct reg_server *s)
 		close(s->stop_fd);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
+	if (s->spare_fd >= 0)
+		close(s->spare_fd);
 	reg_tree_fini(&s->tree);
+	reg_quota_fini(s);
 	straw_builder_fini(&s->b);
 	straw_builder_fini(&s->vb);
 	straw_free(s->rbuf);
@@ -811,7 +765,7 @@ reg_server_reply(struct reg_server *s, uint64_t conn, uint64_t id, int rc,
 	size_t start;
 	int r;
 
-	if (c == NULL)
+	if (c == NULL || c->kill_reason != NULL)
 		return -ENOENT;
 	if (rc < 0) {
 		reg_reply_err(s, c, id, rc);
@@ -871,7 +825,21 @@ reg_server_container_by_name(const struct reg_server *s, const char *name,
 	return 0;
 }
 
-static const struct reg_who server_who = {0, REG_CREATOR_SRV};
+int
+reg_server_container_proc(const struct reg_server *s, uint32_t id, uid_t *uid,
+                          pid_t *pid, int *pidfd)
+{
+	struct reg_container *ct = reg_cont_find(s, id);
+
+	if (ct == NULL)
+		return -ENOENT;
+	*uid = ct->uid;
+	*pid = ct->pid;
+	*pidfd = ct->pidfd;
+	return 0;
+}
+
+static const struct reg_who server_who = {0, REG_PAYER_SRV};
 
 int
 reg_server_write(struct reg_server *s, const char *path, const void *val,

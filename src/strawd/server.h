@@ -1,5 +1,5 @@
 /*
- * src/registry/server.h - the registry server strawd runs: one thread, one
+ * src/strawd/server.h - the registry server strawd runs: one thread, one
  * epoll loop, every connection, the tree, containers and their pidfds, and
  * the extension points higher layers use (internal API).
  *
@@ -42,18 +42,46 @@
 
 struct reg_server;
 
+/*
+ * What strawd counts per uid.  Every uid but root (uid 0, exempt) is held
+ * to a quota of each (docs/registry-protocol.md has the table of quotas
+ * and limits); reg_server_usage and `straw status` show them.
+ */
+enum reg_res {
+	REG_RES_CONNS,      /* connections */
+	REG_RES_CONTAINERS, /* joined containers */
+	REG_RES_TUBES,      /* tube ends held or waited for (the broker) */
+	REG_RES_WATCHES,    /* watches */
+	REG_RES_NODES,      /* registry nodes it pays for */
+	REG_RES_BYTES,      /* bytes of their paths and values */
+	REG_RES_OUTQ,       /* bytes of output queued to its connections */
+	REG_RES_COUNT
+};
+
 /* Settings of a server; zero fields take the defaults in brackets. */
 struct reg_server_opts {
-	const char *dir;        /* runtime directory [reg_rundir_path(NULL)] */
-	int listen_fd;          /* with listen_fd_set: an inherited listening
-	                           SOCK_SEQPACKET socket to serve */
-	int listen_fd_set;      /* 0: bind dir/strawd.sock instead */
-	uint32_t quota_nodes;   /* nodes one connection may create [10000] */
-	uint32_t quota_value;   /* bytes of one value [65536, at most
-	                           REG_MAX_VALUE] */
-	uint32_t quota_watches; /* watches of one connection [256] */
-	size_t quota_outq;      /* bytes queued to a connection that does not
-	                           read before it is dropped [4 MiB] */
+	const char *dir;   /* runtime directory [reg_rundir_path(NULL)] */
+	int listen_fd;     /* with listen_fd_set: an inherited listening
+	                      SOCK_SEQPACKET socket to serve */
+	int listen_fd_set; /* 0: bind dir/strawd.sock instead */
+	/* Quotas per uid (root is exempt). */
+	uint32_t quota_conns;      /* connections [1024, at most max_conns/2] */
+	uint32_t quota_containers; /* joined containers [512] */
+	uint32_t quota_tubes;      /* tube ends [8192] */
+	uint32_t quota_watches;    /* watches [4096] */
+	uint32_t quota_nodes;      /* registry nodes [65536] */
+	uint64_t quota_bytes;      /* bytes of their paths and values
+	                              [64 MiB] */
+	size_t quota_outq_uid; /* bytes queued to its connections [16 MiB] */
+	/* Limits for everyone. */
+	uint32_t quota_value; /* bytes of one value [65536, at most
+	                         REG_MAX_VALUE] */
+	size_t quota_outq;    /* bytes queued to one connection that does not
+	                         read before it is dropped [4 MiB] */
+	size_t max_outq;      /* bytes queued to all connections together
+	                         [64 MiB] */
+	uint32_t max_conns;   /* connections in all [(RLIMIT_NOFILE - 1024)
+	                         / 2, at least 16] */
 	const struct reg_server_module *const *modules; /* NULL-terminated
 	                           list of modules to run; NULL: none */
 };
@@ -72,6 +100,24 @@ int reg_server_run(struct reg_server *s);
 
 /* Makes reg_server_run return soon.  Async-signal-safe, any thread. */
 void reg_server_stop(struct reg_server *s);
+
+/*
+ * Serves one turn of the loop: waits up to timeout_ms (< 0: without limit)
+ * for something to do, does it, flushes output and frees what died.
+ * Returns the number of events served (0: none came), or -errno on a fatal
+ * error.  For servers run in-process (tests, the fuzz target).
+ */
+int reg_server_run_once(struct reg_server *s, int timeout_ms);
+
+/*
+ * Serves the connected SOCK_SEQPACKET socket fd (taken over: closed by the
+ * server, also on failure) as a client with the given identity, as if
+ * accepted with that SO_PEERCRED.  For in-process tests and the fuzz
+ * target.  Returns 0, or the refusal a connection would get
+ * (STRAW_ECONNQUOTA, STRAW_ESERVERFULL) or -errno.
+ */
+int reg_server_add_conn(struct reg_server *s, int fd, uid_t uid, gid_t gid,
+                        pid_t pid);
 
 /* Closes every connection, removes the socket and releases the lock.
  * Accepts NULL. */
@@ -147,6 +193,25 @@ int reg_server_container_conn(const struct reg_server *s, uint32_t id,
 /* The id of the live container named name: 0 with *id, or -ENOENT. */
 int reg_server_container_by_name(const struct reg_server *s, const char *name,
                                  uint32_t *id);
+
+/* The uid and pidfd of a live container: 0, or -ENOENT.  The pidfd stays
+ * the server's (valid until the container's gone hooks have run). */
+int reg_server_container_proc(const struct reg_server *s, uint32_t id,
+                              uid_t *uid, pid_t *pid, int *pidfd);
+
+/*
+ * Charges uid n more of res: 0, or STRAW_EQUOTA when that would take it
+ * past its quota (root never is), or -ENOMEM; nothing is charged on
+ * failure.  reg_server_uncharge gives n back (at most what is charged).
+ */
+int reg_server_charge(struct reg_server *s, uid_t uid, enum reg_res res,
+                      uint64_t n);
+void reg_server_uncharge(struct reg_server *s, uid_t uid, enum reg_res res,
+                         uint64_t n);
+
+/* The number of the loop's current turn (it grows by one a turn), so that
+ * a handler can do costly work at most once a turn. */
+uint64_t reg_server_turn(const struct reg_server *s);
 
 /* Tree access for handlers, as strawd itself (root; watches fire; nothing
  * is counted in a quota).  Paths must be valid (STRAW_EBADPATH otherwise).

@@ -213,6 +213,8 @@ reg_cont_join(struct reg_server *s, struct reg_conn *c, const char *name,
 	} else if (s->last_id == UINT32_MAX) {
 		return -ENOSPC;
 	}
+	if (!reg_uid_room(s, c->acct, REG_RES_CONTAINERS, 1))
+		return STRAW_EQUOTA;
 	pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
 	if (pidfd < 0)
 		return -errno;
@@ -245,6 +247,7 @@ reg_cont_join(struct reg_server *s, struct reg_conn *c, const char *name,
 	s->containers = ct;
 	s->ncontainers++;
 	c->container = ct->id;
+	reg_uid_add(c->acct, REG_RES_CONTAINERS, 1);
 
 	snprintf(path, sizeof(path), "/containers/%u/name", ct->id);
 	reg_server_write(s, path, name, nlen);
@@ -285,6 +288,8 @@ reg_cont_gone(struct reg_server *s, struct reg_container *ct)
 	s->ncontainers--;
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, ct->pidfd, NULL);
 	close(ct->pidfd);
+	reg_server_uncharge(s, ct->uid, REG_RES_CONTAINERS, 1);
+	reg_listen_resume(s);
 	c = reg_conn_find(s, ct->conn);
 	if (c != NULL && c->container == ct->id)
 		c->container = 0;

@@ -1,7 +1,8 @@
 /*
- * src/registry/server_int.h - the registry server's state, shared by its
- * files: server.c (loop, connections, output), server_ops.c (requests),
- * server_cont.c (containers, pidfds) and server_watch.c (watches).
+ * src/strawd/server_int.h - the registry server's state, shared by its
+ * files: server.c (loop, connections), server_out.c (output and its
+ * limits), server_ops.c (requests), server_cont.c (containers, pidfds),
+ * server_watch.c (watches) and server_quota.c (what each uid holds).
  */
 #ifndef STRAWI_REG_SERVER_INT_H
 #define STRAWI_REG_SERVER_INT_H
@@ -35,6 +36,14 @@ struct reg_outpkt {
 
 struct reg_watch;
 
+/* What one uid holds in strawd, against its quotas.  Exists while it holds
+ * anything. */
+struct reg_uid {
+	struct reg_uid *hnext;       /* hash chain */
+	uint32_t uid;                /* whose */
+	uint64_t use[REG_RES_COUNT]; /* how much of each resource */
+};
+
 struct reg_conn {
 	enum reg_src_kind kind;      /* REG_SRC_CONN */
 	uint64_t id;                 /* never reused by this server */
@@ -48,13 +57,17 @@ struct reg_conn {
 	const char *kill_reason;     /* close at the end of the turn, why */
 	int paused;                  /* not reading: its output is backed up */
 	uint32_t container;          /* joined container id, or 0 */
-	uint32_t nodes;              /* nodes it created that still exist */
+	struct reg_uid *acct;        /* its uid's record (charged one
+	                                connection while c lives) */
 	uint32_t nwatches;           /* watches it holds */
 	struct reg_watch *watches;   /* those watches */
 	straw_buf out;               /* frames of the packet being built */
 	struct reg_outpkt *qhead;    /* packets queued behind EAGAIN */
 	struct reg_outpkt *qtail;    /* last of them */
 	size_t qbytes;               /* bytes queued */
+	size_t qfds;                 /* descriptors in queued packets */
+	size_t charged;              /* out.cap + qbytes as last charged to
+	                                acct and the server's total */
 	struct reg_conn *dirty_next; /* on the dirty list */
 	int dirty;                   /* has output to flush */
 	struct reg_conn *hnext;      /* id hash chain */
@@ -103,10 +116,19 @@ struct reg_reply {
 
 #define REG_CONN_BUCKETS  1024
 #define REG_WATCH_BUCKETS 4096
+#define REG_UID_BUCKETS   256
 #define REG_MAX_HANDLERS  32
 #define REG_MAX_GONE      16
 #define REG_MAX_NOTES     4096
 #define REG_SELF_NAME     "strawd" /* container 0's name */
+/* Descriptors queued to one connection that does not read its replies,
+ * and to all connections, before the one holding most is dropped (each
+ * tube reply carries six). */
+#define REG_MAX_QFDS_CONN 64
+#define REG_MAX_QFDS      512
+/* Descriptors kept free for what strawd opens itself (pidfds, a tube's
+ * memfd and eventfds, the queued ones above) when sizing max_conns. */
+#define REG_FD_RESERVE 1024
 
 struct reg_server {
 	char dir[REG_DIR_MAX + 1];        /* runtime directory */
@@ -146,26 +168,81 @@ struct reg_server {
 	struct reg_gone_hook gone[REG_MAX_GONE]; /* container-gone hooks */
 	size_t ngone;                            /* used entries */
 	uint8_t *rbuf; /* receive buffer, REG_MAX_PACKET */
+	struct reg_uid *uid_hash[REG_UID_BUCKETS]; /* what each uid holds */
+	uint64_t limit[REG_RES_COUNT]; /* per-uid quotas, from opts */
+	size_t outq_total;             /* sum of every connection's charged */
+	size_t qfds_total;             /* sum of every connection's qfds */
+	int spare_fd;      /* held open to be closed when accept hits the
+	                      descriptor limit (EMFILE), so that the client
+	                      can be accepted and told why it is refused */
+	int listen_paused; /* not polling the listening socket: out of
+	                      descriptors even without the spare */
+	uint64_t refused;  /* connections refused since start */
+	uint64_t turn;     /* turns of the loop so far */
 };
 
 /* server.c */
 struct reg_conn *reg_conn_find(const struct reg_server *s, uint64_t id);
+void reg_conn_close(struct reg_server *s, struct reg_conn *c, const char *why);
+/* A descriptor was freed: poll the listening socket again if it was
+ * paused for want of one. */
+void reg_listen_resume(struct reg_server *s);
+
+/* server_out.c: output, its batching, backpressure and limits. */
 /* Marks c as having output to flush at the end of the turn. */
 void reg_conn_dirty(struct reg_server *s, struct reg_conn *c);
 /* Called after a frame starting at offset start was appended to c->out:
- * cuts the packet if it grew too big. */
+ * cuts the packet if it grew too big, and applies the output limits (a
+ * connection past one is dropped at the end of the turn, its output
+ * freed at once; what is appended to it afterwards is discarded). */
 int reg_conn_appended(struct reg_server *s, struct reg_conn *c, size_t start);
-/* Queues a packet holding one frame and fds (duplicated). */
+/* Queues a packet holding one frame and fds (duplicated), and sends what
+ * can be sent at once, so that descriptors stay in strawd only while the
+ * client does not read. */
 int reg_conn_send_fds(struct reg_server *s, struct reg_conn *c,
                       const uint8_t *frames, size_t len, const int *fds,
                       size_t nfds);
-void reg_conn_close(struct reg_server *s, struct reg_conn *c, const char *why);
+/* Sends what c has queued, then c->out.  Returns 0 (maybe with data left
+ * queued), -ENOBUFS past a limit, or -errno when the connection broke. */
+int reg_conn_flush(struct reg_server *s, struct reg_conn *c);
+/* Frees c's output and its charge (c is closing). */
+void reg_conn_out_free(struct reg_server *s, struct reg_conn *c);
+/* Updates the epoll interest of c (input unless paused, output while
+ * queued). */
+int reg_conn_epoll(struct reg_server *s, struct reg_conn *c);
+/* Refuses a fresh connection with code and closes fd: answers its hello
+ * if one is already there, else sends {reply, 0, {error, ...}}. */
+void reg_conn_refuse(struct reg_server *s, int fd, int code);
+
+/* server_quota.c: what each uid holds. */
+/* The record of uid, made if needed (NULL: out of memory). */
+struct reg_uid *reg_uid_get(struct reg_server *s, uint32_t uid);
+/* The record of uid, or NULL if it holds nothing. */
+struct reg_uid *reg_uid_find(const struct reg_server *s, uint32_t uid);
+/* 1 if u may hold n more of res (root always may). */
+int reg_uid_room(const struct reg_server *s, const struct reg_uid *u,
+                 enum reg_res res, uint64_t n);
+/* Adds n of res to u (never checked: see reg_uid_room). */
+void reg_uid_add(struct reg_uid *u, enum reg_res res, uint64_t n);
+/* Frees u if it holds nothing. */
+void reg_uid_put(struct reg_server *s, struct reg_uid *u);
+/* Takes n of res from u, and frees u once it holds nothing. */
+void reg_uid_sub(struct reg_server *s, struct reg_uid *u, enum reg_res res,
+                 uint64_t n);
+/* Fills s->limit from s->opts. */
+void reg_quota_setup(struct reg_server *s);
+/* The tree's on_charge: nodes and bytes of payer (uid + 1) changed. */
+void reg_quota_tree_charge(void *arg, uint64_t payer, int64_t nodes,
+                           int64_t bytes);
+/* The `usage` request (registered as a handler by reg_server_create). */
+int reg_quota_usage_fn(struct reg_server *s, void *arg,
+                       const struct reg_request *req, struct reg_reply *reply);
+/* Frees every record (the server is going away). */
+void reg_quota_fini(struct reg_server *s);
 
 /* server_ops.c: handles one request frame from c. */
 void reg_serve_frame(struct reg_server *s, struct reg_conn *c,
                      const uint8_t *frame, size_t len, int *fds, size_t nfds);
-/* The tree's on_free: a node created by connection conn went away. */
-void reg_node_freed(void *arg, uint64_t conn);
 /* Replies helpers used by the ops and deferred replies. */
 void reg_reply_err(struct reg_server *s, struct reg_conn *c, uint64_t id,
                    int rc);
@@ -185,6 +262,9 @@ int reg_watch_add(struct reg_server *s, struct reg_conn *c, const char *path,
                   size_t len, uint64_t token);
 int reg_watch_del(struct reg_server *s, struct reg_conn *c, uint64_t token);
 void reg_watch_drop_conn(struct reg_server *s, struct reg_conn *c);
-void reg_watch_fire(void *arg, const char *path, size_t len);
+/* The tree's on_change: sends an event to each watcher of path or of an
+ * ancestor that vis lets learn of it. */
+void reg_watch_fire(void *arg, const char *path, size_t len,
+                    const struct reg_vis *vis);
 
 #endif /* STRAWI_REG_SERVER_INT_H */

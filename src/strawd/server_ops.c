@@ -16,15 +16,6 @@
 #include "registry/path.h"
 #include "strawd/server_int.h"
 
-void
-reg_node_freed(void *arg, uint64_t conn)
-{
-	struct reg_conn *c = reg_conn_find(arg, conn);
-
-	if (c != NULL && c->nodes > 0)
-		c->nodes--;
-}
-
 static void
 appended(struct reg_server *s, struct reg_conn *c, size_t start, int rc)
 {
@@ -89,34 +80,36 @@ reply_vb(struct reg_server *s, struct reg_conn *c, uint64_t id)
 	appended(s, c, start, rc);
 }
 
+/* The uid acts and pays for what it creates and writes. */
 static struct reg_who
 who_of(const struct reg_conn *c)
 {
-	struct reg_who w = {c->uid, c->id};
+	struct reg_who w = {c->uid, (uint64_t)c->uid + 1};
 
 	return w;
 }
 
-/* Checks quota and size, then writes or creates. */
+/* Checks size and the uid's quotas of nodes and bytes, then writes or
+ * creates (the tree charges the uid through reg_quota_tree_charge). */
 static int
 op_write(struct reg_server *s, struct reg_conn *c, const struct reg_req *r,
          int mkdir)
 {
 	struct reg_who w = who_of(c);
-	size_t missing;
-	int rc;
+	int64_t nodes, bytes;
 
 	if (!mkdir && r->value_len > s->opts.quota_value)
 		return STRAW_EVALUESIZE;
-	missing = reg_tree_missing(&s->tree, r->path, r->path_len);
-	if (missing > 0 && c->nodes + missing > s->opts.quota_nodes)
+	reg_tree_write_cost(&s->tree, w.payer, r->path, r->path_len,
+	                    r->value_len, mkdir, &nodes, &bytes);
+	if ((nodes > 0 &&
+	     !reg_uid_room(s, c->acct, REG_RES_NODES, (uint64_t)nodes)) ||
+	    (bytes > 0 &&
+	     !reg_uid_room(s, c->acct, REG_RES_BYTES, (uint64_t)bytes)))
 		return STRAW_EQUOTA;
-	rc = mkdir ? reg_tree_mkdir(&s->tree, &w, r->path, r->path_len)
-	           : reg_tree_write(&s->tree, &w, r->path, r->path_len,
-	                            r->value, r->value_len);
-	if (rc == 0)
-		c->nodes += (uint32_t)missing;
-	return rc;
+	return mkdir ? reg_tree_mkdir(&s->tree, &w, r->path, r->path_len)
+	             : reg_tree_write(&s->tree, &w, r->path, r->path_len,
+	                              r->value, r->value_len);
 }
 
 static int

@@ -22,7 +22,15 @@ struct reg_undo {
 	struct reg_node *node;      /* the node concerned */
 	uint8_t *old_value;         /* UNDO_VALUE: owned old value */
 	uint32_t old_len, old_cap;  /* UNDO_VALUE: its length, capacity */
+	uint64_t old_payer;         /* UNDO_VALUE: who paid for it */
 	struct reg_perms old_perms; /* UNDO_PERMS */
+};
+
+/* A notification held back until its transaction commits. */
+struct reg_held {
+	struct reg_vis vis; /* who may learn of it, when it happened */
+	size_t len;         /* bytes of path */
+	char path[];        /* the changed path, NUL-terminated */
 };
 
 static uint64_t
@@ -97,9 +105,32 @@ reg_tree_find(const struct reg_tree *t, const char *path, size_t len)
 	return NULL;
 }
 
+/* Tells the server that payer is charged nodes and bytes more. */
+static void
+charge(struct reg_tree *t, uint64_t payer, int64_t nodes, int64_t bytes)
+{
+	if (payer != REG_PAYER_SRV && t->on_charge != NULL &&
+	    (nodes != 0 || bytes != 0))
+		t->on_charge(t->cb_arg, payer, nodes, bytes);
+}
+
+/* Moves n's charge from (n->payer, its current value) to (payer, a value
+ * of vlen bytes) and makes payer its payer. */
+static void
+recharge(struct reg_tree *t, struct reg_node *n, uint64_t payer, size_t vlen)
+{
+	if (payer == n->payer) {
+		charge(t, payer, 0, (int64_t)vlen - (int64_t)n->value_len);
+		return;
+	}
+	charge(t, n->payer, -1, -(int64_t)(n->path_len + n->value_len));
+	charge(t, payer, 1, (int64_t)(n->path_len + vlen));
+	n->payer = payer;
+}
+
 static struct reg_node *
 node_new(struct reg_tree *t, const char *path, size_t len, uint32_t owner,
-         uint64_t creator)
+         uint64_t payer)
 {
 	struct reg_node *n = straw_calloc(1, sizeof(*n));
 	size_t i;
@@ -119,15 +150,14 @@ node_new(struct reg_tree *t, const char *path, size_t len, uint32_t owner,
 	n->name_off = (uint32_t)i;
 	n->hash = path_hash(t, path, len);
 	n->owner = owner;
-	n->creator = creator;
+	n->payer = payer;
 	return n;
 }
 
 static void
 node_free(struct reg_tree *t, struct reg_node *n)
 {
-	if (n->creator != REG_CREATOR_SRV && t->on_free != NULL)
-		t->on_free(t->cb_arg, n->creator);
+	charge(t, n->payer, -1, -(int64_t)(n->path_len + n->value_len));
 	straw_free(n->value);
 	straw_free(n->path);
 	straw_free(n);
@@ -196,28 +226,100 @@ free_subtree(struct reg_tree *t, struct reg_node *top)
 	}
 }
 
-static void
-notify(struct reg_tree *t, const char *path, size_t len)
+int
+reg_vis_allows(const struct reg_vis *v, uint32_t uid)
 {
+	unsigned i;
+
+	if (uid == 0 || v->all)
+		return 1;
+	for (i = 0; i < v->n; i++)
+		if (v->uids[i] == uid)
+			return 1;
+	return 0;
+}
+
+/* The uids that may read n itself. */
+static void
+vis_node(const struct reg_node *n, struct reg_vis *v)
+{
+	unsigned i;
+
+	v->all = 0;
+	v->n = 0;
+	v->uids[v->n++] = n->owner;
+	for (i = 0; i < n->nread; i++) {
+		if (n->acl_read[i] == REG_ANYONE) {
+			v->all = 1;
+			v->n = 0;
+			return;
+		}
+		v->uids[v->n++] = n->acl_read[i];
+	}
+}
+
+/* v becomes the uids both v and w allow. */
+static void
+vis_intersect(struct reg_vis *v, const struct reg_vis *w)
+{
+	unsigned i, k = 0;
+
+	if (w->all)
+		return;
+	if (v->all) {
+		*v = *w;
+		return;
+	}
+	for (i = 0; i < v->n; i++)
+		if (reg_vis_allows(w, v->uids[i]))
+			v->uids[k++] = v->uids[i];
+	v->n = (uint8_t)k;
+}
+
+/* Who may learn of a change of n: readers of n and of each ancestor, so
+ * that an event never reveals the name of a child of a node the watcher
+ * may not list (XSA-115).  n's parent links must be intact (a node being
+ * removed keeps them). */
+static void
+vis_of(const struct reg_node *n, struct reg_vis *v)
+{
+	struct reg_vis up;
+
+	vis_node(n, v);
+	for (n = n->parent; n != NULL && (v->all || v->n > 0); n = n->parent) {
+		vis_node(n, &up);
+		vis_intersect(v, &up);
+	}
+}
+
+static void
+notify(struct reg_tree *t, const struct reg_node *n)
+{
+	struct reg_held *h;
+	struct reg_vis vis;
+
+	vis_of(n, &vis);
 	if (!t->in_txn) {
 		if (t->on_change != NULL)
-			t->on_change(t->cb_arg, path, len);
+			t->on_change(t->cb_arg, n->path, n->path_len, &vis);
 		return;
 	}
 	if (t->nheld == t->capheld) {
 		size_t ncap = t->capheld ? t->capheld * 2 : 16;
-		char **nh = straw_realloc(t->held, ncap * sizeof(*nh));
+		struct reg_held **nh =
+		        straw_realloc(t->held, ncap * sizeof(*nh));
 		if (nh == NULL)
 			STRAWI_PANIC("out of memory holding a notification");
 		t->held = nh;
 		t->capheld = ncap;
 	}
-	t->held[t->nheld] = straw_malloc(len + 1);
-	if (t->held[t->nheld] == NULL)
+	h = straw_malloc(sizeof(*h) + n->path_len + 1);
+	if (h == NULL)
 		STRAWI_PANIC("out of memory holding a notification");
-	memcpy(t->held[t->nheld], path, len);
-	t->held[t->nheld][len] = '\0';
-	t->nheld++;
+	h->vis = vis;
+	h->len = n->path_len;
+	memcpy(h->path, n->path, n->path_len + 1);
+	t->held[t->nheld++] = h;
 }
 
 static int
@@ -246,7 +348,7 @@ reg_tree_init(struct reg_tree *t)
 	t->buckets = straw_calloc(t->nbuckets, sizeof(*t->buckets));
 	if (t->buckets == NULL)
 		return -ENOMEM;
-	t->root = node_new(t, "/", 1, 0, REG_CREATOR_SRV);
+	t->root = node_new(t, "/", 1, 0, REG_PAYER_SRV);
 	if (t->root == NULL)
 		return -ENOMEM;
 	t->root->acl_read[0] = REG_ANYONE;
@@ -262,7 +364,7 @@ reg_tree_fini(struct reg_tree *t)
 
 	if (t->in_txn)
 		reg_tree_txn_rollback(t);
-	t->on_free = NULL;
+	t->on_charge = NULL;
 	if (t->root != NULL)
 		free_subtree(t, t->root);
 	for (i = 0; i < t->nheld; i++)
@@ -320,6 +422,34 @@ reg_tree_missing(const struct reg_tree *t, const char *path, size_t len)
 	return missing;
 }
 
+void
+reg_tree_write_cost(const struct reg_tree *t, uint64_t payer, const char *path,
+                    size_t len, size_t vlen, int mkdir, int64_t *nodes,
+                    int64_t *bytes)
+{
+	const struct reg_node *n = reg_tree_find(t, path, len);
+
+	*nodes = *bytes = 0;
+	if (payer == REG_PAYER_SRV || (n != NULL && mkdir))
+		return;
+	if (n != NULL) {
+		if (n->payer == payer) {
+			*bytes = (int64_t)vlen - (int64_t)n->value_len;
+		} else {
+			*nodes = 1;
+			*bytes = (int64_t)(len + vlen);
+		}
+		return;
+	}
+	if (!mkdir)
+		*bytes = (int64_t)vlen;
+	while (reg_tree_find(t, path, len) == NULL) {
+		(*nodes)++;
+		*bytes += (int64_t)len;
+		len = parent_len(path, len);
+	}
+}
+
 /* Finds or creates the node at path; creation needs write permission on the
  * nearest existing ancestor.  All new nodes are allocated before any is
  * linked, so failure changes nothing. */
@@ -343,7 +473,7 @@ ensure_node(struct reg_tree *t, const struct reg_who *who, const char *path,
 	if (!reg_node_can_write(anc, who->uid))
 		return -EACCES;
 	for (i = 0; i < nmade; i++) {
-		made[i] = node_new(t, path, lens[i], who->uid, who->conn);
+		made[i] = node_new(t, path, lens[i], who->uid, who->payer);
 		if (made[i] == NULL)
 			goto fail;
 	}
@@ -359,7 +489,8 @@ ensure_node(struct reg_tree *t, const struct reg_who *who, const char *path,
 	for (i = nmade; i-- > 0;) {
 		hash_insert(t, made[i]);
 		link_child(i + 1 < nmade ? made[i + 1] : anc, made[i]);
-		notify(t, made[i]->path, made[i]->path_len);
+		charge(t, made[i]->payer, 1, (int64_t)made[i]->path_len);
+		notify(t, made[i]);
 	}
 	*out = made[0];
 	return 0;
@@ -373,7 +504,7 @@ fail_undo:
 	i = nmade;
 fail:
 	while (i-- > 0) {
-		made[i]->creator = REG_CREATOR_SRV; /* never counted */
+		made[i]->payer = REG_PAYER_SRV; /* never charged */
 		node_free(t, made[i]);
 	}
 	return -ENOMEM;
@@ -394,9 +525,13 @@ reg_tree_read(struct reg_tree *t, const struct reg_who *who, const char *path,
 	return 0;
 }
 
+/* Sets n's value as who; the value's payer becomes who's (strawd keeps
+ * the node's payer). */
 static int
-set_value(struct reg_tree *t, struct reg_node *n, const void *val, size_t vlen)
+set_value(struct reg_tree *t, const struct reg_who *who, struct reg_node *n,
+          const void *val, size_t vlen)
 {
+	uint64_t payer = who->payer != REG_PAYER_SRV ? who->payer : n->payer;
 	uint8_t *nv;
 
 	if (t->in_txn) {
@@ -410,6 +545,7 @@ set_value(struct reg_tree *t, struct reg_node *n, const void *val, size_t vlen)
 		t->undo->old_value = n->value;
 		t->undo->old_len = n->value_len;
 		t->undo->old_cap = n->value_cap;
+		t->undo->old_payer = n->payer;
 		n->value = nv;
 		n->value_cap = (uint32_t)vlen;
 	} else if (vlen > n->value_cap) {
@@ -419,6 +555,7 @@ set_value(struct reg_tree *t, struct reg_node *n, const void *val, size_t vlen)
 		n->value = nv;
 		n->value_cap = (uint32_t)vlen;
 	}
+	recharge(t, n, payer, vlen);
 	if (vlen)
 		memcpy(n->value, val, vlen);
 	n->value_len = (uint32_t)vlen;
@@ -437,9 +574,9 @@ reg_tree_write(struct reg_tree *t, const struct reg_who *who, const char *path,
 	if (n != NULL) {
 		if (!reg_node_can_write(n, who->uid))
 			return -EACCES;
-		rc = set_value(t, n, val, vlen);
+		rc = set_value(t, who, n, val, vlen);
 		if (rc == 0)
-			notify(t, path, len);
+			notify(t, n);
 		return rc;
 	}
 	if (vlen > 0) {
@@ -456,6 +593,7 @@ reg_tree_write(struct reg_tree *t, const struct reg_who *who, const char *path,
 		memcpy(v, val, vlen);
 		n->value = v;
 		n->value_len = n->value_cap = (uint32_t)vlen;
+		charge(t, n->payer, 0, (int64_t)vlen);
 		return 0;
 	}
 	return ensure_node(t, who, path, len, &n);
@@ -487,7 +625,7 @@ reg_tree_rm(struct reg_tree *t, const struct reg_who *who, const char *path,
 	unlink_child(top);
 	for (n = top; n != NULL; n = walk_next(n, top)) {
 		hash_remove(t, n);
-		notify(t, n->path, n->path_len);
+		notify(t, n);
 	}
 	if (!t->in_txn)
 		free_subtree(t, top);
@@ -552,7 +690,7 @@ reg_tree_set_perms(struct reg_tree *t, const struct reg_who *who,
 	if (t->in_txn)
 		reg_tree_perms(n, &t->undo->old_perms);
 	apply_perms(n, p);
-	notify(t, path, len);
+	notify(t, n);
 	return 0;
 }
 
@@ -583,9 +721,18 @@ reg_tree_txn_commit(struct reg_tree *t)
 	}
 	t->undo = NULL;
 	for (i = 0; i < t->nheld; i++) {
+		struct reg_held *h = t->held[i];
+		const struct reg_node *n = reg_tree_find(t, h->path, h->len);
+		struct reg_vis now;
+		/* A node that exists at commit tells only those who may learn
+		 * of it now too (created, then hidden, in one transaction). */
+		if (n != NULL) {
+			vis_of(n, &now);
+			vis_intersect(&h->vis, &now);
+		}
 		if (t->on_change != NULL)
-			t->on_change(t->cb_arg, t->held[i], strlen(t->held[i]));
-		straw_free(t->held[i]);
+			t->on_change(t->cb_arg, h->path, h->len, &h->vis);
+		straw_free(h);
 	}
 	t->nheld = 0;
 }
@@ -608,6 +755,7 @@ reg_tree_txn_rollback(struct reg_tree *t)
 			node_free(t, u->node);
 			break;
 		case UNDO_VALUE:
+			recharge(t, u->node, u->old_payer, u->old_len);
 			straw_free(u->node->value);
 			u->node->value = u->old_value;
 			u->node->value_len = u->old_len;

@@ -13,26 +13,34 @@
 #include "testing/check.h"
 
 static char changes[64][REG_PATH_MAX + 1];
+static struct reg_vis change_vis[64];
 static int nchanges;
 static int freed[4];
+static int64_t charged_nodes[4], charged_bytes[4];
 
 static void
-on_change(void *arg, const char *path, size_t len)
+on_change(void *arg, const char *path, size_t len, const struct reg_vis *vis)
 {
 	(void)arg;
 	if (nchanges < 64) {
 		memcpy(changes[nchanges], path, len);
 		changes[nchanges][len] = '\0';
+		change_vis[nchanges] = *vis;
 	}
 	nchanges++;
 }
 
 static void
-on_free(void *arg, uint64_t creator)
+on_charge(void *arg, uint64_t payer, int64_t nodes, int64_t bytes)
 {
 	(void)arg;
-	if (creator < 4)
-		freed[creator]++;
+	CHECK(payer != REG_PAYER_SRV);
+	if (payer < 4) {
+		if (nodes < 0)
+			freed[payer] += (int)-nodes;
+		charged_nodes[payer] += nodes;
+		charged_bytes[payer] += bytes;
+	}
 }
 
 static void
@@ -40,9 +48,11 @@ setup(struct reg_tree *t)
 {
 	CHECK_OK(reg_tree_init(t));
 	t->on_change = on_change;
-	t->on_free = on_free;
+	t->on_charge = on_charge;
 	nchanges = 0;
 	memset(freed, 0, sizeof(freed));
+	memset(charged_nodes, 0, sizeof(charged_nodes));
+	memset(charged_bytes, 0, sizeof(charged_bytes));
 }
 
 #define P(s) (s), strlen(s)
@@ -396,5 +406,114 @@ CASE(runtime_dir_and_ids)
 	rmdir(dir);
 }
 
+/* Each node is charged to its payer (one node, its path and value bytes);
+ * setting a value moves the charge to the setter; strawd's writes keep
+ * it; rollback charges back exactly. */
+CASE(charges_follow_payers)
+{
+	struct reg_tree t;
+	struct reg_who srv = {0, REG_PAYER_SRV}, a = {0, 1}, b = {0, 2};
+	int64_t nodes, bytes;
+
+	setup(&t);
+	CHECK_OK(reg_tree_write(&t, &srv, P("/s"), "x", 1));
+	CHECK_EQ(charged_nodes[1] + charged_nodes[2], 0);
+	reg_tree_write_cost(&t, 1, P("/a/bc"), 3, 0, &nodes, &bytes);
+	CHECK_EQ(nodes, 2);
+	CHECK_EQ(bytes, 2 + 5 + 3);
+	CHECK_OK(reg_tree_write(&t, &a, P("/a/bc"), "xyz", 3));
+	CHECK_EQ(charged_nodes[1], 2);
+	CHECK_EQ(charged_bytes[1], 2 + 5 + 3);
+	reg_tree_write_cost(&t, 1, P("/a/bc"), 1, 0, &nodes, &bytes);
+	CHECK_EQ(nodes, 0);
+	CHECK_EQ(bytes, -2);
+	reg_tree_write_cost(&t, 1, P("/a/bc"), 9, 1, &nodes, &bytes);
+	CHECK_EQ(nodes, 0);
+	CHECK_EQ(bytes, 0); /* mkdir of an existing node */
+	/* b takes /a/bc over by setting its value. */
+	reg_tree_write_cost(&t, 2, P("/a/bc"), 4, 0, &nodes, &bytes);
+	CHECK_EQ(nodes, 1);
+	CHECK_EQ(bytes, 5 + 4);
+	CHECK_OK(reg_tree_write(&t, &b, P("/a/bc"), "wxyz", 4));
+	CHECK_EQ(charged_nodes[1], 1);
+	CHECK_EQ(charged_bytes[1], 2);
+	CHECK_EQ(charged_nodes[2], 1);
+	CHECK_EQ(charged_bytes[2], 5 + 4);
+	/* strawd rewriting it charges b for the new length. */
+	CHECK_OK(reg_tree_write(&t, &srv, P("/a/bc"), "w", 1));
+	CHECK_EQ(charged_bytes[2], 5 + 1);
+	/* A transaction rolled back charges nothing in the end. */
+	reg_tree_txn_begin(&t);
+	CHECK_OK(reg_tree_write(&t, &a, P("/a/bc"), "longer", 6));
+	CHECK_OK(reg_tree_write(&t, &a, P("/a/new/deep"), "1", 1));
+	CHECK_OK(reg_tree_rm(&t, &b, P("/a")));
+	reg_tree_txn_rollback(&t);
+	CHECK_EQ(charged_nodes[1], 1);
+	CHECK_EQ(charged_bytes[1], 2);
+	CHECK_EQ(charged_nodes[2], 1);
+	CHECK_EQ(charged_bytes[2], 5 + 1);
+	/* Removal gives everything back. */
+	CHECK_OK(reg_tree_rm(&t, &a, P("/a")));
+	CHECK_EQ(charged_nodes[1], 0);
+	CHECK_EQ(charged_bytes[1], 0);
+	CHECK_EQ(charged_nodes[2], 0);
+	CHECK_EQ(charged_bytes[2], 0);
+	reg_tree_fini(&t);
+}
+
+/* A change is visible to the uids that may read the node and all its
+ * ancestors, removals included, also through a transaction. */
+CASE(visibility_of_changes)
+{
+	struct reg_tree t;
+	struct reg_who root = {0, 1};
+	struct reg_perms p = {0};
+
+	setup(&t);
+	CHECK_OK(reg_tree_write(&t, &root, P("/secret/name"), "s", 1));
+	CHECK_EQ(nchanges, 2);
+	CHECK_EQ(reg_vis_allows(&change_vis[0], 0), 1);
+	CHECK_EQ(reg_vis_allows(&change_vis[0], 65534), 0);
+	CHECK_EQ(reg_vis_allows(&change_vis[1], 65534), 0);
+	/* Readable by all, but below a node nobody may list: hidden. */
+	p.owner = 0;
+	p.nread = 1;
+	p.read[0] = REG_ANYONE;
+	CHECK_OK(reg_tree_set_perms(&t, &root, P("/secret/name"), &p));
+	CHECK_EQ(reg_vis_allows(&change_vis[2], 65534), 0);
+	/* Once /secret lets 65534 read, 65534 (only) learns of both. */
+	p.read[0] = 65534;
+	CHECK_OK(reg_tree_set_perms(&t, &root, P("/secret"), &p));
+	CHECK_EQ(reg_vis_allows(&change_vis[3], 65534), 1);
+	CHECK_EQ(reg_vis_allows(&change_vis[3], 1000), 0);
+	nchanges = 0;
+	CHECK_OK(reg_tree_rm(&t, &root, P("/secret")));
+	CHECK_EQ(nchanges, 2);
+	CHECK_EQ(reg_vis_allows(&change_vis[0], 65534), 1);
+	CHECK_EQ(reg_vis_allows(&change_vis[1], 65534), 1);
+	CHECK_EQ(reg_vis_allows(&change_vis[1], 1000), 0);
+	/* Created readable and hidden again in one transaction: the
+	 * creation is not shown to those it hides it from. */
+	nchanges = 0;
+	reg_tree_txn_begin(&t);
+	CHECK_OK(reg_tree_mkdir(&t, &root, P("/pub")));
+	p.read[0] = REG_ANYONE;
+	CHECK_OK(reg_tree_set_perms(&t, &root, P("/pub"), &p));
+	CHECK_OK(reg_tree_write(&t, &root, P("/pub/x"), "1", 1));
+	CHECK_OK(reg_tree_set_perms(&t, &root, P("/pub/x"), &p));
+	p.nread = 0;
+	CHECK_OK(reg_tree_set_perms(&t, &root, P("/pub"), &p));
+	CHECK_EQ(nchanges, 0);
+	reg_tree_txn_commit(&t);
+	CHECK_EQ(nchanges, 5);
+	CHECK_STR(changes[3], "/pub/x");
+	CHECK_EQ(reg_vis_allows(&change_vis[1], 65534), 0);
+	CHECK_EQ(reg_vis_allows(&change_vis[3], 65534), 0);
+	CHECK_EQ(reg_vis_allows(&change_vis[3], 0), 1);
+	CHECK_EQ(reg_vis_allows(&change_vis[4], 65534), 0);
+	reg_tree_fini(&t);
+}
+
 CHECK_MAIN(paths, write_read_ls_rm, many_nodes, permissions,
-           txn_commit_and_rollback, messages, runtime_dir_and_ids)
+           txn_commit_and_rollback, charges_follow_payers,
+           visibility_of_changes, messages, runtime_dir_and_ids)

@@ -1,5 +1,6 @@
 /*
- * src/tube/broker.c - strawd's tube broker (a registry server module).
+ * src/strawd/tube_broker.c - strawd's tube broker (a registry server
+ * module).
  *
  * Requests (bodies are terms):
  *   tube_open   {Peer :: binary, Tid, Mode, TimeoutMs}
@@ -10,24 +11,31 @@
  *
  * An open and an accept meet in either order: whichever comes first waits
  * (REG_REPLY_LATER) until the other arrives or its time is up.  Then strawd
- * creates the memfd, the eventfds and the socketpair, answers both with
- * their side number and their six descriptors (SCM_RIGHTS), and closes its
- * own copies, so that each socket end lives only in its side's process.
- * strawd keeps the header page mapped read-only to publish the counters:
+ * creates the memfd, the eventfds and the socketpair, writes a nonce and a
+ * MAC made with its secret key into the header (tube_key.c), answers both
+ * with their side number and their six descriptors (SCM_RIGHTS), and
+ * closes its own copies: it keeps neither a descriptor nor a mapping of
+ * the tube, only a small record.  The registry shows it:
  *
- *   /tubes/<opener>-<acceptor>-<tid>/state        open | closing
+ *   /tubes/<opener>-<acceptor>-<tid>/state        open | closing | announced
  *   /tubes/<opener>-<acceptor>-<tid>/mode         drop | reliable
  *   /tubes/<opener>-<acceptor>-<tid>/<container>/{state, sent, sent_bytes,
  *                 received, received_bytes, dropped, dropped_bytes, wakeups}
  *
- * published when the tube opens, when either side closes or dies, and on
- * tube_publish (what `straw tubes` sends) - never per packet.  When both
- * sides are gone the entry and the mapping go away.
+ * written when the tube opens, when either side closes or dies, and on
+ * tube_publish (what `straw tubes` sends) - never per packet.  The
+ * counters are read from the header through a side's own descriptor
+ * (tube_peek.c).  When both sides are gone the entry goes.
  *
  * A strawd started after another died knows no tubes: each side that is
  * still open announces its tube again with tube_adopt once its container
- * has rejoined (src/tube/tube_open.c), passing the tube's memfd so that
- * strawd can map the header page again.
+ * has rejoined (src/tube/tube_open.c), passing the tube's memfd.  strawd
+ * adopts it only if the header's MAC proves that strawd brokered that very
+ * memory for those two containers, and shows a side only once that side
+ * itself announced it (until then the tube is "announced").
+ *
+ * Every open and accept waiting, and every side a container holds, counts
+ * one tube end against its uid's quota (REG_RES_TUBES).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,7 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,19 +54,21 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "strawd/server.h"
+#include "strawd/tube_broker.h"
 #include "tube/tube_impl.h"
 
 enum { PEND_OPEN, PEND_ACCEPT };
 
-/* Tubes a container may announce with tube_adopt (a tube_adopt needs no
- * peer, so it is bounded on its own). */
-#define TUBE_ADOPT_MAX 4096
+/* Counters of all tubes are read at most this often (a publish between
+ * two reads only reads the tubes of the caller's own container). */
+#define FULL_READ_NS (100 * 1000000LL)
 
 /* A request waiting for its other half. */
 struct pending {
 	int kind;           /* PEND_OPEN or PEND_ACCEPT */
 	uint64_t conn, id;  /* where to answer */
 	uint32_t container; /* who asked */
+	uid_t uid;          /* its uid, charged one tube end */
 	uint32_t peer;      /* open: the container it names */
 	uint32_t tid;       /* open: the tube id */
 	int mode;           /* open: the mode */
@@ -66,20 +76,49 @@ struct pending {
 	struct pending *next;
 };
 
+/* What strawd knows of one side of a tube. */
+enum side_state {
+	SIDE_UNCONFIRMED, /* after a restart: not announced by it yet */
+	SIDE_HELD,        /* its container holds it (charged to uid) */
+	SIDE_GONE,        /* closed or died */
+};
+
+/* A side's counters as last read, in the order they are published. */
+enum {
+	CNT_SENT,
+	CNT_SENT_BYTES,
+	CNT_RECEIVED,
+	CNT_RECEIVED_BYTES,
+	CNT_DROPPED,
+	CNT_DROPPED_BYTES,
+	CNT_WAKEUPS,
+	CNT_N
+};
+
 /* A tube strawd brokered and still tracks. */
 struct tube_rec {
-	uint32_t c[2];              /* opener, acceptor */
-	uint32_t tid;               /* tube id */
-	int mode;                   /* enum straw_tube_mode */
-	int gone[2];                /* side closed or died */
-	const struct tube_shm *shm; /* header page, read-only */
-	dev_t dev;                  /* the memfd's identity, which a */
-	ino_t ino;                  /* tube_adopt must present again */
+	uint32_t c[2];             /* opener, acceptor */
+	uint32_t tid;              /* tube id */
+	int mode;                  /* enum straw_tube_mode */
+	int side[2];               /* enum side_state */
+	uid_t uid[2];              /* charged for side i while held */
+	int hint[2];               /* the memfd's number in side i's
+	                                  process, or -1 if not known */
+	uint64_t counts[2][CNT_N]; /* counters as last read */
+	uint64_t dev, ino;         /* the memfd's identity */
+	uint64_t read_turn;        /* turn of the last read */
 	struct tube_rec *next;
 };
 
 static struct pending *pendings;
 static struct tube_rec *tubes;
+static uint8_t tube_key[TUBE_KEY_BYTES];
+static int64_t last_full_read;
+
+static const char *const cnt_names[CNT_N] = {
+        "sent",    "sent_bytes",    "received", "received_bytes",
+        "dropped", "dropped_bytes", "wakeups",
+};
 
 static void
 rec_path(const struct tube_rec *t, char *buf, size_t cap)
@@ -105,65 +144,192 @@ put_u64(struct reg_server *s, const char *base, const char *leaf, uint64_t v)
 	put(s, base, leaf, val);
 }
 
-/* Writes the tube's state and both sides' counters to the registry. */
+/* Writes the tube's state and its known sides' counters to the
+ * registry. */
 static void
 publish(struct reg_server *s, const struct tube_rec *t)
 {
 	char base[96], side[128];
-	int i;
+	int i, k;
 
 	rec_path(t, base, sizeof(base));
 	put(s, base, "mode", t->mode == STRAW_TUBE_DROP ? "drop" : "reliable");
-	put(s, base, "state", t->gone[0] || t->gone[1] ? "closing" : "open");
+	put(s, base, "state",
+	    t->side[0] == SIDE_GONE || t->side[1] == SIDE_GONE   ? "closing"
+	    : t->side[0] == SIDE_HELD && t->side[1] == SIDE_HELD ? "open"
+	                                                         : "announced");
 	for (i = 0; i < 2; i++) {
-		const struct tube_shm_stats *st = &t->shm->stats[i];
+		/* A side appears once it held the tube itself. */
+		if (t->side[i] == SIDE_UNCONFIRMED)
+			continue;
 		snprintf(side, sizeof(side), "%s/%u", base, t->c[i]);
-		put(s, side, "state", t->gone[i] ? "closed" : "open");
-		put_u64(s, side, "sent", atomic_load(&st->sent));
-		put_u64(s, side, "sent_bytes", atomic_load(&st->sent_bytes));
-		put_u64(s, side, "received", atomic_load(&st->received));
-		put_u64(s, side, "received_bytes",
-		        atomic_load(&st->received_bytes));
-		put_u64(s, side, "dropped", atomic_load(&st->dropped));
-		put_u64(s, side, "dropped_bytes",
-		        atomic_load(&st->dropped_bytes));
-		put_u64(s, side, "wakeups", atomic_load(&st->wakeups));
+		put(s, side, "state",
+		    t->side[i] == SIDE_GONE ? "closed" : "open");
+		for (k = 0; k < CNT_N; k++)
+			put_u64(s, side, cnt_names[k], t->counts[i][k]);
 	}
 }
 
-/* Marks side i of t gone; forgets t when both are.  The other side is
- * gone as well when its container is not (or not yet again) joined: after
- * a restart of strawd, a side that has not announced its tube again may
- * never do so (and if it does, tube_adopt records the tube anew). */
+/* Takes the counters out of a copy of the header; *closed gets the sides
+ * whose closed flag is set (bit i: side i). */
+static void
+take_counts(struct tube_rec *t, const struct tube_shm *h, int *closed)
+{
+	int i;
+
+	*closed = 0;
+	for (i = 0; i < 2; i++) {
+		const struct tube_shm_stats *st = &h->stats[i];
+		uint64_t *c = t->counts[i];
+		c[CNT_SENT] = atomic_load(&st->sent);
+		c[CNT_SENT_BYTES] = atomic_load(&st->sent_bytes);
+		c[CNT_RECEIVED] = atomic_load(&st->received);
+		c[CNT_RECEIVED_BYTES] = atomic_load(&st->received_bytes);
+		c[CNT_DROPPED] = atomic_load(&st->dropped);
+		c[CNT_DROPPED_BYTES] = atomic_load(&st->dropped_bytes);
+		c[CNT_WAKEUPS] = atomic_load(&st->wakeups);
+		if (atomic_load(&h->closed[i]))
+			*closed |= 1 << i;
+	}
+}
+
+/* Descriptor maps of the containers one tube_publish looked into. */
+struct scan_cache {
+	struct scan_entry {
+		uint32_t container;    /* whose */
+		int rc;                /* the scan's result */
+		struct tube_fdmap map; /* its descriptors */
+	} * e;
+	size_t n, cap;
+};
+
+static const struct tube_fdmap *
+scan_of(struct scan_cache *sc, uint32_t container, pid_t pid)
+{
+	struct scan_entry *e;
+	size_t i;
+
+	for (i = 0; i < sc->n; i++)
+		if (sc->e[i].container == container)
+			return sc->e[i].rc == 0 ? &sc->e[i].map : NULL;
+	if (sc->n == sc->cap) {
+		size_t ncap = sc->cap ? 2 * sc->cap : 8;
+		struct scan_entry *ne =
+		        straw_realloc(sc->e, ncap * sizeof(*ne));
+		if (ne == NULL)
+			return NULL;
+		sc->e = ne;
+		sc->cap = ncap;
+	}
+	e = &sc->e[sc->n++];
+	memset(e, 0, sizeof(*e));
+	e->container = container;
+	e->rc = tube_fdmap_scan(pid, &e->map);
+	return e->rc == 0 ? &e->map : NULL;
+}
+
+static void
+scan_fini(struct scan_cache *sc)
+{
+	size_t i;
+
+	for (i = 0; i < sc->n; i++)
+		tube_fdmap_fini(&sc->e[i].map);
+	straw_free(sc->e);
+}
+
+/*
+ * Reads t's counters through the memory one of its held sides holds (its
+ * remembered descriptor, else found with one walk of its process's
+ * descriptors, kept in sc).  Returns 0 and the closed flags in *closed,
+ * or a negative code when no side could be read (the counters stay as
+ * they were).
+ */
+static int
+read_counts(struct reg_server *s, struct tube_rec *t, struct scan_cache *sc,
+            int *closed)
+{
+	struct tube_shm h;
+	int i, rc = -ENOENT;
+
+	for (i = 0; i < 2 && rc < 0; i++) {
+		const struct tube_fdmap *m;
+		uid_t uid;
+		pid_t pid;
+		int pidfd;
+		if (t->side[i] != SIDE_HELD ||
+		    reg_server_container_proc(s, t->c[i], &uid, &pid, &pidfd) <
+		            0)
+			continue;
+		if (t->hint[i] >= 0)
+			rc = tube_peek_proc(pidfd, t->hint[i], t->dev, t->ino,
+			                    &h);
+		if (rc < 0 && (m = scan_of(sc, t->c[i], pid)) != NULL) {
+			t->hint[i] = tube_fdmap_find(m, t->dev, t->ino);
+			if (t->hint[i] >= 0)
+				rc = tube_peek_proc(pidfd, t->hint[i], t->dev,
+				                    t->ino, &h);
+		}
+	}
+	if (rc == 0) {
+		take_counts(t, &h, closed);
+		t->read_turn = reg_server_turn(s);
+	}
+	return rc;
+}
+
+/* Takes side i's charge back and marks it gone. */
+static void
+release_side(struct reg_server *s, struct tube_rec *t, int i)
+{
+	if (t->side[i] == SIDE_HELD)
+		reg_server_uncharge(s, t->uid[i], REG_RES_TUBES, 1);
+	t->side[i] = SIDE_GONE;
+}
+
+/* Marks side i of t gone; forgets t when the other side does not hold it
+ * either (gone, or after a restart never announced by it: it may never
+ * be, and if it is, tube_adopt records the tube anew). */
 static void
 side_gone(struct reg_server *s, struct tube_rec *t, int i)
 {
+	struct scan_cache sc = {0};
 	struct tube_rec **pp;
 	char base[96];
-	uint64_t conn;
+	int closed;
 
-	t->gone[i] = 1;
-	if (!t->gone[1 - i] &&
-	    reg_server_container_conn(s, t->c[1 - i], &conn) < 0)
-		t->gone[1 - i] = 1;
-	if (!t->gone[1 - i]) {
+	release_side(s, t, i);
+	if (t->side[1 - i] == SIDE_HELD) {
+		if (read_counts(s, t, &sc, &closed) == 0 &&
+		    (closed & (1 << (1 - i))))
+			release_side(s, t, 1 - i);
+		scan_fini(&sc);
+	}
+	if (t->side[1 - i] == SIDE_HELD) {
 		publish(s, t);
 		return;
 	}
+	release_side(s, t, 1 - i);
 	for (pp = &tubes; *pp != t; pp = &(*pp)->next)
 		;
 	*pp = t->next;
-	/* Everything is released before the entry goes, so that a watcher
-	 * of /tubes that sees it go finds nothing of the tube in strawd. */
-	munmap((void *)t->shm, TUBE_HDR_BYTES);
 	rec_path(t, base, sizeof(base));
 	straw_free(t);
+	/* Nothing of the tube is left in strawd when its entry goes. */
 	reg_server_rm(s, base);
+}
+
+/* Frees a waiting request and gives back its tube end. */
+static void
+pending_free(struct reg_server *s, struct pending *p)
+{
+	reg_server_uncharge(s, p->uid, REG_RES_TUBES, 1);
+	straw_free(p);
 }
 
 /* Drops waiting requests whose time is up (their client gave up). */
 static void
-prune(void)
+prune(struct reg_server *s)
 {
 	struct pending **pp = &pendings, *p;
 	int64_t now = strawi_now_ns();
@@ -171,7 +337,7 @@ prune(void)
 	while ((p = *pp) != NULL) {
 		if (p->deadline <= now) {
 			*pp = p->next;
-			straw_free(p);
+			pending_free(s, p);
 		} else {
 			pp = &p->next;
 		}
@@ -187,46 +353,82 @@ reply_side(uint8_t *buf, int side)
 	return 3;
 }
 
+/* Writes a fresh nonce and its MAC into the header of memfd fd and
+ * records the memfd's identity in t. */
+static int
+seal_identity(struct tube_rec *t, int fd)
+{
+	struct tube_ident id;
+	uint8_t tag[16 + 32];
+	struct stat st;
+	size_t got = 0;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	while (got < sizeof(id.nonce)) {
+		ssize_t n =
+		        getrandom(id.nonce + got, sizeof(id.nonce) - got, 0);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0)
+			got += (size_t)n;
+	}
+	id.opener = t->c[0];
+	id.acceptor = t->c[1];
+	id.tid = t->tid;
+	id.mode = (uint32_t)t->mode;
+	id.dev = st.st_dev;
+	id.ino = st.st_ino;
+	memcpy(tag, id.nonce, 16);
+	tube_key_mac(tube_key, &id, tag + 16);
+	_Static_assert(offsetof(struct tube_shm, mac) ==
+	                       offsetof(struct tube_shm, nonce) + 16,
+	               "nonce then MAC");
+	if (pwrite(fd, tag, sizeof(tag), offsetof(struct tube_shm, nonce)) !=
+	    (ssize_t)sizeof(tag))
+		return errno ? -errno : -EIO;
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
+	return 0;
+}
+
 /*
  * Creates tube (opener, acceptor, tid, mode) and answers the deferred
  * request `later` (side later_side) with reg_server_reply and the current
- * one through *reply.  Returns 0, or a negative code when the deferred
- * requester is gone (nothing created then) or creation failed.
+ * one (from uid cur_uid) through *reply.  The requests' tube ends become
+ * the tube's.  Returns 0, or a negative code when the deferred requester
+ * is gone (-ENOENT; nothing created then) or creation failed (the caller
+ * still holds both charges).
  */
 static int
 make_tube(struct reg_server *s, uint32_t opener, uint32_t acceptor,
           uint32_t tid, int mode, const struct pending *later, int later_side,
-          struct reg_reply *reply)
+          uid_t cur_uid, struct reg_reply *reply)
 {
 	struct strawi_tube_pair p;
 	struct tube_rec *t;
-	struct stat st;
 	uint8_t term[3];
-	void *hdr;
 	int rc;
 
 	t = straw_calloc(1, sizeof(*t));
 	if (t == NULL)
 		return -ENOMEM;
+	t->c[0] = opener;
+	t->c[1] = acceptor;
+	t->tid = tid;
+	t->mode = mode;
+	t->hint[0] = t->hint[1] = -1;
 	rc = strawi_tube_pair_create((enum straw_tube_mode)mode, tid, opener,
 	                             acceptor, &p);
 	if (rc < 0) {
 		straw_free(t);
 		return rc;
 	}
-	if (fstat(p.fds[0][STRAWI_TUBE_FD_MEM], &st) < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	hdr = mmap(NULL, TUBE_HDR_BYTES, PROT_READ, MAP_SHARED,
-	           p.fds[0][STRAWI_TUBE_FD_MEM], 0);
-	if (hdr == MAP_FAILED) {
-		rc = -errno;
-		goto fail;
-	}
-	rc = reg_server_reply(s, later->conn, later->id, 0, term,
-	                      (size_t)reply_side(term, later_side),
-	                      p.fds[later_side], STRAWI_TUBE_NFDS);
+	rc = seal_identity(t, p.fds[0][STRAWI_TUBE_FD_MEM]);
+	if (rc == 0)
+		rc = reg_server_reply(s, later->conn, later->id, 0, term,
+		                      (size_t)reply_side(term, later_side),
+		                      p.fds[later_side], STRAWI_TUBE_NFDS);
 	if (rc == 0) {
 		reply_side(term, 1 - later_side);
 		rc = reg_reply_term(reply, term, 3);
@@ -236,30 +438,21 @@ make_tube(struct reg_server *s, uint32_t opener, uint32_t acceptor,
 		/* If this failed, the deferred side holds a tube whose peer
 		 * never comes: it sees the hang-up at once. */
 	}
-	if (rc < 0) {
-		munmap(hdr, TUBE_HDR_BYTES);
-		goto fail;
-	}
 	strawi_tube_pair_close_side(&p, 0);
 	strawi_tube_pair_close_side(&p, 1);
-	t->c[0] = opener;
-	t->c[1] = acceptor;
-	t->tid = tid;
-	t->mode = mode;
-	t->shm = hdr;
-	t->dev = st.st_dev;
-	t->ino = st.st_ino;
+	if (rc < 0) {
+		straw_free(t);
+		return rc;
+	}
+	t->side[0] = t->side[1] = SIDE_HELD;
+	t->uid[later_side] = later->uid;
+	t->uid[1 - later_side] = cur_uid;
 	t->next = tubes;
 	tubes = t;
 	publish(s, t);
 	strawi_log(STRAWI_LOG_INFO, "tube %u-%u-%u open", opener, acceptor,
 	           tid);
 	return 0;
-fail:
-	strawi_tube_pair_close_side(&p, 0);
-	strawi_tube_pair_close_side(&p, 1);
-	straw_free(t);
-	return rc;
 }
 
 static int
@@ -362,6 +555,7 @@ exists(uint32_t a, uint32_t b, uint32_t tid)
 	return 0;
 }
 
+/* Keeps the request waiting; its tube end stays charged to it. */
 static int
 add_pending(const struct reg_request *req, int kind, uint32_t peer,
             uint32_t tid, int mode, int64_t timeout_ms)
@@ -374,6 +568,7 @@ add_pending(const struct reg_request *req, int kind, uint32_t peer,
 	p->conn = req->conn;
 	p->id = req->id;
 	p->container = req->container;
+	p->uid = req->uid;
 	p->peer = peer;
 	p->tid = tid;
 	p->mode = mode;
@@ -384,11 +579,55 @@ add_pending(const struct reg_request *req, int kind, uint32_t peer,
 	return REG_REPLY_LATER;
 }
 
+/* Matches the request (charged one tube end) with the waiting ones that
+ * fit, else makes it wait; gives its charge back when it fails. */
+static int
+match_or_wait(struct reg_server *s, const struct reg_request *req, int kind,
+              uint32_t peer, uint32_t tid, int mode, int64_t timeout,
+              struct reg_reply *reply)
+{
+	struct pending **pp, *p;
+	int rc;
+
+	for (pp = &pendings; (p = *pp) != NULL;) {
+		int fits =
+		        kind == PEND_OPEN
+		                ? p->kind == PEND_ACCEPT && p->container == peer
+		                : p->kind == PEND_OPEN &&
+		                          p->peer == req->container;
+		if (!fits) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		rc = kind == PEND_OPEN
+		             ? make_tube(s, req->container, peer, tid, mode, p,
+		                         1, req->uid, reply)
+		             : make_tube(s, p->container, req->container,
+		                         p->tid, p->mode, p, 0, req->uid,
+		                         reply);
+		if (rc == 0) {
+			straw_free(p); /* its charge is the tube's now */
+			return 0;
+		}
+		pending_free(s, p);
+		if (rc != -ENOENT) {
+			reg_server_uncharge(s, req->uid, REG_RES_TUBES, 1);
+			return rc;
+		}
+		/* That requester is gone: try the next. */
+	}
+	rc = timeout == 0 ? -ETIMEDOUT
+	                  : add_pending(req, kind, peer, tid, mode, timeout);
+	if (rc < 0)
+		reg_server_uncharge(s, req->uid, REG_RES_TUBES, 1);
+	return rc;
+}
+
 static int
 tube_open_fn(struct reg_server *s, void *arg, const struct reg_request *req,
              struct reg_reply *reply)
 {
-	struct pending **pp, *p;
 	straw_cursor c;
 	const uint8_t *name = NULL;
 	size_t nlen = 0;
@@ -415,33 +654,20 @@ tube_open_fn(struct reg_server *s, void *arg, const struct reg_request *req,
 	rc = allowed(s, req->uid, peer);
 	if (rc < 0)
 		return rc;
-	prune();
+	prune(s);
 	if (exists(req->container, peer, (uint32_t)tid))
 		return -EEXIST;
-	for (pp = &pendings; (p = *pp) != NULL;) {
-		if (p->kind != PEND_ACCEPT || p->container != peer) {
-			pp = &p->next;
-			continue;
-		}
-		*pp = p->next;
-		rc = make_tube(s, req->container, peer, (uint32_t)tid,
-		               (int)mode, p, 1, reply);
-		straw_free(p);
-		if (rc != -ENOENT)
-			return rc < 0 ? rc : 0;
-		/* That acceptor is gone: try the next. */
-	}
-	if (timeout == 0)
-		return -ETIMEDOUT;
-	return add_pending(req, PEND_OPEN, peer, (uint32_t)tid, (int)mode,
-	                   timeout);
+	rc = reg_server_charge(s, req->uid, REG_RES_TUBES, 1);
+	if (rc < 0)
+		return rc;
+	return match_or_wait(s, req, PEND_OPEN, peer, (uint32_t)tid, (int)mode,
+	                     timeout, reply);
 }
 
 static int
 tube_accept_fn(struct reg_server *s, void *arg, const struct reg_request *req,
                struct reg_reply *reply)
 {
-	struct pending **pp, *p;
 	straw_cursor c;
 	int64_t timeout = 0;
 	int rc;
@@ -451,22 +677,11 @@ tube_accept_fn(struct reg_server *s, void *arg, const struct reg_request *req,
 		return STRAW_ENOTJOINED;
 	if (body_cursor(req, &c, 1) < 0 || straw_cursor_int64(&c, &timeout) < 0)
 		return -EINVAL;
-	prune();
-	for (pp = &pendings; (p = *pp) != NULL;) {
-		if (p->kind != PEND_OPEN || p->peer != req->container) {
-			pp = &p->next;
-			continue;
-		}
-		*pp = p->next;
-		rc = make_tube(s, p->container, req->container, p->tid, p->mode,
-		               p, 0, reply);
-		straw_free(p);
-		if (rc != -ENOENT)
-			return rc < 0 ? rc : 0;
-	}
-	if (timeout == 0)
-		return -ETIMEDOUT;
-	return add_pending(req, PEND_ACCEPT, 0, 0, 0, timeout);
+	prune(s);
+	rc = reg_server_charge(s, req->uid, REG_RES_TUBES, 1);
+	if (rc < 0)
+		return rc;
+	return match_or_wait(s, req, PEND_ACCEPT, 0, 0, 0, timeout, reply);
 }
 
 static int
@@ -490,103 +705,104 @@ tube_close_fn(struct reg_server *s, void *arg, const struct reg_request *req,
 		/* Only the side itself may say it closed. */
 		if (req->container != t->c[side])
 			return -EACCES;
-		if (!t->gone[side])
+		if (t->side[side] != SIDE_GONE)
 			side_gone(s, t, (int)side);
 		return 0;
 	}
 	return -ENOENT;
 }
 
+/*
+ * tube_publish: reads the counters of the tubes of the caller's container
+ * (at most once a turn each) and, at most every FULL_READ_NS, of all
+ * tubes, and writes them to the registry; forgets tubes both sides of
+ * which closed.  So a flood of publish requests costs strawd at most one
+ * read of each tube a turn.
+ */
 static int
 tube_publish_fn(struct reg_server *s, void *arg, const struct reg_request *req,
                 struct reg_reply *reply)
 {
+	struct scan_cache sc = {0};
 	struct tube_rec *t, *next;
-	int i;
+	uint64_t turn = reg_server_turn(s);
+	int64_t now = strawi_now_ns();
+	int full = now - last_full_read >= FULL_READ_NS, i, closed;
 
 	(void)arg;
-	(void)req;
 	(void)reply;
+	if (full)
+		last_full_read = now;
 	for (t = tubes; t != NULL; t = next) {
+		int mine = req->container != 0 && (t->c[0] == req->container ||
+		                                   t->c[1] == req->container);
 		next = t->next;
+		if ((!full && !mine) || t->read_turn == turn)
+			continue;
+		if (read_counts(s, t, &sc, &closed) < 0) {
+			publish(s, t);
+			continue;
+		}
 		/* A side that closed without telling strawd (its request
 		 * failed) still set its flag in the header. */
 		for (i = 0; i < 2; i++)
-			if (!t->gone[i] && atomic_load(&t->shm->closed[i]))
-				t->gone[i] = 1;
-		if (t->gone[0] && t->gone[1]) {
-			t->gone[0] = 0;
+			if ((closed & (1 << i)) && t->side[i] == SIDE_HELD)
+				release_side(s, t, i);
+		if (t->side[0] != SIDE_HELD && t->side[1] != SIDE_HELD) {
+			t->side[0] = SIDE_HELD; /* so that side_gone frees it */
 			side_gone(s, t, 0);
 		} else {
 			publish(s, t);
 		}
 	}
+	scan_fini(&sc);
 	return 0;
 }
 
-/* Tubes strawd tracks that container id is a side of. */
-static int
-tubes_of(uint32_t id)
+/* Says that a forged tube was refused: at most once a second, with the
+ * number of others refused meanwhile, so that a flood of them cannot fill
+ * strawd's log. */
+static void
+warn_forged(const struct reg_request *req, int64_t a, int64_t b, int64_t tid)
 {
-	const struct tube_rec *t;
-	int n = 0;
+	static int64_t last;
+	static uint64_t quiet;
+	int64_t now = strawi_now_ns();
 
-	for (t = tubes; t != NULL; t = t->next)
-		n += t->c[0] == id || t->c[1] == id;
-	return n;
-}
-
-/*
- * Maps the header page of the memfd a tube_adopt brought, read-only, after
- * checking that it is a sealed memfd of a tube's size (so that it cannot
- * shrink under strawd) whose header names opener, acceptor and tid.
- */
-static int
-adopt_map(int fd, uint32_t opener, uint32_t acceptor, uint32_t tid,
-          struct stat *st, const struct tube_shm **out)
-{
-	const struct tube_shm *h;
-	int seals;
-
-	if (fstat(fd, st) < 0)
-		return -errno;
-	if (!S_ISREG(st->st_mode) || st->st_size != STRAW_TUBE_MEMORY)
-		return -EINVAL;
-	seals = fcntl(fd, F_GET_SEALS);
-	if (seals < 0 || (seals & (F_SEAL_SHRINK | F_SEAL_SEAL)) !=
-	                         (F_SEAL_SHRINK | F_SEAL_SEAL))
-		return -EINVAL;
-	h = mmap(NULL, TUBE_HDR_BYTES, PROT_READ, MAP_SHARED, fd, 0);
-	if (h == MAP_FAILED)
-		return -errno;
-	if (h->magic != TUBE_MAGIC || h->version != TUBE_VERSION ||
-	    h->ring_bytes != TUBE_RING_BYTES ||
-	    (h->mode != STRAW_TUBE_DROP && h->mode != STRAW_TUBE_RELIABLE) ||
-	    h->container[0] != opener || h->container[1] != acceptor ||
-	    h->tid != tid) {
-		munmap((void *)h, TUBE_HDR_BYTES);
-		return -EINVAL;
+	if (last != 0 && now - last < 1000000000) {
+		quiet++;
+		return;
 	}
-	*out = h;
-	return 0;
+	strawi_log(STRAWI_LOG_WARN,
+	           "tube_adopt of %lld-%lld-%lld by container %u (uid %u) "
+	           "refused: strawd did not broker that memory (%llu more "
+	           "refused since the last report)",
+	           (long long)a, (long long)b, (long long)tid, req->container,
+	           (unsigned)req->uid, (unsigned long long)quiet);
+	last = now;
+	quiet = 0;
 }
 
 /*
  * tube_adopt: a side of a tube brokered by an earlier strawd (or by this
- * one, before its container lost its connection) announces it again.  Only
- * the side's own container may, with the tube's memory; a tube strawd
- * already tracks must be presented with the same memory.
+ * one, before its container lost its connection) announces it again.
+ * Only the side's own container may, with the tube's memory, whose header
+ * must carry the MAC strawd wrote when it made that memory for these two
+ * containers (so neither a hand-made header nor a copy of a real one in
+ * other memory passes: -EACCES); a tube strawd already tracks must be
+ * presented with the same memory (-EEXIST otherwise).
  */
 static int
 tube_adopt_fn(struct reg_server *s, void *arg, const struct reg_request *req,
               struct reg_reply *reply)
 {
-	const struct tube_shm *h = NULL;
+	struct tube_ident id;
+	struct tube_shm h;
 	struct tube_rec *t;
 	struct stat st;
 	straw_cursor c;
 	int64_t a = 0, b = 0, tid = 0, side = 0, peer_gone = 0;
-	int rc;
+	int rc, closed;
 
 	(void)arg;
 	(void)reply;
@@ -603,57 +819,70 @@ tube_adopt_fn(struct reg_server *s, void *arg, const struct reg_request *req,
 		return -EINVAL;
 	if ((side == 0 ? a : b) != req->container)
 		return -EACCES;
-	rc = adopt_map(req->fds[0], (uint32_t)a, (uint32_t)b, (uint32_t)tid,
-	               &st, &h);
+	rc = tube_peek_memfd(req->fds[0], &st, &h);
 	if (rc < 0)
 		return rc;
-	rc = 0;
-	if (atomic_load(&h->closed[side])) {
-		rc = -EPIPE; /* it is closing: nothing to announce */
-		goto out;
+	if (h.magic != TUBE_MAGIC || h.version != TUBE_VERSION ||
+	    h.ring_bytes != TUBE_RING_BYTES ||
+	    (h.mode != STRAW_TUBE_DROP && h.mode != STRAW_TUBE_RELIABLE) ||
+	    h.container[0] != a || h.container[1] != b || h.tid != tid)
+		return -EINVAL;
+	id.opener = (uint32_t)a;
+	id.acceptor = (uint32_t)b;
+	id.tid = (uint32_t)tid;
+	id.mode = h.mode;
+	memcpy(id.nonce, h.nonce, sizeof(id.nonce));
+	id.dev = st.st_dev;
+	id.ino = st.st_ino;
+	if (!tube_key_check(tube_key, &id, h.mac)) {
+		warn_forged(req, a, b, tid);
+		return -EACCES;
 	}
+	if (atomic_load(&h.closed[side]))
+		return -EPIPE; /* it is closing: nothing to announce */
 	for (t = tubes; t != NULL; t = t->next)
 		if (t->c[0] == a && t->c[1] == b && t->tid == tid)
 			break;
-	if (t != NULL) {
-		if (t->dev != st.st_dev || t->ino != st.st_ino) {
-			rc = -EEXIST; /* another tube by that name */
-			goto out;
-		}
-		t->gone[side] = 0; /* its container is back */
-		publish(s, t);
-		goto out;
+	if (t != NULL && (t->dev != st.st_dev || t->ino != st.st_ino))
+		return -EEXIST; /* another tube by that name */
+	if (t == NULL || t->side[side] != SIDE_HELD) {
+		rc = reg_server_charge(s, req->uid, REG_RES_TUBES, 1);
+		if (rc < 0)
+			return rc;
 	}
-	if (tubes_of(req->container) >= TUBE_ADOPT_MAX) {
-		rc = STRAW_EQUOTA;
-		goto out;
-	}
-	t = straw_calloc(1, sizeof(*t));
 	if (t == NULL) {
-		rc = -ENOMEM;
-		goto out;
+		t = straw_calloc(1, sizeof(*t));
+		if (t == NULL) {
+			reg_server_uncharge(s, req->uid, REG_RES_TUBES, 1);
+			return -ENOMEM;
+		}
+		t->c[0] = (uint32_t)a;
+		t->c[1] = (uint32_t)b;
+		t->tid = (uint32_t)tid;
+		t->mode = (int)h.mode;
+		t->dev = st.st_dev;
+		t->ino = st.st_ino;
+		t->hint[0] = t->hint[1] = -1;
+		/* The peer is gone if this side saw it hang up or close;
+		 * else it shows only once it announces the tube itself. */
+		t->side[1 - side] =
+		        peer_gone != 0 || atomic_load(&h.closed[1 - side])
+		                ? SIDE_GONE
+		                : SIDE_UNCONFIRMED;
+		t->next = tubes;
+		tubes = t;
+		strawi_log(STRAWI_LOG_INFO,
+		           "tube %u-%u-%u announced again by %u", t->c[0],
+		           t->c[1], t->tid, req->container);
 	}
-	t->c[0] = (uint32_t)a;
-	t->c[1] = (uint32_t)b;
-	t->tid = (uint32_t)tid;
-	t->mode = (int)h->mode;
-	/* The peer is gone if this side saw it hang up or close; if it has
-	 * not rejoined yet, it may still (side_gone settles it otherwise). */
-	t->gone[1 - side] =
-	        peer_gone != 0 || atomic_load(&h->closed[1 - side]) != 0;
-	t->shm = h;
-	t->dev = st.st_dev;
-	t->ino = st.st_ino;
-	t->next = tubes;
-	tubes = t;
-	h = NULL;
+	if (t->side[side] != SIDE_HELD) {
+		t->side[side] = SIDE_HELD; /* its container is back */
+		t->uid[side] = req->uid;
+		t->hint[side] = -1;
+	}
+	take_counts(t, &h, &closed);
 	publish(s, t);
-	strawi_log(STRAWI_LOG_INFO, "tube %u-%u-%u announced again by %u",
-	           t->c[0], t->c[1], t->tid, req->container);
-out:
-	if (h != NULL)
-		munmap((void *)h, TUBE_HDR_BYTES);
-	return rc;
+	return 0;
 }
 
 static void
@@ -668,7 +897,7 @@ tube_gone_fn(struct reg_server *s, void *arg, uint32_t id, const char *name)
 	for (pp = &pendings; (p = *pp) != NULL;) {
 		if (p->container == id) {
 			*pp = p->next;
-			straw_free(p);
+			pending_free(s, p);
 		} else {
 			pp = &p->next;
 		}
@@ -676,7 +905,7 @@ tube_gone_fn(struct reg_server *s, void *arg, uint32_t id, const char *name)
 	for (t = tubes; t != NULL; t = next) {
 		next = t->next;
 		for (i = 0; i < 2; i++)
-			if (t->c[i] == id && !t->gone[i]) {
+			if (t->c[i] == id && t->side[i] != SIDE_GONE) {
 				side_gone(s, t, i);
 				break; /* t may be freed */
 			}
@@ -688,6 +917,13 @@ tube_broker_init(struct reg_server *s)
 {
 	int rc;
 
+	rc = tube_key_load(reg_server_dir(s), tube_key);
+	if (rc < 0) {
+		strawi_log(STRAWI_LOG_ERROR, "cannot load or make %s/%s: %s",
+		           reg_server_dir(s), TUBE_KEY_FILE,
+		           straw_strerror(rc));
+		return rc;
+	}
 	rc = reg_server_handle(s, "tube_open", tube_open_fn, NULL);
 	if (rc == 0)
 		rc = reg_server_handle(s, "tube_accept", tube_accept_fn, NULL);

@@ -22,6 +22,7 @@
 #define STRAWI_TUBE_SHM_H
 
 #include <stdalign.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -64,19 +65,28 @@ struct tube_shm_ring {
 };
 
 struct tube_shm {
-	uint64_t magic;               /* TUBE_MAGIC */
-	uint32_t version;             /* TUBE_VERSION */
-	uint32_t mode;                /* enum straw_tube_mode */
-	uint32_t ring_bytes;          /* TUBE_RING_BYTES */
-	uint32_t tid;                 /* tube id */
-	uint32_t container[2];        /* container id of side 0 and 1 */
-	_Atomic uint32_t closed[2];   /* side s closed its end (graceful) */
+	uint64_t magic;             /* TUBE_MAGIC */
+	uint32_t version;           /* TUBE_VERSION */
+	uint32_t mode;              /* enum straw_tube_mode */
+	uint32_t ring_bytes;        /* TUBE_RING_BYTES */
+	uint32_t tid;               /* tube id */
+	uint32_t container[2];      /* container id of side 0 and 1 */
+	_Atomic uint32_t closed[2]; /* side s closed its end (graceful) */
+	/* Written by strawd when it makes the tube, read by strawd when a
+	 * side announces the tube after a restart (src/strawd/tube_key.c):
+	 * a random nonce and an HMAC over the identity, the nonce and the
+	 * memfd's inode, so that strawd adopts only tubes it brokered.  The
+	 * sides never read them. */
+	uint8_t nonce[16];            /* random */
+	uint8_t mac[32];              /* HMAC-SHA256 with strawd's key */
 	struct tube_shm_ring ring[2]; /* ring s: s writes */
 	alignas(TUBE_BLOCK) struct tube_shm_stats stats[2]; /* per side */
 	alignas(TUBE_BLOCK) char pad_[];
 };
 
 _Static_assert(sizeof(struct tube_shm) <= TUBE_HDR_BYTES, "header page");
+_Static_assert(offsetof(struct tube_shm, ring) == TUBE_BLOCK,
+               "the identity, nonce and MAC fit before the rings");
 _Static_assert(TUBE_RING_BYTES % TUBE_BLOCK == 0, "ring alignment");
 
 /* Ring s's bytes inside the mapping. */
