@@ -176,7 +176,7 @@ broker_call(straw_reg *r, const char *op, straw_builder *b, int timeout_ms,
 	}
 	t->reg = r;
 	t->memfd = memfd;
-	reg_client_on_reconnect(r, announce_all, NULL);
+	(void)reg_client_hook_add(r, announce_all, NULL);
 	pthread_mutex_lock(&brokered_mu);
 	t->bnext = brokered;
 	brokered = t;
