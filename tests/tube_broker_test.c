@@ -639,6 +639,14 @@ CASE(kill9_peer_through_strawd)
 	CHECK(container_gone(r, info.peer));
 	CHECK_EQ(tubes_in_registry(r), 1); /* this side is still open */
 	straw_tube_close(t);
+	/* The close reaches strawd asynchronously (straw_tube_close never
+	 * waits): the entry goes once it has. */
+	{
+		char path[64];
+		const char *paths[1] = {path};
+		snprintf(path, sizeof(path), "/tubes/%u-%u-9", info.peer, a);
+		CHECK(wait_paths(r, "/tubes", paths, 1, 0));
+	}
 	CHECK_EQ(tubes_in_registry(r), 0);
 	/* strawd holds what it held with only this client. */
 	CHECK_EQ(strawd_fds(), fds0);
