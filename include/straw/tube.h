@@ -34,6 +34,12 @@
  * turns readable once a quarter of the direction is free again after a
  * send returned -ETIMEDOUT, and once the peer is gone.
  *
+ * Inside a straw process (a coroutine of a container, <straw/straw.h>),
+ * a reliable send that finds the tube full and a recv that finds it empty
+ * do not spin and do not block the container's thread: the process waits
+ * through the container's reactor and the other processes (and timers)
+ * run meanwhile.  Elsewhere they spin for the spin budget, then sleep.
+ *
  * Teardown: after straw_tube_close() by the peer or the peer's death (even by
  * SIGKILL, sensed through the kernel by a socket hang-up, never a timer) the
  * survivor receives every packet still in the tube, then -EPIPE; its fd
@@ -114,7 +120,8 @@ typedef struct straw_tube_filter {
  * -ECONNRESET (strawd went away while the open waited: try again),
  * STRAW_ENOTJOINED, STRAW_ENODAEMON, -ENOMEM, -ENOBUFS (too many
  * requests of r in flight); *out is left unchanged.  Blocks the calling
- * thread; other calls on r go on meanwhile.  Any thread but a process.  A tube
+ * thread (inside a process use straw_container_tube_open, which yields);
+ * other calls on r go on meanwhile.  Any thread but a process.  A tube
  * opened or accepted through strawd announces itself again (its /tubes
  * entry) whenever r reconnects to a restarted strawd.
  */
@@ -140,7 +147,8 @@ STRAW_API int straw_tube_open_service(straw_reg *r, const char *peer,
  * and the mode.  Errors: -ETIMEDOUT (also at once for timeout 0 and none
  * pending), -ECONNRESET (strawd went away meanwhile), STRAW_ENOTJOINED,
  * STRAW_ENODAEMON, -ENOMEM, -ENOBUFS; *out unchanged.  Blocks the calling
- * thread; other calls on r go on meanwhile.  Any thread but a process.
+ * thread (inside a process use straw_container_tube_accept); other calls
+ * on r go on meanwhile.  Any thread but a process.
  */
 STRAW_API int straw_tube_accept(straw_reg *r, int timeout_ms, straw_tube **out);
 
@@ -153,6 +161,28 @@ STRAW_API int straw_tube_accept(straw_reg *r, int timeout_ms, straw_tube **out);
 STRAW_API int straw_tube_accept_filtered(straw_reg *r,
                                          const straw_tube_filter *filter,
                                          int timeout_ms, straw_tube **out);
+
+/*
+ * Inside a container (<straw/straw.h>): straw_tube_open_service() and
+ * straw_tube_accept_filtered() on the container's own registry connection
+ * (the container is the tube's side; no second straw_reg_join is needed).
+ * Called from a process, the process waits (parked: the container's other
+ * processes and timers run meanwhile) and the completion wakes it; called
+ * from an attached thread (straw_attach), that thread blocks.  On success
+ * *out owns the tube: close it with straw_tube_close() before the
+ * container ends (straw_container_wait); a tube is not tied to the
+ * process that opened it.  Errors: those of straw_tube_open_service() /
+ * straw_tube_accept_filtered(), and STRAW_ENOTCONTAINER (not a process of
+ * a container nor attached to one), STRAW_ENOTJOINED (the container runs
+ * without strawd, STRAW_CONTAINER_LOCAL), STRAW_ENOPROC (the container is
+ * shutting down); *out unchanged.  A process killed while it waits ends
+ * there (nothing leaks: a tube that arrives for it is closed).
+ */
+STRAW_API int straw_container_tube_open(const char *peer, const char *service,
+                                        uint32_t tid, enum straw_tube_mode mode,
+                                        int timeout_ms, straw_tube **out);
+STRAW_API int straw_container_tube_accept(const straw_tube_filter *filter,
+                                          int timeout_ms, straw_tube **out);
 
 /*
  * Asks strawd to write the current state and counters of every tube it

@@ -21,10 +21,6 @@ static struct sigaction old_term, old_int;
 
 void proc_close_posts(straw_container *c);
 void proc_timers_drop(straw_container *c);
-void proc_reg_idle(straw_container *c);
-int proc_reg_join(straw_container *c);
-void proc_reg_start(straw_container *c);
-void proc_reg_leave(straw_container *c);
 
 static void
 on_signal(int sig)
@@ -175,6 +171,7 @@ sched_thread(void *arg)
 	proc_close_posts(c);
 	strawi_sched_free(c->sched); /* ends the remaining processes */
 	c->sched = NULL;
+	proc_reg_sched_done(c);
 	proc_timers_drop(c);
 	proc_map_each(&c->names, drop_name, NULL);
 	proc_map_fini(&c->names);
@@ -202,6 +199,8 @@ straw_container_start(const char *name, straw_proc_fn main_fn, void *arg,
 	rc = proc_atoms_init();
 	if (rc < 0)
 		return rc;
+	/* Tube calls made by processes wait through the reactor. */
+	proc_tube_waits_register();
 	c = straw_calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
