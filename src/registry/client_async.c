@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/base.h"
@@ -321,23 +320,12 @@ reg_async_submit(straw_reg *r, struct reg_async *a, int timeout_ms,
 }
 
 int
-reg_async_have_queued(straw_reg *r)
+reg_async_have(straw_reg *r, int answered)
 {
 	int any;
 
 	pthread_mutex_lock(&r->amu);
-	any = r->aq_head != NULL;
-	pthread_mutex_unlock(&r->amu);
-	return any;
-}
-
-int
-reg_async_have_done(straw_reg *r)
-{
-	int any;
-
-	pthread_mutex_lock(&r->amu);
-	any = r->ad_head != NULL;
+	any = (answered ? r->ad_head : r->aq_head) != NULL;
 	pthread_mutex_unlock(&r->amu);
 	return any;
 }
@@ -428,38 +416,6 @@ reg_async_requeue(straw_reg *r)
 	pthread_mutex_unlock(&r->amu);
 }
 
-/* Sends one packet without blocking: 0, -EAGAIN or another error. */
-static int
-send_nowait(int fd, const uint8_t *data, size_t len, const int *fds,
-            size_t nfds)
-{
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * REG_MAX_FDS)];
-	} cm;
-	struct iovec iov = {(void *)data, len};
-	struct msghdr mh = {0};
-	ssize_t n;
-
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (nfds > 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm.h.cmsg_level = SOL_SOCKET;
-		cm.h.cmsg_type = SCM_RIGHTS;
-		cm.h.cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(&cm.h), fds, sizeof(int) * nfds);
-	}
-	do
-		n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n >= 0)
-		return 0;
-	return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
-}
-
 int
 reg_async_send(straw_reg *r)
 {
@@ -504,7 +460,7 @@ reg_async_send(straw_reg *r)
 			}
 			data = r->abuf;
 		}
-		rc = send_nowait(r->fd, data, len, first->fds, first->nfds);
+		rc = reg_send_packet(r->fd, data, len, first->fds, first->nfds);
 		pthread_mutex_lock(&r->amu);
 		if (rc == 0) {
 			/* Sent (the kernel holds the descriptors now). */

@@ -227,46 +227,19 @@ static int
 send_pkt(straw_reg *r, const uint8_t *data, size_t len, const int *fds,
          size_t nfds)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * REG_MAX_FDS)];
-	} cm;
-	struct iovec iov = {(void *)data, len};
-	struct msghdr mh = {0};
-
-	if (nfds > REG_MAX_FDS)
-		return -EINVAL;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (nfds > 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm.h.cmsg_level = SOL_SOCKET;
-		cm.h.cmsg_type = SCM_RIGHTS;
-		cm.h.cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(&cm.h), fds, sizeof(int) * nfds);
-	}
 	for (;;) {
 		struct pollfd p;
-		ssize_t n;
 		int rc;
 
 		if (r->fd < 0)
 			return -ECONNRESET;
-		n = sendmsg(r->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n >= 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN) {
-			rc = errno == EPIPE || errno == ECONNRESET ||
-			                     errno == ENOTCONN
-			             ? -ECONNRESET
-			             : -errno;
-			if (rc == -ECONNRESET)
-				reg_client_disconnect(r);
+		rc = reg_send_packet(r->fd, data, len, fds, nfds);
+		if (rc == 0 || (rc != -EAGAIN && rc != -EPIPE &&
+		                rc != -ECONNRESET && rc != -ENOTCONN))
 			return rc;
+		if (rc != -EAGAIN) {
+			reg_client_disconnect(r);
+			return -ECONNRESET;
 		}
 		p.fd = r->fd;
 		p.events = POLLIN | POLLOUT;

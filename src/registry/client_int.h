@@ -236,9 +236,9 @@ int64_t reg_async_expire(straw_reg *r, int64_t now);
 int reg_async_run_callbacks(straw_reg *r);
 /* Completes every queued and in-flight request with rc. */
 void reg_async_cancel_all(straw_reg *r, int rc);
-/* Whether requests wait to be sent / callbacks wait to run. */
-int reg_async_have_queued(straw_reg *r);
-int reg_async_have_done(straw_reg *r);
+/* Whether requests wait to be sent (answered 0) or callbacks wait to run
+ * (answered 1). */
+int reg_async_have(straw_reg *r, int answered);
 /* Runs the hooks due for connection gen (no lock held). */
 void reg_client_run_hooks(straw_reg *r, uint64_t gen);
 /* Frees hooks and anything left (straw_reg_close, after the I/O thread

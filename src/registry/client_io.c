@@ -131,7 +131,7 @@ io_flush(straw_reg *r)
 {
 	int64_t deadline = strawi_deadline_ms(REG_CLOSE_FLUSH_MS);
 
-	while (reg_async_have_queued(r) && strawi_now_ns() < deadline) {
+	while (reg_async_have(r, 0) && strawi_now_ns() < deadline) {
 		struct pollfd p;
 		int blocked;
 
@@ -182,7 +182,7 @@ io_main(void *arg)
 			continue;
 		}
 		wake = reg_async_expire(r, strawi_now_ns());
-		if (reg_async_have_done(r))
+		if (reg_async_have(r, 1))
 			continue;
 		p[n].fd = r->kickfd;
 		p[n].events = POLLIN;

@@ -161,59 +161,31 @@ reg_conn_send_fds(struct reg_server *s, struct reg_conn *c,
 	return 0;
 }
 
-static ssize_t
-send_pkt(int fd, const uint8_t *data, size_t len, const int *fds, size_t nfds)
-{
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * REG_MAX_FDS)];
-	} cm;
-	struct iovec iov = {(void *)data, len};
-	struct msghdr mh = {0};
-	ssize_t n;
-
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (nfds > 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm.h.cmsg_level = SOL_SOCKET;
-		cm.h.cmsg_type = SCM_RIGHTS;
-		cm.h.cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(&cm.h), fds, sizeof(int) * nfds);
-	}
-	do
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
-}
-
 /* Sends what c has queued, then c->out.  Returns 0 (maybe with data left
  * queued) or -errno when the connection is broken. */
 static int
 conn_flush(struct reg_server *s, struct reg_conn *c)
 {
-	ssize_t n;
+	int n;
 
 	if (c->qhead == NULL && c->out.len > 0) {
-		n = send_pkt(c->fd, c->out.data, c->out.len, NULL, 0);
+		n = reg_send_packet(c->fd, c->out.data, c->out.len, NULL, 0);
 		if (n >= 0) {
 			c->out.len = 0;
 			return 0;
 		}
 		if (n != -EAGAIN)
-			return (int)n;
+			return n;
 	}
 	if (c->out.len > 0 && seal_out(c, c->out.len) < 0)
 		return -ENOMEM;
 	while (c->qhead != NULL) {
 		struct reg_outpkt *p = c->qhead;
-		n = send_pkt(c->fd, p->data, p->len, p->fds, p->nfds);
+		n = reg_send_packet(c->fd, p->data, p->len, p->fds, p->nfds);
 		if (n == -EAGAIN)
 			break;
 		if (n < 0)
-			return (int)n;
+			return n;
 		c->qhead = p->next;
 		if (c->qhead == NULL)
 			c->qtail = NULL;
