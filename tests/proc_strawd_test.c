@@ -42,6 +42,9 @@ main_proc(void *arg)
 	(void)arg;
 	if (straw_register("svc", straw_self()) != 0)
 		straw_exit_self_atom("register_failed");
+	/* The mirror is asynchronous: wait until strawd has it. */
+	if (straw_container_sync(10000) != 0)
+		straw_exit_self_atom("sync_failed");
 	straw_spawn(child_wait, NULL, NULL, &child);
 	sem_post(&ready);
 	if (straw_receive(&m, 10000) != 0) /* stop */

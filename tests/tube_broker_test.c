@@ -640,6 +640,14 @@ CASE(kill9_peer_through_strawd)
 	CHECK(container_gone(r, info.peer));
 	CHECK_EQ(tubes_in_registry(r), 1); /* this side is still open */
 	straw_tube_close(t);
+	/* The close reaches strawd asynchronously (straw_tube_close never
+	 * waits): the entry goes once it has. */
+	{
+		char path[64];
+		const char *paths[1] = {path};
+		snprintf(path, sizeof(path), "/tubes/%u-%u-9", info.peer, a);
+		CHECK(wait_paths(r, "/tubes", paths, 1, 0));
+	}
 	CHECK_EQ(tubes_in_registry(r), 0);
 	/* strawd holds what it held with only this client. */
 	CHECK_EQ(strawd_fds(), fds0);
@@ -822,6 +830,15 @@ CASE(adopt_refusals)
 	straw_tube_close(tb9);
 	straw_tube_close(t);
 	straw_tube_close(tb);
+	/* The closes reach strawd asynchronously: the entries go once both
+	 * sides' have. */
+	{
+		char p7[64], p9[64];
+		const char *paths[2] = {p7, p9};
+		snprintf(p7, sizeof(p7), "/tubes/%u-%u-7", a, b);
+		snprintf(p9, sizeof(p9), "/tubes/%u-%u-9", a, b);
+		CHECK(wait_paths(r, "/tubes", paths, 2, 0));
+	}
 	CHECK_EQ(tubes_in_registry(r), 0);
 	close(copy);
 	close(bare);

@@ -7,10 +7,12 @@
  * (see docs/registry-protocol.md).  Every call on it is thread-safe (calls
  * are serialised on the connection) and blocks until strawd answers, except
  * straw_reg_write_async.  When strawd goes away (killed, restarted) the
- * connection notices by itself (a small background thread watches the
- * socket for a hang-up), reconnects - starting strawd again unless
- * autostart is off - and restores its container id, its registered names
- * and its watches within a second; calls made meanwhile wait for that.
+ * connection notices by itself (its own I/O thread watches the socket for
+ * a hang-up), reconnects - starting strawd again unless autostart is off -
+ * and restores its container id, its registered names and its watches
+ * within a second; calls made meanwhile wait for that.  (libstraw's own
+ * layers also use an asynchronous path on the same connection that never
+ * waits; see docs/registry-protocol.md.)
  * A straw_reg belongs to the process that connected: a child made by fork
  * connects anew.
  */

@@ -204,6 +204,21 @@ STRAW_API uint32_t straw_container_id(const straw_container *c);
 STRAW_API uint64_t straw_container_machine(const straw_container *c);
 STRAW_API const char *straw_container_name(const straw_container *c);
 
+/*
+ * Waits until strawd has applied every registry change the caller's
+ * container asked for before the call: names registered and released
+ * (straw_register, straw_unregister, a process ending), process lists
+ * published.  Those changes are sent asynchronously, in order, and never
+ * make the container wait (see docs/processes.md); this is for a program
+ * that must know another container can now see them.  In a process, the
+ * process waits (the others run); an attached thread blocks.  Returns 0
+ * (also at once in a container without strawd), -ETIMEDOUT after
+ * timeout_ms (< 0: no limit; the changes still go through later),
+ * STRAW_ENOTCONTAINER (neither a process nor attached), STRAW_ENOPROC (the
+ * container is shutting down), -ENOMEM.
+ */
+STRAW_API int straw_container_sync(int timeout_ms);
+
 /* ------------------------------------------------------------------ */
 /* Processes                                                           */
 /* ------------------------------------------------------------------ */
@@ -346,9 +361,10 @@ STRAW_API int straw_make_ref(straw_ref *ref);
 /*
  * Registers name (1..255 bytes, an atom's text) for pid, a process of the
  * caller's container: it is released when the process ends, and published
- * in strawd's registry under the container when connected (without
- * waiting for strawd).  Returns 0, -EINVAL (bad name), -EHOSTUNREACH (a pid
- * of another container), STRAW_ENAMETAKEN (the name, or the process
+ * in strawd's registry under the container when connected (sent at once,
+ * applied by strawd shortly after without the caller waiting for it; see
+ * straw_container_sync).  Returns 0, -EINVAL (bad name), -EHOSTUNREACH (a
+ * pid of another container), STRAW_ENAMETAKEN (the name, or the process
  * already has one), STRAW_ENOPROC (pid not alive), -ENOMEM.
  */
 STRAW_API int straw_register(const char *name, straw_pid pid);

@@ -159,6 +159,7 @@ sched_thread(void *arg)
 	proc_watchdog_stop(c);
 	strawi_sched_free(c->sched); /* ends the remaining processes */
 	c->sched = NULL;
+	proc_reg_sched_done(c);
 	proc_timers_drop(c);
 	proc_names_fini(c);
 	proc_peers_fini(c);
@@ -186,6 +187,8 @@ straw_container_start(const char *name, straw_proc_fn main_fn, void *arg,
 	rc = proc_atoms_init();
 	if (rc < 0)
 		return rc;
+	/* Tube calls made by processes wait through the reactor. */
+	proc_tube_waits_register();
 	c = straw_calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;

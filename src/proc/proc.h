@@ -168,6 +168,7 @@ struct straw_container {
 	struct proc_watchdog *watchdog;         /* long-run reporter, or NULL */
 	int ps_interval_ms;                     /* publish period, 0: none */
 	struct strawi_timer ps_timer;           /* publishes the process list */
+	struct proc_reg *rg;                    /* reg.c's state, NULL: local */
 };
 
 /* The container of the scheduler thread running now, or NULL. */
@@ -393,15 +394,76 @@ int proc_op_info(struct proc *self, straw_pid pid, straw_proc_info *info);
  * exist, or -ENOMEM.  Scheduler thread. */
 long proc_list(straw_container *c, straw_proc_info *out, size_t cap);
 
-/* The registry side of a container (reg.c). */
-int proc_reg_join(straw_container *c);
-void proc_reg_leave(straw_container *c);
-void proc_reg_start(straw_container *c);
-void proc_reg_idle(straw_container *c);
-/* Mirrors a registered name (process 0: its release) in the registry. */
-void proc_reg_name(straw_container *c, const char *name, uint32_t process);
-/* Publishes the process list in the registry (when connected). */
+/* ---- the container in strawd's registry (reg.c, reg_wait.c) ------------
+ *
+ * Nothing here waits on strawd on the scheduler thread: requests go out on
+ * the container's registry connection asynchronously (in order), and what
+ * must come back to the scheduler (the next part of a process list, the
+ * end of a wait) comes back as a posted task.
+ */
+
+struct reg_async;
+struct proc_regwait;
+
+/* A name mirrored in the registry, with its release prepared in advance
+ * (so that releasing it cannot fail for memory or a full queue). */
+struct proc_mirror {
+	struct proc_mirror *next;  /* same hash */
+	struct reg_async *release; /* the unregister, ready to submit */
+	char name[];               /* NUL-terminated */
+};
+
+/* reg.c's state of a joined container.  Scheduler thread, except where
+ * marked. */
+struct proc_reg {
+	straw_container *c;           /* its container */
+	struct proc_map mirrors;      /* name hash -> struct proc_mirror */
+	struct strawi_watch ps_watch; /* ps requests (registry events) */
+	int ps_watch_on;              /* it is in the reactor */
+	struct strawi_task ps_task;   /* a part of a publication is done */
+	straw_proc_info *ps_list;     /* the snapshot being published */
+	long ps_n;                    /* its length */
+	long ps_next;                 /* the next entry to write */
+	int ps_busy;                  /* a publication is under way */
+	int ps_again;                 /* another was asked for meanwhile */
+	struct proc_regwait *handed;  /* completed waits not yet taken */
+};
+
+/* Publishes the process list in the registry (when joined): asynchronously,
+ * in parts; a publication asked for while one runs follows it.  Scheduler
+ * thread. */
 void proc_ps_publish(straw_container *c);
+
+/* Mirrors a registered name in strawd's registry (process 0: released).
+ * Returns at once; the change reaches strawd in the order made.  A name
+ * whose registration could not be sent (no memory, queue full: logged) is
+ * not released either, so register then release never ends registered.
+ * Scheduler thread. */
+void proc_reg_name(straw_container *c, const char *name, uint32_t process);
+
+/* Connects, joins under c->name, sets up ps requests (the caller's thread,
+ * before the scheduler exists; blocks).  0 or a negative code. */
+int proc_reg_join(straw_container *c);
+/* Closes the connection (after the scheduler thread ended and every
+ * attached thread detached) and frees reg.c's state. */
+void proc_reg_leave(straw_container *c);
+/* Watches for ps requests, starts the periodic publication.  Scheduler
+ * thread, once the scheduler exists. */
+void proc_reg_start(straw_container *c);
+/* No process is left: stops what would keep the scheduler running.
+ * Scheduler thread. */
+void proc_reg_idle(straw_container *c);
+/* The scheduler was freed: disposes of what waited for processes that are
+ * gone (reg_wait.c).  Scheduler thread. */
+void proc_reg_sched_done(straw_container *c);
+
+/* Posts t to c's scheduler from any thread: 0, or STRAW_ENOPROC when c no
+ * longer takes posts (t will not run).  reg.c. */
+int proc_reg_post(straw_container *c, struct strawi_task *t);
+
+/* Registers the tube layer's wait operations (processes wait for tube room
+ * and data through the reactor).  reg_wait.c; any thread. */
+void proc_tube_waits_register(void);
 
 /* The long-run reporter (watchdog.c): started and stopped with the
  * container's scheduler thread. */

@@ -44,6 +44,9 @@ straw_reg_connect(straw_reg **out, const char *dir, unsigned flags)
 	r->fd = r->epfd = r->evfd = r->kickfd = -1;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_mutex_init(&r->evmu, NULL);
+	pthread_mutex_init(&r->amu, NULL);
+	pthread_cond_init(&r->acv, NULL);
+	r->a_next_deadline = INT64_MAX;
 	straw_builder_init(&r->b);
 	r->autostart = !(flags & STRAW_REG_NO_AUTOSTART) && autostart_env();
 	rc = reg_rundir_path(dir, r->dir, sizeof(r->dir));
@@ -77,12 +80,16 @@ straw_reg_close(straw_reg *r)
 
 	if (r == NULL)
 		return;
+	/* Asynchronous requests first (the I/O thread sends what is queued
+	 * and completes the rest), then the pipelined writes. */
+	reg_client_io_stop(r);
 	if (r->fd >= 0) {
-		pthread_mutex_lock(&r->mu);
+		reg_client_lock(r);
 		reg_client_drain(r, strawi_deadline_ms(1000));
-		pthread_mutex_unlock(&r->mu);
+		reg_client_unlock(r);
 	}
 	reg_client_teardown(r);
+	reg_async_fini(r);
 	while ((e = r->evhead) != NULL) {
 		r->evhead = e->next;
 		straw_free(e);
@@ -96,14 +103,24 @@ straw_reg_close(straw_reg *r)
 	straw_buf_fini(&r->hreq);
 	pthread_mutex_destroy(&r->mu);
 	pthread_mutex_destroy(&r->evmu);
+	pthread_mutex_destroy(&r->amu);
+	pthread_cond_destroy(&r->acv);
 	straw_free(r);
 }
 
-static int
-path_ok(const char *path)
+int
+reg_client_path_ok(const char *path)
 {
 	return path != NULL ? reg_path_check(path, strlen(path))
 	                    : STRAW_EBADPATH;
+}
+
+int
+reg_client_name_ok(const char *name)
+{
+	return name == NULL || *name == '\0' || strlen(name) > REG_NAME_MAX
+	               ? -EINVAL
+	               : 0;
 }
 
 /* Sends the request encoded in r->req under id and waits for the reply;
@@ -119,7 +136,7 @@ call(straw_reg *r, uint64_t id)
 static uint64_t
 begin(straw_reg *r)
 {
-	pthread_mutex_lock(&r->mu);
+	reg_client_lock(r);
 	r->req.len = 0;
 	return ++r->next_req;
 }
@@ -127,7 +144,7 @@ begin(straw_reg *r)
 static int
 end(straw_reg *r, int rc)
 {
-	pthread_mutex_unlock(&r->mu);
+	reg_client_unlock(r);
 	return rc;
 }
 
@@ -137,7 +154,7 @@ end(straw_reg *r, int rc)
 static int
 path_call(straw_reg *r, const char *op, const char *path)
 {
-	int rc = path_ok(path);
+	int rc = reg_client_path_ok(path);
 	uint64_t id = begin(r);
 
 	if (rc == 0)
@@ -181,7 +198,7 @@ int
 straw_reg_write(straw_reg *r, const char *path, const void *val, size_t len)
 {
 	uint64_t id;
-	int rc = path_ok(path);
+	int rc = reg_client_path_ok(path);
 
 	if (rc < 0)
 		return rc;
@@ -198,13 +215,13 @@ straw_reg_write_async(straw_reg *r, const char *path, const void *val,
 {
 	int64_t deadline = strawi_deadline_ms(REG_CALL_TIMEOUT_MS);
 	uint64_t id;
-	int rc = path_ok(path);
+	int rc = reg_client_path_ok(path);
 
 	if (rc < 0)
 		return rc;
 	if (len > REG_MAX_VALUE)
 		return STRAW_EVALUESIZE;
-	pthread_mutex_lock(&r->mu);
+	reg_client_lock(r);
 	if (r->async_err < 0)
 		return end(r, r->async_err);
 	rc = reg_client_ensure(r, strawi_deadline_ms(REG_RECONNECT_MS));
@@ -240,7 +257,7 @@ straw_reg_sync(straw_reg *r)
 {
 	int rc;
 
-	pthread_mutex_lock(&r->mu);
+	reg_client_lock(r);
 	rc = r->fd >= 0 ? reg_client_drain(
 	                          r, strawi_deadline_ms(REG_CALL_TIMEOUT_MS))
 	                : 0;
@@ -353,7 +370,7 @@ straw_reg_set_perms(straw_reg *r, const char *path,
 {
 	struct reg_perms p;
 	uint64_t id;
-	int rc = path_ok(path);
+	int rc = reg_client_path_ok(path);
 
 	if (rc < 0)
 		return rc;
@@ -414,7 +431,7 @@ int
 straw_reg_txn_write(straw_reg_txn *t, const char *path, const void *val,
                     size_t len)
 {
-	int rc = path_ok(path);
+	int rc = reg_client_path_ok(path);
 
 	if (rc < 0)
 		return rc;
@@ -427,7 +444,7 @@ straw_reg_txn_write(straw_reg_txn *t, const char *path, const void *val,
 int
 straw_reg_txn_mkdir(straw_reg_txn *t, const char *path)
 {
-	int rc = path_ok(path);
+	int rc = reg_client_path_ok(path);
 
 	return rc < 0 ? rc
 	              : txn_added(t, reg_txnop_path(&t->ops, &t->b, "mkdir",
@@ -437,7 +454,7 @@ straw_reg_txn_mkdir(straw_reg_txn *t, const char *path)
 int
 straw_reg_txn_rm(straw_reg_txn *t, const char *path)
 {
-	int rc = path_ok(path);
+	int rc = reg_client_path_ok(path);
 
 	return rc < 0 ? rc
 	              : txn_added(t, reg_txnop_path(&t->ops, &t->b, "rm", path,
@@ -448,7 +465,7 @@ int
 straw_reg_txn_check(straw_reg_txn *t, const char *path, const void *val,
                     size_t len)
 {
-	int rc = path_ok(path);
+	int rc = reg_client_path_ok(path);
 
 	return rc < 0 ? rc
 	              : txn_added(t, reg_txnop_check(&t->ops, &t->b, path,
@@ -474,8 +491,8 @@ straw_reg_txn_commit(straw_reg_txn *t)
 
 /* ---- watches -------------------------------------------------------------- */
 
-static struct reg_client_rec *
-rec_new(const char *text, uint32_t num)
+struct reg_client_rec *
+reg_client_rec_new(const char *text, uint32_t num)
 {
 	size_t n = strlen(text);
 	struct reg_client_rec *rec = straw_malloc(sizeof(*rec) + n + 1);
@@ -494,13 +511,13 @@ straw_reg_watch(straw_reg *r, const char *path, uint32_t *wid)
 	struct reg_client_rec *rec;
 	uint64_t id;
 	uint32_t token;
-	int rc = path_ok(path);
+	int rc = reg_client_path_ok(path);
 
 	if (rc < 0)
 		return rc;
 	id = begin(r);
 	token = ++r->next_watch;
-	rec = rec_new(path, token);
+	rec = reg_client_rec_new(path, token);
 	if (rec == NULL)
 		return end(r, -ENOMEM);
 	rc = reg_enc_watch(&r->req, &r->b, id, path, strlen(path), token);
@@ -516,8 +533,9 @@ straw_reg_watch(straw_reg *r, const char *path, uint32_t *wid)
 	return end(r, 0);
 }
 
-static struct reg_client_rec *
-rec_unlink(struct reg_client_rec **list, const char *text, uint32_t num)
+struct reg_client_rec *
+reg_client_rec_unlink(struct reg_client_rec **list, const char *text,
+                      uint32_t num)
 {
 	struct reg_client_rec **pp, *rec;
 
@@ -538,7 +556,7 @@ straw_reg_unwatch(straw_reg *r, uint32_t wid)
 	int rc;
 
 	id = begin(r);
-	rec = rec_unlink(&r->watches, NULL, wid);
+	rec = reg_client_rec_unlink(&r->watches, NULL, wid);
 	if (rec == NULL)
 		return end(r, -ENOENT);
 	straw_free(rec);
@@ -599,10 +617,10 @@ straw_reg_next_event(straw_reg *r, straw_reg_event *ev, int timeout_ms)
 
 		if (pop_event(r, ev))
 			return 0;
-		pthread_mutex_lock(&r->mu);
+		reg_client_lock(r);
 		if (r->fd >= 0)
 			reg_client_pump(r);
-		pthread_mutex_unlock(&r->mu);
+		reg_client_unlock(r);
 		if (pop_event(r, ev))
 			return 0;
 		left = deadline == INT64_MAX
@@ -663,9 +681,9 @@ straw_reg_container_id(straw_reg *r)
 {
 	uint32_t id;
 
-	pthread_mutex_lock(&r->mu);
+	reg_client_lock(r);
 	id = r->container;
-	pthread_mutex_unlock(&r->mu);
+	reg_client_unlock(r);
 	return id;
 }
 
@@ -676,9 +694,9 @@ straw_reg_register(straw_reg *r, const char *name, uint32_t process)
 	uint64_t id;
 	int rc;
 
-	if (name == NULL || *name == '\0' || strlen(name) > REG_NAME_MAX)
+	if (reg_client_name_ok(name) < 0)
 		return -EINVAL;
-	rec = rec_new(name, process);
+	rec = reg_client_rec_new(name, process);
 	if (rec == NULL)
 		return -ENOMEM;
 	id = begin(r);
@@ -701,13 +719,14 @@ straw_reg_unregister(straw_reg *r, const char *name)
 	uint64_t id;
 	int rc;
 
-	if (name == NULL || *name == '\0' || strlen(name) > REG_NAME_MAX)
+	if (reg_client_name_ok(name) < 0)
 		return -EINVAL;
 	id = begin(r);
 	rc = reg_enc_unregister(&r->req, &r->b, id, name);
 	if (rc == 0)
 		rc = call(r, id);
-	if (rc == 0 && (rec = rec_unlink(&r->names, name, 0)) != NULL)
+	if (rc == 0 &&
+	    (rec = reg_client_rec_unlink(&r->names, name, 0)) != NULL)
 		straw_free(rec);
 	return end(r, rc);
 }
@@ -719,9 +738,7 @@ straw_reg_lookup(straw_reg *r, const char *container, const char *name,
 	uint64_t id, v;
 	int rc;
 
-	if (container == NULL || name == NULL || *container == '\0' ||
-	    *name == '\0' || strlen(container) > REG_NAME_MAX ||
-	    strlen(name) > REG_NAME_MAX)
+	if (reg_client_name_ok(container) < 0 || reg_client_name_ok(name) < 0)
 		return -EINVAL;
 	id = begin(r);
 	rc = reg_enc_lookup(&r->req, &r->b, id, container, name);
@@ -834,16 +851,16 @@ reg_client_dir(straw_reg *r)
 	return r->dir;
 }
 
-void
-reg_client_on_reconnect(straw_reg *r, void (*fn)(straw_reg *r, void *arg),
-                        void *arg)
+int
+reg_client_event_fd(straw_reg *r)
 {
-	pthread_mutex_lock(&r->mu);
-	if (r->on_reconnect != fn || r->on_reconnect_arg != arg) {
-		/* Not for the reconnections before it was set. */
-		r->on_reconnect = fn;
-		r->on_reconnect_arg = arg;
-		r->hook_gen = r->gen;
-	}
-	pthread_mutex_unlock(&r->mu);
+	atomic_store(&r->io_reads, 1);
+	reg_client_kick(r->kickfd); /* the I/O thread polls for input now */
+	return r->evfd;
+}
+
+int
+reg_client_event_pop(straw_reg *r, straw_reg_event *ev)
+{
+	return pop_event(r, ev);
 }

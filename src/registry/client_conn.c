@@ -3,13 +3,11 @@
  * none runs), the handshake, sending and receiving packets, dispatching
  * replies and events, and getting back on its feet when strawd goes away.
  *
- * Hang-up detection: a monitor thread per connection polls the socket for
- * POLLHUP only (never for input, so it never competes with callers for
- * replies) plus a kick eventfd.  When strawd dies the kernel hangs the
- * socket up at once; the monitor then reconnects - waiting for the socket
- * file to reappear with inotify, or starting strawd when autostart is on -
- * and restores the container's id, names and watches, all within
- * milliseconds of a new strawd serving.
+ * Hang-up detection and reconnection are the I/O thread's (client_io.c):
+ * when strawd dies the kernel hangs the socket up at once; the I/O thread
+ * then reconnects - waiting for the socket file to reappear with inotify,
+ * or starting strawd when autostart is on - and restores the container's
+ * id, names and watches, all within milliseconds of a new strawd serving.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -52,8 +50,8 @@ ms_left(int64_t deadline)
 	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
-static void
-kick(int fd)
+void
+reg_client_kick(int fd)
 {
 	uint64_t one = 1;
 
@@ -76,8 +74,8 @@ reg_client_drop_rfds(straw_reg *r)
 		close(r->rfds[--r->nrfds]);
 }
 
-static void
-disconnect_locked(straw_reg *r)
+void
+reg_client_disconnect(straw_reg *r)
 {
 	if (r->fd < 0)
 		return;
@@ -89,9 +87,11 @@ disconnect_locked(straw_reg *r)
 		r->async_err = -ECONNRESET;
 	r->async_outstanding = 0;
 	reg_client_drop_rfds(r);
-	/* Whoever noticed the hang-up, the monitor reconnects: wake it (it
-	 * may be polling the fd just closed, whose number may be reused). */
-	kick(r->kickfd);
+	reg_async_requeue(r);
+	/* Whoever noticed the hang-up, the I/O thread reconnects: wake it
+	 * (it may be polling the fd just closed, whose number may be
+	 * reused). */
+	reg_client_kick(r->kickfd);
 }
 
 void
@@ -126,7 +126,7 @@ reg_client_push_event(straw_reg *r, uint32_t watch, unsigned flags,
 		r->evhead = e;
 	r->evtail = e;
 	if (r->nev++ == 0)
-		kick(r->evfd);
+		reg_client_kick(r->evfd);
 	pthread_mutex_unlock(&r->evmu);
 }
 
@@ -157,6 +157,10 @@ dispatch(straw_reg *r, size_t n, int *fds, size_t nfds)
 			r->got_reply = 1;
 			memcpy(r->rfds, fds, nfds * sizeof(int));
 			r->nrfds = nfds;
+			nfds = 0;
+		} else if (in.id & REG_ASYNC_ID_BIT) {
+			/* fds travel with the first frame of their packet */
+			reg_async_answer(r, &in, fds, nfds);
 			nfds = 0;
 		} else if (r->async_outstanding > 0) {
 			r->async_outstanding--;
@@ -199,7 +203,7 @@ recv_one(straw_reg *r, int flags)
 	if (n <= 0 || (mh.msg_flags & MSG_TRUNC)) {
 		while (nfds > 0)
 			close(fds[--nfds]);
-		disconnect_locked(r);
+		reg_client_disconnect(r);
 		if (n > 0)
 			return STRAW_EPROTOCOL;
 		return r->refused < 0 ? r->refused : -ECONNRESET;
@@ -207,7 +211,7 @@ recv_one(straw_reg *r, int flags)
 	rc = dispatch(r, (size_t)n, fds, nfds);
 	if (rc < 0) {
 		strawi_log(STRAWI_LOG_ERROR, "malformed message from strawd");
-		disconnect_locked(r);
+		reg_client_disconnect(r);
 		return rc;
 	}
 	return 1;
@@ -229,52 +233,22 @@ static int
 send_pkt(straw_reg *r, const uint8_t *data, size_t len, const int *fds,
          size_t nfds)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * REG_MAX_FDS)];
-	} cm;
-	struct iovec iov = {(void *)data, len};
-	struct msghdr mh = {0};
-
-	if (nfds > REG_MAX_FDS)
-		return -EINVAL;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (nfds > 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm.h.cmsg_level = SOL_SOCKET;
-		cm.h.cmsg_type = SCM_RIGHTS;
-		cm.h.cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(&cm.h), fds, sizeof(int) * nfds);
-	}
 	for (;;) {
 		struct pollfd p;
-		ssize_t n;
 		int rc;
 
 		if (r->fd < 0)
 			return -ECONNRESET;
-		n = sendmsg(r->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n >= 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN) {
-			rc = errno == EPIPE || errno == ECONNRESET ||
-			                     errno == ENOTCONN
-			             ? -ECONNRESET
-			             : -errno;
-			if (rc == -ECONNRESET) {
-				/* What strawd sent before it closed may say
-				 * why (a refused connection). */
-				reg_client_pump(r);
-				disconnect_locked(r);
-				if (r->refused < 0)
-					rc = r->refused;
-			}
+		rc = reg_send_packet(r->fd, data, len, fds, nfds);
+		if (rc == 0 || (rc != -EAGAIN && rc != -EPIPE &&
+		                rc != -ECONNRESET && rc != -ENOTCONN))
 			return rc;
+		if (rc != -EAGAIN) {
+			/* What strawd sent before it closed may say why (a
+			 * refused connection). */
+			reg_client_pump(r);
+			reg_client_disconnect(r);
+			return r->refused < 0 ? r->refused : -ECONNRESET;
 		}
 		p.fd = r->fd;
 		p.events = POLLIN | POLLOUT;
@@ -467,7 +441,7 @@ spawn_strawd(straw_reg *r)
 			envp[j++] = environ[i];
 	envp[j++] = dirvar;
 	/* posix_spawn (vfork-like: no copy of this process's page
-	 * tables), with signals unblocked - the caller may be the monitor
+	 * tables), with signals unblocked - the caller may be the I/O
 	 * thread, which blocks them all - stdin and stdout on /dev/null and
 	 * stderr appended to the log. */
 	sigemptyset(&none);
@@ -659,7 +633,7 @@ attempt(straw_reg *r, int64_t deadline, int allow_spawn)
 	}
 	rc = handshake(r, deadline, r->gen > 0);
 	if (rc < 0) {
-		disconnect_locked(r);
+		reg_client_disconnect(r);
 		return rc;
 	}
 	ev.events = EPOLLIN;
@@ -668,7 +642,7 @@ attempt(straw_reg *r, int64_t deadline, int allow_spawn)
 	if (r->gen++ > 0)
 		strawi_log(STRAWI_LOG_INFO, "reconnected to strawd pid %u",
 		           r->server_pid);
-	kick(r->kickfd);
+	reg_client_kick(r->kickfd);
 	return 0;
 }
 
@@ -687,8 +661,8 @@ wait_socket(int infd, int ms)
 		drain_fd(infd);
 }
 
-static int
-watch_dir(straw_reg *r)
+int
+reg_client_watch_dir(straw_reg *r)
 {
 	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 
@@ -717,7 +691,7 @@ reg_client_ensure(straw_reg *r, int64_t deadline)
 		if (deadline != INT64_MAX && strawi_now_ns() >= deadline)
 			break;
 		if (infd < 0)
-			infd = watch_dir(r);
+			infd = reg_client_watch_dir(r);
 		else
 			wait_socket(infd, ms_left(deadline));
 	}
@@ -743,75 +717,10 @@ reg_client_call_locked(straw_reg *r, uint64_t id, int retry, const int *fds,
 	return rc;
 }
 
-/* ---- the monitor thread -------------------------------------------------- */
-
-static void *
-monitor_main(void *arg)
+int
+reg_client_attempt(straw_reg *r, int64_t deadline)
 {
-	straw_reg *r = arg;
-	sigset_t all;
-	int infd = -1;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	for (;;) {
-		struct pollfd p[2];
-		void (*hook)(straw_reg *, void *);
-		void *hook_arg = NULL;
-		uint64_t gen;
-		int fd;
-
-		pthread_mutex_lock(&r->mu);
-		if (r->stopping) {
-			pthread_mutex_unlock(&r->mu);
-			break;
-		}
-		fd = r->fd;
-		gen = r->gen;
-		/* After each reconnection, whoever made it (this thread or
-		 * a caller), the higher layer restores its state. */
-		hook = NULL;
-		if (fd >= 0 && gen > 1 && r->hook_gen != gen) {
-			r->hook_gen = gen;
-			hook = r->on_reconnect;
-			hook_arg = r->on_reconnect_arg;
-		}
-		pthread_mutex_unlock(&r->mu);
-		if (hook != NULL) {
-			hook(r, hook_arg);
-			continue;
-		}
-		if (fd >= 0) {
-			/* Hang-ups only: input is for the callers. */
-			p[0].fd = fd;
-			p[0].events = 0;
-			p[1].fd = r->kickfd;
-			p[1].events = POLLIN;
-			if (poll(p, 2, -1) < 0)
-				continue;
-			if (p[1].revents & POLLIN)
-				drain_fd(r->kickfd);
-			if (!(p[0].revents & (POLLHUP | POLLERR | POLLNVAL)))
-				continue;
-			pthread_mutex_lock(&r->mu);
-			if (r->gen == gen && r->fd == fd)
-				disconnect_locked(r);
-			pthread_mutex_unlock(&r->mu);
-			continue;
-		}
-		if (infd < 0)
-			infd = watch_dir(r);
-		pthread_mutex_lock(&r->mu);
-		if (!r->stopping && r->fd < 0)
-			reg_client_ensure(r, strawi_deadline_ms(200));
-		fd = r->fd;
-		pthread_mutex_unlock(&r->mu);
-		if (fd < 0)
-			wait_socket(infd, 100);
-	}
-	if (infd >= 0)
-		close(infd);
-	return NULL;
+	return attempt(r, deadline, strawi_now_ns() >= r->next_spawn);
 }
 
 int
@@ -825,9 +734,10 @@ reg_client_open(straw_reg *r, int64_t deadline)
 	r->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	r->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	r->rbuf = straw_malloc(REG_MAX_PACKET);
+	r->abuf = straw_malloc(REG_MAX_PACKET);
 	if (r->epfd < 0 || r->evfd < 0 || r->kickfd < 0)
 		return -errno;
-	if (r->rbuf == NULL)
+	if (r->rbuf == NULL || r->abuf == NULL)
 		return -ENOMEM;
 	ev.events = EPOLLIN;
 	ev.data.fd = r->evfd;
@@ -840,24 +750,14 @@ reg_client_open(straw_reg *r, int64_t deadline)
 		rc = STRAW_ENODAEMON; /* autostart failed */
 	if (rc < 0)
 		return rc;
-	rc = pthread_create(&r->monitor, NULL, monitor_main, r);
-	if (rc != 0)
-		return -rc;
-	r->monitor_started = 1;
-	return 0;
+	return reg_client_io_start(r);
 }
 
 void
 reg_client_teardown(straw_reg *r)
 {
-	pthread_mutex_lock(&r->mu);
-	r->stopping = 1;
-	if (r->kickfd >= 0)
-		kick(r->kickfd);
-	pthread_mutex_unlock(&r->mu);
-	if (r->monitor_started)
-		pthread_join(r->monitor, NULL);
-	disconnect_locked(r);
+	reg_client_io_stop(r);
+	reg_client_disconnect(r);
 	if (r->epfd >= 0)
 		close(r->epfd);
 	if (r->evfd >= 0)
@@ -865,4 +765,5 @@ reg_client_teardown(straw_reg *r)
 	if (r->kickfd >= 0)
 		close(r->kickfd);
 	straw_free(r->rbuf);
+	straw_free(r->abuf);
 }

@@ -840,3 +840,36 @@ reg_take_fds(const struct msghdr *mh, int *fds, size_t nfds)
 	}
 	return nfds;
 }
+
+int
+reg_send_packet(int fd, const uint8_t *data, size_t len, const int *fds,
+                size_t nfds)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * REG_MAX_FDS)];
+	} cm;
+	struct iovec iov = {(void *)data, len};
+	struct msghdr mh = {0};
+	ssize_t n;
+
+	if (nfds > REG_MAX_FDS)
+		return -EINVAL;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (nfds > 0) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		cm.h.cmsg_level = SOL_SOCKET;
+		cm.h.cmsg_type = SCM_RIGHTS;
+		cm.h.cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(&cm.h), fds, sizeof(int) * nfds);
+	}
+	do
+		n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return 0;
+	return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+}

@@ -238,4 +238,12 @@ struct msghdr;
  */
 size_t reg_take_fds(const struct msghdr *mh, int *fds, size_t nfds);
 
+/*
+ * Sends one packet of len bytes with nfds (<= REG_MAX_FDS) descriptors
+ * (SCM_RIGHTS; the caller keeps its own) on fd without blocking and
+ * without SIGPIPE.  Returns 0, or -errno (-EAGAIN: the socket is full).
+ */
+int reg_send_packet(int fd, const uint8_t *data, size_t len, const int *fds,
+                    size_t nfds);
+
 #endif /* STRAWI_REG_MSG_H */

@@ -221,45 +221,18 @@ reg_conn_appended(struct reg_server *s, struct reg_conn *c, size_t start)
 	return rc;
 }
 
-static ssize_t
-send_pkt(int fd, const uint8_t *data, size_t len, const int *fds, size_t nfds)
-{
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * REG_MAX_FDS)];
-	} cm;
-	struct iovec iov = {(void *)data, len};
-	struct msghdr mh = {0};
-	ssize_t n;
-
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (nfds > 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm.h.cmsg_level = SOL_SOCKET;
-		cm.h.cmsg_type = SCM_RIGHTS;
-		cm.h.cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(&cm.h), fds, sizeof(int) * nfds);
-	}
-	do
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
-}
-
 /* Sends queued packets until EAGAIN.  0, or -errno when broken. */
 static int
 send_queued(struct reg_server *s, struct reg_conn *c)
 {
 	while (c->qhead != NULL) {
 		struct reg_outpkt *p = c->qhead;
-		ssize_t n = send_pkt(c->fd, p->data, p->len, p->fds, p->nfds);
+		int n = reg_send_packet(c->fd, p->data, p->len, p->fds,
+		                        p->nfds);
 		if (n == -EAGAIN)
 			break;
 		if (n < 0)
-			return (int)n;
+			return n;
 		c->qhead = p->next;
 		if (c->qhead == NULL)
 			c->qtail = NULL;
@@ -311,15 +284,15 @@ reg_conn_send_fds(struct reg_server *s, struct reg_conn *c,
 int
 reg_conn_flush(struct reg_server *s, struct reg_conn *c)
 {
-	ssize_t n;
+	int n;
 	int rc;
 
 	if (c->qhead == NULL && c->out.len > 0) {
-		n = send_pkt(c->fd, c->out.data, c->out.len, NULL, 0);
+		n = reg_send_packet(c->fd, c->out.data, c->out.len, NULL, 0);
 		if (n >= 0)
 			c->out.len = 0;
 		else if (n != -EAGAIN)
-			return (int)n;
+			return n;
 	}
 	if (c->out.len > 0 && seal_out(s, c, c->out.len) < 0)
 		return -ENOMEM;
@@ -375,7 +348,7 @@ reg_conn_refuse(struct reg_server *s, int fd, int code)
 			id = r.id;
 	}
 	if (reg_enc_reply_err(&pkt, &s->b, id, code) == 0)
-		(void)send_pkt(fd, pkt.data, pkt.len, NULL, 0);
+		(void)reg_send_packet(fd, pkt.data, pkt.len, NULL, 0);
 	straw_buf_fini(&pkt);
 	close(fd);
 	s->refused++;

@@ -3,15 +3,18 @@
  * module).
  *
  * Requests (bodies are terms):
- *   tube_open   {Peer :: binary, Tid, Mode, TimeoutMs}
- *   tube_accept {TimeoutMs}
+ *   tube_open   {Peer :: binary, Tid, Mode, TimeoutMs[, Service :: binary]}
+ *   tube_accept {TimeoutMs[, Service :: binary, TidMin, TidMax]}
  *   tube_close  {Opener, Acceptor, Tid, Side}
  *   tube_publish {}
  *   tube_adopt  {Opener, Acceptor, Tid, Side, PeerGone} + the memfd
  *
  * An open and an accept meet in either order: whichever comes first waits
- * (REG_REPLY_LATER) until the other arrives or its time is up.  Then strawd
- * creates the memfd, the eventfds and the socketpair, writes a nonce and a
+ * (REG_REPLY_LATER) until the other arrives or its time is up.  An accept
+ * takes only opens that name its service (<<>> or absent: none) and whose
+ * tid lies in [TidMin, TidMax] (absent: any), so that acceptors with
+ * disjoint filters (the router's straws, an application's tubes) never
+ * take each other's opens.  Then strawd creates the memfd, the eventfds and the socketpair, writes a nonce and a
  * MAC made with its secret key into the header (tube_key.c), answers both
  * with their side number and their six descriptors (SCM_RIGHTS), and
  * closes its own copies: it keeps neither a descriptor nor a mapping of
@@ -73,6 +76,8 @@ struct pending {
 	uint32_t tid;       /* open: the tube id */
 	int mode;           /* open: the mode */
 	int64_t deadline;   /* ns; past it the request is not matched */
+	char service[STRAW_TUBE_SERVICE_MAX + 1]; /* open's; accept's filter */
+	uint32_t tid_min, tid_max;                /* accept: tids it takes */
 	struct pending *next;
 };
 
@@ -555,10 +560,49 @@ exists(uint32_t a, uint32_t b, uint32_t tid)
 	return 0;
 }
 
+/* Reads a service name (at most STRAW_TUBE_SERVICE_MAX bytes of
+ * [A-Za-z0-9_.-]; empty: none) into buf. */
+static int
+read_service(straw_cursor *c, char buf[STRAW_TUBE_SERVICE_MAX + 1])
+{
+	const uint8_t *v;
+	size_t n, i;
+
+	if (straw_cursor_binary(c, &v, &n) < 0 || n > STRAW_TUBE_SERVICE_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') ||
+		      (v[i] >= 'A' && v[i] <= 'Z') ||
+		      (v[i] >= '0' && v[i] <= '9') || v[i] == '_' ||
+		      v[i] == '.' || v[i] == '-'))
+			return -EINVAL;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Whether an accept filtering on fservice and [lo, hi] takes an open of
+ * tid for service. */
+static int
+accept_takes(const char *fservice, uint32_t lo, uint32_t hi, uint32_t tid,
+             const char *service)
+{
+	return tid >= lo && tid <= hi && strcmp(fservice, service) == 0;
+}
+
+/* What a request asks beyond its kind: an open's tube, an accept's
+ * filter. */
+struct want {
+	uint32_t peer, tid;                       /* open */
+	int mode;                                 /* open */
+	char service[STRAW_TUBE_SERVICE_MAX + 1]; /* both */
+	uint32_t tid_min, tid_max;                /* accept */
+};
+
 /* Keeps the request waiting; its tube end stays charged to it. */
 static int
-add_pending(const struct reg_request *req, int kind, uint32_t peer,
-            uint32_t tid, int mode, int64_t timeout_ms)
+add_pending(const struct reg_request *req, int kind, const struct want *w,
+            int64_t timeout_ms)
 {
 	struct pending *p = straw_calloc(1, sizeof(*p)), **pp;
 
@@ -569,9 +613,12 @@ add_pending(const struct reg_request *req, int kind, uint32_t peer,
 	p->id = req->id;
 	p->container = req->container;
 	p->uid = req->uid;
-	p->peer = peer;
-	p->tid = tid;
-	p->mode = mode;
+	p->peer = w->peer;
+	p->tid = w->tid;
+	p->mode = w->mode;
+	memcpy(p->service, w->service, sizeof(p->service));
+	p->tid_min = w->tid_min;
+	p->tid_max = w->tid_max;
 	p->deadline = deadline_for(timeout_ms);
 	for (pp = &pendings; *pp != NULL; pp = &(*pp)->next)
 		; /* FIFO */
@@ -583,8 +630,7 @@ add_pending(const struct reg_request *req, int kind, uint32_t peer,
  * fit, else makes it wait; gives its charge back when it fails. */
 static int
 match_or_wait(struct reg_server *s, const struct reg_request *req, int kind,
-              uint32_t peer, uint32_t tid, int mode, int64_t timeout,
-              struct reg_reply *reply)
+              const struct want *w, int64_t timeout, struct reg_reply *reply)
 {
 	struct pending **pp, *p;
 	int rc;
@@ -592,17 +638,24 @@ match_or_wait(struct reg_server *s, const struct reg_request *req, int kind,
 	for (pp = &pendings; (p = *pp) != NULL;) {
 		int fits =
 		        kind == PEND_OPEN
-		                ? p->kind == PEND_ACCEPT && p->container == peer
+		                ? p->kind == PEND_ACCEPT &&
+		                          p->container == w->peer &&
+		                          accept_takes(p->service, p->tid_min,
+		                                       p->tid_max, w->tid,
+		                                       w->service)
 		                : p->kind == PEND_OPEN &&
-		                          p->peer == req->container;
+		                          p->peer == req->container &&
+		                          accept_takes(w->service, w->tid_min,
+		                                       w->tid_max, p->tid,
+		                                       p->service);
 		if (!fits) {
 			pp = &p->next;
 			continue;
 		}
 		*pp = p->next;
 		rc = kind == PEND_OPEN
-		             ? make_tube(s, req->container, peer, tid, mode, p,
-		                         1, req->uid, reply)
+		             ? make_tube(s, req->container, w->peer, w->tid,
+		                         w->mode, p, 1, req->uid, reply)
 		             : make_tube(s, p->container, req->container,
 		                         p->tid, p->mode, p, 0, req->uid,
 		                         reply);
@@ -617,8 +670,7 @@ match_or_wait(struct reg_server *s, const struct reg_request *req, int kind,
 		}
 		/* That requester is gone: try the next. */
 	}
-	rc = timeout == 0 ? -ETIMEDOUT
-	                  : add_pending(req, kind, peer, tid, mode, timeout);
+	rc = timeout == 0 ? -ETIMEDOUT : add_pending(req, kind, w, timeout);
 	if (rc < 0)
 		reg_server_uncharge(s, req->uid, REG_RES_TUBES, 1);
 	return rc;
@@ -628,6 +680,7 @@ static int
 tube_open_fn(struct reg_server *s, void *arg, const struct reg_request *req,
              struct reg_reply *reply)
 {
+	struct want w = {0, 0, 0, "", 0, 0};
 	straw_cursor c;
 	const uint8_t *name = NULL;
 	size_t nlen = 0;
@@ -638,13 +691,14 @@ tube_open_fn(struct reg_server *s, void *arg, const struct reg_request *req,
 	(void)arg;
 	if (req->container == 0)
 		return STRAW_ENOTJOINED;
-	if (body_cursor(req, &c, 4) < 0 ||
+	if ((body_cursor(req, &c, 5) < 0 && body_cursor(req, &c, 4) < 0) ||
 	    straw_cursor_binary(&c, &name, &nlen) < 0 ||
 	    straw_cursor_int64(&c, &tid) < 0 ||
 	    straw_cursor_int64(&c, &mode) < 0 ||
 	    straw_cursor_int64(&c, &timeout) < 0 || tid < 0 ||
 	    tid > UINT32_MAX ||
-	    (mode != STRAW_TUBE_DROP && mode != STRAW_TUBE_RELIABLE))
+	    (mode != STRAW_TUBE_DROP && mode != STRAW_TUBE_RELIABLE) ||
+	    (!straw_cursor_at_end(&c) && read_service(&c, w.service) < 0))
 		return -EINVAL;
 	rc = resolve(s, name, nlen, &peer);
 	if (rc < 0)
@@ -660,28 +714,39 @@ tube_open_fn(struct reg_server *s, void *arg, const struct reg_request *req,
 	rc = reg_server_charge(s, req->uid, REG_RES_TUBES, 1);
 	if (rc < 0)
 		return rc;
-	return match_or_wait(s, req, PEND_OPEN, peer, (uint32_t)tid, (int)mode,
-	                     timeout, reply);
+	w.peer = peer;
+	w.tid = (uint32_t)tid;
+	w.mode = (int)mode;
+	return match_or_wait(s, req, PEND_OPEN, &w, timeout, reply);
 }
 
 static int
 tube_accept_fn(struct reg_server *s, void *arg, const struct reg_request *req,
                struct reg_reply *reply)
 {
+	struct want w = {0, 0, 0, "", 0, UINT32_MAX};
 	straw_cursor c;
-	int64_t timeout = 0;
-	int rc;
+	int64_t timeout = 0, lo = 0, hi = UINT32_MAX;
+	int rc, full;
 
 	(void)arg;
 	if (req->container == 0)
 		return STRAW_ENOTJOINED;
-	if (body_cursor(req, &c, 1) < 0 || straw_cursor_int64(&c, &timeout) < 0)
+	full = body_cursor(req, &c, 4) == 0;
+	if ((!full && body_cursor(req, &c, 1) < 0) ||
+	    straw_cursor_int64(&c, &timeout) < 0 ||
+	    (full && (read_service(&c, w.service) < 0 ||
+	              straw_cursor_int64(&c, &lo) < 0 ||
+	              straw_cursor_int64(&c, &hi) < 0 || lo < 0 || hi < lo ||
+	              hi > UINT32_MAX)))
 		return -EINVAL;
+	w.tid_min = (uint32_t)lo;
+	w.tid_max = (uint32_t)hi;
 	prune(s);
 	rc = reg_server_charge(s, req->uid, REG_RES_TUBES, 1);
 	if (rc < 0)
 		return rc;
-	return match_or_wait(s, req, PEND_ACCEPT, 0, 0, 0, timeout, reply);
+	return match_or_wait(s, req, PEND_ACCEPT, &w, timeout, reply);
 }
 
 static int

@@ -74,17 +74,53 @@ sock_hung_up(int fd)
 	return poll(&p, 1, 0) > 0 && p.revents != 0;
 }
 
+/* How a tube call waits inside a coroutine (tube_impl.h); NULL: none. */
+static _Atomic(const struct strawi_tube_wait_ops *) wait_ops;
+
+void
+strawi_tube_set_wait_ops(const struct strawi_tube_wait_ops *ops)
+{
+	STRAWI_ASSERT(ops == NULL ||
+	              ops->version == STRAWI_TUBE_WAIT_OPS_VERSION);
+	atomic_store(&wait_ops, ops);
+}
+
+/* The registered wait operations if the caller must yield rather than
+ * block, else NULL (slow paths only). */
+static const struct strawi_tube_wait_ops *
+yielding(void)
+{
+	const struct strawi_tube_wait_ops *ops =
+	        atomic_load_explicit(&wait_ops, memory_order_acquire);
+
+	return ops != NULL && ops->yields() ? ops : NULL;
+}
+
 /*
  * Sleeps until wake_fd or the hang-up socket turns readable or the deadline
- * (absolute ns, INT64_MAX for none) passes.  Returns 1 if wake_fd held a
- * signal (drained), 2 on hang-up, 0 on timeout or a signal.
+ * (absolute ns, INT64_MAX for none) passes.  set is the epoll set of both
+ * (the tube's readiness fd for this direction), waited on through ops when
+ * the caller yields.  Returns 1 if wake_fd held a signal (drained), 2 on
+ * hang-up, 0 on timeout or a signal, or the error of ops's wait.
  */
 static int
-wait_fds(int wfd, int sock, int64_t deadline)
+wait_fds(const struct strawi_tube_wait_ops *ops, int set, int wfd, int sock,
+         int64_t deadline)
 {
 	struct pollfd p[2] = {{wfd, POLLIN, 0}, {sock, POLLIN | POLLRDHUP, 0}};
 	struct timespec ts, *tsp = NULL;
 	int r;
+
+	if (ops != NULL) {
+		r = ops->wait_readable(set, deadline);
+		if (r == -ETIMEDOUT)
+			return 0;
+		if (r < 0)
+			return r;
+		if (sock_hung_up(sock))
+			return 2;
+		return drain_fd(wfd) ? 1 : 0;
+	}
 
 	if (deadline != INT64_MAX) {
 		int64_t left = deadline - strawi_now_ns();
@@ -270,9 +306,11 @@ rx_peer_done(straw_tube *t)
 static int
 rx_wait(straw_tube *t, int timeout_ms)
 {
+	const struct strawi_tube_wait_ops *ops =
+	        timeout_ms != 0 ? yielding() : NULL;
 	struct tube_rx *rx = &t->rx;
 	int64_t deadline = 0, spin_end;
-	int spun = 0, r;
+	int spun = ops != NULL, r;
 
 	for (;;) {
 		if (rx_ready(rx))
@@ -316,8 +354,10 @@ rx_wait(straw_tube *t, int timeout_ms)
 			deadline = deadline_of(timeout_ms);
 		TUBE_BUMP(rx->sleeps);
 		publish_sleeps(t);
-		r = wait_fds(rx->data_fd, t->fds[STRAWI_TUBE_FD_SOCK],
-		             deadline);
+		r = wait_fds(ops, t->epfd, rx->data_fd,
+		             t->fds[STRAWI_TUBE_FD_SOCK], deadline);
+		if (r < 0)
+			return r;
 		if (r == 2) {
 			set_peer_gone(t);
 			continue;
@@ -509,35 +549,42 @@ tx_peer_done(straw_tube *t)
 	return 0;
 }
 
+/* Ends an armed wait for room: the reader may have taken the flag and
+ * signalled (or be about to); empty the eventfd so that the write fd
+ * shows no stale readiness. */
+static void
+tx_disarm(struct tube_tx *tx)
+{
+	tx->armed = 0;
+	if (atomic_exchange(&tx->ring->writer_waiting, 0) == 0)
+		drain_fd(tx->space_fd);
+}
+
 /*
  * Reliable mode: waits until a record of rec bytes fits.  Returns 1 (fits,
  * *skip set), -ETIMEDOUT (also for timeout 0), -EPIPE or STRAW_ETUBECORRUPT.
+ * On -ETIMEDOUT the writer stays armed, so the write fd turns readable once
+ * room is made (the next send disarms).
  */
 static int
 tx_wait(straw_tube *t, uint32_t rec, uint32_t *skip, int timeout_ms)
 {
+	const struct strawi_tube_wait_ops *ops =
+	        timeout_ms != 0 ? yielding() : NULL;
 	struct tube_tx *tx = &t->tx;
 	int64_t deadline = 0;
-	int spun = 0, armed = 0, r;
+	int spun = ops != NULL, r;
 
 	for (;;) {
 		r = tx_fits(tx, rec, skip);
 		if (r != 0 || tx_peer_done(t)) {
-			if (armed &&
-			    atomic_exchange(&tx->ring->writer_waiting, 0) == 0)
-				drain_fd(tx->space_fd);
+			if (tx->armed)
+				tx_disarm(tx);
 			if (r == 0)
 				return -EPIPE;
 			return r;
 		}
-		if (timeout_ms == 0) {
-			if (sock_hung_up(t->fds[STRAWI_TUBE_FD_SOCK])) {
-				set_peer_gone(t);
-				continue;
-			}
-			return -ETIMEDOUT;
-		}
-		if (!spun && t->spin_ns > 0) {
+		if (timeout_ms != 0 && !spun && t->spin_ns > 0) {
 			int64_t end =
 			        strawi_now_ns() + spin_budget(t, timeout_ms);
 			uint64_t h0 = tx->head_cache;
@@ -553,7 +600,7 @@ tx_wait(straw_tube *t, uint32_t rec, uint32_t *skip, int timeout_ms)
 			}
 			continue;
 		}
-		if (!armed) {
+		if (!tx->armed) {
 			/* Wait until a quarter of the ring is free (or the
 			 * record fits), so that wake-ups come in batches. */
 			uint32_t rem = RING - tx->off;
@@ -562,27 +609,36 @@ tx_wait(straw_tube *t, uint32_t rec, uint32_t *skip, int timeout_ms)
 				want = RING / 4;
 			atomic_store(&tx->ring->writer_waiting,
 			             tx->tail + want - RING + 1);
-			armed = 1;
+			tx->armed = 1;
 			continue; /* seq_cst store: re-check the head */
+		}
+		if (timeout_ms == 0) {
+			if (sock_hung_up(t->fds[STRAWI_TUBE_FD_SOCK])) {
+				set_peer_gone(t);
+				continue;
+			}
+			return -ETIMEDOUT;
 		}
 		if (deadline == 0)
 			deadline = deadline_of(timeout_ms);
 		TUBE_BUMP(tx->sleeps);
 		publish_sleeps(t);
-		r = wait_fds(tx->space_fd, t->fds[STRAWI_TUBE_FD_SOCK],
-		             deadline);
+		r = wait_fds(ops, t->wepfd, tx->space_fd,
+		             t->fds[STRAWI_TUBE_FD_SOCK], deadline);
+		if (r < 0)
+			return r;
 		if (r == 2) {
 			set_peer_gone(t);
 			continue;
 		}
 		if (r == 1) {
-			armed = 0; /* the reader cleared the flag */
+			tx->armed = 0; /* the reader cleared the flag */
 			continue;
 		}
 		if (strawi_now_ns() >= deadline) {
 			r = tx_fits(tx, rec, skip);
-			if (atomic_exchange(&tx->ring->writer_waiting, 0) == 0)
-				drain_fd(tx->space_fd);
+			if (r != 0 && tx->armed)
+				tx_disarm(tx);
 			return r != 0 ? r : -ETIMEDOUT;
 		}
 	}
@@ -603,6 +659,8 @@ straw_tube_send_many(straw_tube *t, const struct iovec *pkts, int n,
 			return -EMSGSIZE;
 	if (tx_peer_done(t))
 		return -EPIPE;
+	if (unlikely(tx->armed))
+		tx_disarm(tx); /* a send after -ETIMEDOUT: back to no wait */
 	for (i = 0; i < n; i++) {
 		uint32_t len = (uint32_t)pkts[i].iov_len;
 
@@ -655,6 +713,12 @@ int
 straw_tube_fd(const straw_tube *t)
 {
 	return t->epfd;
+}
+
+int
+straw_tube_write_fd(const straw_tube *t)
+{
+	return t->wepfd;
 }
 
 int
@@ -719,6 +783,7 @@ straw_tube_close(straw_tube *t)
 		if (t->fds[i] >= 0)
 			close(t->fds[i]);
 	close(t->epfd);
+	close(t->wepfd);
 	if (t->reg != NULL) {
 		close(t->memfd);
 		strawi_tube_broker_closed(t);

@@ -1,6 +1,9 @@
 /*
- * src/tube/tube_impl.h - the tube object and the internal constructors that
- * strawd's broker and the tests use.
+ * src/tube/tube_impl.h - the tube layer's internal header: the tube object,
+ * the constructors strawd's broker and the tests use, the asynchronous open
+ * and accept the layers above use (the process layer, the router), and the
+ * wait operations the process layer registers so that a tube call made
+ * inside a process yields instead of blocking its container's thread.
  */
 #ifndef STRAWI_TUBE_IMPL_H
 #define STRAWI_TUBE_IMPL_H
@@ -61,6 +64,86 @@ void strawi_tube_pair_close_side(struct strawi_tube_pair *p, int s);
 int strawi_tube_from_fds(int side, const int fds[STRAWI_TUBE_NFDS],
                          straw_tube **out);
 
+/*
+ * Makes side `side` of a tube from its descriptors, as
+ * strawi_tube_from_fds, in memory the caller provides (sizeof(straw_tube)
+ * bytes, e.g. reserved before asking strawd, so that nothing needs to be
+ * allocated once the answer is there).  Allocates nothing.  On failure *t
+ * is garbage and the caller still owns fds[].
+ */
+int strawi_tube_init(straw_tube *t, int side, const int fds[STRAWI_TUBE_NFDS]);
+
+/* ---- asynchronous open and accept (for the layers above) ----------------- */
+
+/*
+ * The completion of an asynchronous open or accept: rc 0 with t, which the
+ * callback owns from then on (it closes it with straw_tube_close, before
+ * the registry connection closes), or a negative code with t NULL (the
+ * errors of straw_tube_open / straw_tube_accept, and -ECANCELED when the
+ * connection closed first).  Runs once, on the registry connection's I/O
+ * thread, with no lock held; it must not block (see reg_async_fn in
+ * src/registry/client.h: it may post to a scheduler, submit registry
+ * requests, close the tube).
+ */
+typedef void (*strawi_tube_done_fn)(void *arg, int rc, straw_tube *t);
+
+/*
+ * Asks strawd to open tube `tid` to container `peer` (name or decimal id)
+ * in mode, for service (NULL or "": none; else 1..STRAW_TUBE_SERVICE_MAX
+ * bytes of [A-Za-z0-9_.-]), waiting at most timeout_ms (< 0: without
+ * limit) for the peer to accept it, on r (joined).  Returns 0 - fn(arg,
+ * ...) will then run exactly once - or, with fn never called and nothing
+ * sent: -EINVAL (bad arguments), -ENOMEM, -ENOBUFS (r's queue of
+ * asynchronous requests is full), -ECANCELED (r is closing).  Everything
+ * the answer needs (the tube object included) is allocated here, so a
+ * tube strawd makes is never lost for want of memory.  Never blocks.  Any
+ * thread (r's I/O thread included).
+ */
+int strawi_tube_open_async(straw_reg *r, const char *peer, const char *service,
+                           uint32_t tid, enum straw_tube_mode mode,
+                           int timeout_ms, strawi_tube_done_fn fn, void *arg);
+
+/*
+ * Asks strawd for the next tube opened to this container that filter
+ * accepts (NULL: opens naming no service, any tid), waiting at most
+ * timeout_ms (< 0: without limit).  Returns as strawi_tube_open_async
+ * (-EINVAL for a bad filter).  Never blocks.  Any thread.
+ */
+int strawi_tube_accept_async(straw_reg *r, const straw_tube_filter *filter,
+                             int timeout_ms, strawi_tube_done_fn fn, void *arg);
+
+/* ---- waiting inside a coroutine ------------------------------------------ */
+
+/*
+ * How a tube call waits when the caller must not block its thread (a
+ * process: a coroutine of its container's scheduler).  The process layer
+ * registers it with strawi_tube_set_wait_ops when a container starts; the
+ * tube layer calls it only from straw_tube_send* (reliable mode, full) and
+ * straw_tube_recv* / peek (empty) with a timeout other than 0.  Without it
+ * (or when `yields` says no) they spin for the spin budget and then sleep
+ * in ppoll(2).
+ */
+struct strawi_tube_wait_ops {
+	uint32_t version; /* STRAWI_TUBE_WAIT_OPS_VERSION; first */
+	/* Nonzero if the calling thread runs a coroutine that must yield
+	 * rather than block (the tube then skips spinning, too).  Any
+	 * thread; never blocks; no lock held. */
+	int (*yields)(void);
+	/* Waits until fd (a tube's epoll set) is readable or deadline
+	 * (absolute ns of CLOCK_MONOTONIC, INT64_MAX: none) passes, letting
+	 * the caller's other coroutines run.  Returns > 0 when readable
+	 * (possibly spuriously), -ETIMEDOUT, or another negative code (the
+	 * tube call returns it).  Called only when yields() said yes, on that
+	 * thread; no lock held. */
+	int (*wait_readable)(int fd, int64_t deadline);
+};
+
+#define STRAWI_TUBE_WAIT_OPS_VERSION 1
+
+/* Registers ops (static storage; NULL: none).  Registering again
+ * replaces them.  Any thread; takes effect for calls that start after. */
+void strawi_tube_set_wait_ops(const struct strawi_tube_wait_ops *ops);
+
 /* Takes a brokered tube off the list of those announced again after a
  * reconnection (before its descriptors close).  Called by
  * straw_tube_close. */
@@ -73,8 +156,8 @@ int strawi_tube_adopt_send(straw_reg *r, uint32_t opener, uint32_t acceptor,
                            uint32_t tid, int side, int peer_gone,
                            const int *fds, size_t nfds);
 
-/* Tells strawd that this side of a brokered tube closed (best effort,
- * one round trip).  Called by straw_tube_close. */
+/* Tells strawd that this side of a brokered tube closed (best effort: an
+ * asynchronous request, never waited for).  Called by straw_tube_close. */
 void strawi_tube_broker_closed(straw_tube *t);
 
 /* The receiving half of a tube (this side reads ring[1 - side]). */
@@ -107,6 +190,7 @@ struct tube_tx {
 	uint64_t sent_bytes;        /* ... */
 	uint64_t dropped;           /* ... */
 	uint64_t dropped_bytes;     /* ... */
+	int armed;                  /* writer_waiting set by us (reliable) */
 	_Atomic uint64_t wakeups;   /* reader wake-ups we sent (as rx's) */
 	_Atomic uint64_t sleeps;    /* times we waited for room */
 	int space_fd;               /* eventfd that wakes us when full */
@@ -122,7 +206,8 @@ struct straw_tube {
 	int mode;                  /* enum straw_tube_mode */
 	int64_t spin_ns;           /* spin budget before sleeping */
 	int fds[STRAWI_TUBE_NFDS]; /* owned; [MEM] is -1 after mmap */
-	int epfd;                  /* the user-visible fd */
+	int epfd;                  /* the user-visible fd (reading) */
+	int wepfd;                 /* the write-readiness fd */
 	_Atomic int peer_gone;     /* hang-up or the peer's close seen */
 	uint32_t self, peer, tid;  /* container ids and tube id */
 	straw_reg *reg; /* the connection it was brokered on, or NULL */

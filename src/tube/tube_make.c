@@ -136,14 +136,42 @@ map_checked(int fd, struct tube_shm **out)
 	return 0;
 }
 
-int
-strawi_tube_from_fds(int side, const int fds[STRAWI_TUBE_NFDS],
-                     straw_tube **out)
+/* Adds fd to the epoll set epfd for input (with hang-up for a socket). */
+static int
+ep_add(int epfd, int fd, uint32_t events, uint32_t tag)
 {
 	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.u32 = tag;
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* An epoll set of wake (this side's data or space eventfd) and the
+ * socket end, for the readiness fds. */
+static int
+ready_set(int wake, int sock)
+{
+	int epfd = epoll_create1(EPOLL_CLOEXEC), rc;
+
+	if (epfd < 0)
+		return -errno;
+	rc = ep_add(epfd, wake, EPOLLIN, 0);
+	if (rc == 0)
+		rc = ep_add(epfd, sock, EPOLLIN | EPOLLRDHUP, 1);
+	if (rc < 0) {
+		close(epfd);
+		return rc;
+	}
+	return epfd;
+}
+
+int
+strawi_tube_init(straw_tube *t, int side, const int fds[STRAWI_TUBE_NFDS])
+{
 	struct tube_shm *shm = NULL;
 	struct stat st;
-	straw_tube *t;
 	int i, rc, peer = 1 - side;
 
 	if (side != 0 && side != 1)
@@ -158,30 +186,17 @@ strawi_tube_from_fds(int side, const int fds[STRAWI_TUBE_NFDS],
 	rc = map_checked(fds[STRAWI_TUBE_FD_MEM], &shm);
 	if (rc < 0)
 		return rc;
-	t = straw_malloc(sizeof(*t));
-	if (t == NULL) {
-		rc = -ENOMEM;
+	memset(t, 0, sizeof(*t));
+	t->epfd = ready_set(fds[STRAWI_TUBE_FD_DATA0 + side],
+	                    fds[STRAWI_TUBE_FD_SOCK]);
+	if (t->epfd < 0) {
+		rc = t->epfd;
 		goto fail_map;
 	}
-	memset(t, 0, sizeof(*t));
-	t->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (t->epfd < 0) {
-		rc = -errno;
-		goto fail_alloc;
-	}
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.u32 = 0;
-	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fds[STRAWI_TUBE_FD_DATA0 + side],
-	              &ev) < 0) {
-		rc = -errno;
-		goto fail_ep;
-	}
-	ev.events = EPOLLIN | EPOLLRDHUP;
-	ev.data.u32 = 1;
-	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fds[STRAWI_TUBE_FD_SOCK], &ev) <
-	    0) {
-		rc = -errno;
+	t->wepfd = ready_set(fds[STRAWI_TUBE_FD_SPACE0 + side],
+	                     fds[STRAWI_TUBE_FD_SOCK]);
+	if (t->wepfd < 0) {
+		rc = t->wepfd;
 		goto fail_ep;
 	}
 
@@ -201,7 +216,7 @@ strawi_tube_from_fds(int side, const int fds[STRAWI_TUBE_NFDS],
 	if (t->tx.tail != 0 || t->tx.head_cache != 0) {
 		/* A tube is handed out once, before any traffic. */
 		rc = STRAW_ETUBECORRUPT;
-		goto fail_ep;
+		goto fail_wep;
 	}
 	t->tx.space_fd = fds[STRAWI_TUBE_FD_SPACE0 + side];
 	t->tx.peer_data_fd = fds[STRAWI_TUBE_FD_DATA0 + peer];
@@ -215,14 +230,31 @@ strawi_tube_from_fds(int side, const int fds[STRAWI_TUBE_NFDS],
 	close(fds[STRAWI_TUBE_FD_MEM]);
 	for (i = 0; i < STRAWI_TUBE_NFDS; i++)
 		t->fds[i] = i == STRAWI_TUBE_FD_MEM ? -1 : fds[i];
-	*out = t;
 	return 0;
 
+fail_wep:
+	close(t->wepfd);
 fail_ep:
 	close(t->epfd);
-fail_alloc:
-	straw_free(t);
 fail_map:
 	munmap(shm, STRAW_TUBE_MEMORY);
 	return rc;
+}
+
+int
+strawi_tube_from_fds(int side, const int fds[STRAWI_TUBE_NFDS],
+                     straw_tube **out)
+{
+	straw_tube *t = straw_malloc(sizeof(*t));
+	int rc;
+
+	if (t == NULL)
+		return -ENOMEM;
+	rc = strawi_tube_init(t, side, fds);
+	if (rc < 0) {
+		straw_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
 }
