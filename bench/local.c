@@ -307,7 +307,7 @@ static int
 run(straw_proc_fn fn, void *arg)
 {
 	straw_container_opts o = {
-	        STRAW_CONTAINER_LOCAL | STRAW_CONTAINER_NO_SIGNALS, 0, 0};
+	        STRAW_CONTAINER_LOCAL | STRAW_CONTAINER_NO_SIGNALS, 0, 0, 0};
 	return straw_container_run("bench-local", fn, arg, &o);
 }
 

@@ -99,7 +99,7 @@ stop_strawd(straw_reg *r)
 
 CASE(container_joins_strawd)
 {
-	straw_container_opts o = {STRAW_CONTAINER_NO_SIGNALS, 0, 0};
+	straw_container_opts o = {STRAW_CONTAINER_NO_SIGNALS, 0, 0, 0};
 	straw_container *c;
 	straw_reg *r;
 	char path[128], *v = NULL, *out = NULL;
@@ -149,7 +149,8 @@ CASE(container_joins_strawd)
 	CHECK_RC(straw_reg_read(r, path, &v, &vl), -ENOENT);
 	/* Periodic publication: no request, the list appears by itself. */
 	{
-		straw_container_opts po = {STRAW_CONTAINER_NO_SIGNALS, 0, 20};
+		straw_container_opts po = {STRAW_CONTAINER_NO_SIGNALS, 0, 20,
+		                           0};
 		straw_reg_event ev;
 		uint32_t wid;
 		char **names = NULL;
@@ -182,7 +183,7 @@ CASE(container_joins_strawd)
 CASE(no_strawd_autostart_off)
 {
 	char empty[] = "/tmp/straw-proc-empty-XXXXXX";
-	straw_container_opts o = {STRAW_CONTAINER_NO_AUTOSTART, 0, 0};
+	straw_container_opts o = {STRAW_CONTAINER_NO_AUTOSTART, 0, 0, 0};
 
 	CHECK(mkdtemp(empty) != NULL);
 	setenv("STRAW_DIR", empty, 1);
@@ -227,7 +228,7 @@ CASE(sigterm_exit_status)
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		straw_container_opts o = {STRAW_CONTAINER_LOCAL, 0, 0};
+		straw_container_opts o = {STRAW_CONTAINER_LOCAL, 0, 0, 0};
 		close(p[0]);
 		_exit(straw_container_run("victim", announce, &p[1], &o));
 	}
@@ -307,7 +308,7 @@ CASE(autostarted_strawd_stays)
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		straw_container_opts o = {STRAW_CONTAINER_NO_SIGNALS, 0, 0};
+		straw_container_opts o = {STRAW_CONTAINER_NO_SIGNALS, 0, 0, 0};
 		close(p[0]);
 		_exit(straw_container_run("starter", leave_note, &p[1], &o));
 	}

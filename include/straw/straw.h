@@ -151,7 +151,12 @@ typedef struct straw_container_opts {
 	size_t stack_size;  /* default stack of its processes; 0: 64 KiB */
 	int ps_interval_ms; /* publish the process list to the registry
 	                          every so often; 0: only on request */
+	size_t max_message; /* largest message sent to or received from
+	                       another container; 0: STRAW_MAX_MESSAGE_DEFAULT */
 } straw_container_opts;
+
+/* The default limit of a message between containers: 64 MiB. */
+#define STRAW_MAX_MESSAGE_DEFAULT ((size_t)64 << 20)
 
 /*
  * Starts a container: joins strawd under name (autostarting it unless told

@@ -132,6 +132,17 @@ sched_thread(void *arg)
 			c->sched = NULL;
 		}
 	}
+	if (rc == 0 && c->ext != NULL) {
+		rc = c->ext->start(c, c->ext_arg);
+		if (rc < 0) {
+			strawi_log(STRAWI_LOG_ERROR, "container %s: %s: %s",
+			           c->name, c->ext->name, straw_strerror(rc));
+			/* the first process has not run: end it quietly */
+			c->stopping = 1;
+			strawi_sched_free(c->sched);
+			c->sched = NULL;
+		}
+	}
 	c->start_rc = rc;
 	if (rc < 0) {
 		sem_post(&c->started);
@@ -150,11 +161,15 @@ sched_thread(void *arg)
 
 	rc = strawi_sched_run(c->sched);
 	proc_reg_idle(c);
+	if (c->ext != NULL)
+		c->ext->idle(c, c->ext_arg);
 	if (rc < 0)
 		strawi_log(STRAWI_LOG_ERROR, "container %s: scheduler: %s",
 		           c->name, straw_strerror(rc));
 	c->stopping = 1;
 	proc_container_cleanup(c);
+	if (c->ext != NULL)
+		c->ext->stop(c, c->ext_arg);
 	proc_close_posts(c);
 	proc_watchdog_stop(c);
 	strawi_sched_free(c->sched); /* ends the remaining processes */
@@ -170,10 +185,12 @@ sched_thread(void *arg)
 }
 
 int
-straw_container_start(const char *name, straw_proc_fn main_fn, void *arg,
-                      const straw_container_opts *opts, straw_container **out)
+strawi_container_start(const char *name, straw_proc_fn main_fn, void *arg,
+                       const straw_container_opts *opts,
+                       const struct strawi_container_ext *ext, void *ext_arg,
+                       straw_container **out)
 {
-	straw_container_opts none = {0, 0, 0};
+	straw_container_opts none = {0, 0, 0, 0};
 	straw_container *c, *expect = NULL;
 	const char *env;
 	int rc;
@@ -183,6 +200,8 @@ straw_container_start(const char *name, straw_proc_fn main_fn, void *arg,
 	if (!name_ok(name) || main_fn == NULL || out == NULL)
 		return -EINVAL;
 	if (opts->stack_size > STRAWI_STACK_MAX)
+		return -EINVAL;
+	if (ext != NULL && ext->version != STRAWI_CONTAINER_EXT_VERSION)
 		return -EINVAL;
 	rc = proc_atoms_init();
 	if (rc < 0)
@@ -208,6 +227,10 @@ straw_container_start(const char *name, straw_proc_fn main_fn, void *arg,
 	c->ps_interval_ms = opts->ps_interval_ms;
 	c->main_fn = main_fn;
 	c->main_arg = arg;
+	c->ext = ext;
+	c->ext_arg = ext_arg;
+	c->max_message = opts->max_message != 0 ? opts->max_message
+	                                        : STRAW_MAX_MESSAGE_DEFAULT;
 	atomic_init(&c->stop_status, -1);
 	atomic_init(&c->live, NULL);
 	atomic_init(&c->closed, 0);
@@ -292,18 +315,6 @@ straw_container_wait(straw_container *c)
 	atomic_store(&running, NULL);
 	straw_free(c);
 	return status;
-}
-
-int
-straw_container_run(const char *name, straw_proc_fn main_fn, void *arg,
-                    const straw_container_opts *opts)
-{
-	straw_container *c;
-	int rc = straw_container_start(name, main_fn, arg, opts, &c);
-
-	if (rc < 0)
-		return rc;
-	return straw_container_wait(c);
 }
 
 void

@@ -209,6 +209,7 @@ proc_die(struct proc *p)
 
 	STRAWI_ASSERT(p->life == PROC_EXITING && p->reason != NULL);
 	proc_name_release(p);
+	proc_waits_abandon(p);
 	proc_links_fire(p);
 	proc_timers_cancel_for(p);
 	proc_msgs_release(p);
@@ -223,8 +224,11 @@ proc_die(struct proc *p)
 		pthread_mutex_unlock(&p->ft->mu);
 	}
 	proc_table_del(&c->procs, p->id);
-	if (--c->nprocs == 0)
+	if (--c->nprocs == 0) {
 		proc_reg_idle(c);
+		if (c->ext != NULL)
+			c->ext->idle(c, c->ext_arg);
+	}
 	if (p->is_first && c->status == 0 &&
 	    !straw_msg_is_atom(p->reason, "normal"))
 		c->status = 1;

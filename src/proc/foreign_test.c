@@ -52,7 +52,7 @@ static straw_container *
 start(straw_proc_fn fn, void *arg)
 {
 	straw_container_opts o = {
-	        STRAW_CONTAINER_LOCAL | STRAW_CONTAINER_NO_SIGNALS, 0, 0};
+	        STRAW_CONTAINER_LOCAL | STRAW_CONTAINER_NO_SIGNALS, 0, 0, 0};
 	straw_container *c = NULL;
 
 	if (straw_container_start("foreign-test", fn, arg, &o, &c) < 0)

@@ -343,7 +343,7 @@ name_main(void *arg)
 CASE(attached_send_by_name_does_not_wait_for_the_scheduler)
 {
 	straw_container_opts o = {
-	        STRAW_CONTAINER_LOCAL | STRAW_CONTAINER_NO_SIGNALS, 0, 0};
+	        STRAW_CONTAINER_LOCAL | STRAW_CONTAINER_NO_SIGNALS, 0, 0, 0};
 	straw_container *c;
 	straw_pid me, sink;
 	int i;

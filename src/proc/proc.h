@@ -15,6 +15,7 @@
 
 #include <straw/straw.h>
 
+#include "proc/container_ext.h"
 #include "proc/map.h"
 #include "proc/msg.h"
 #include "proc/table.h"
@@ -92,33 +93,34 @@ struct proc_foreign {
 };
 
 struct proc {
-	uint32_t id;               /* process id */
-	uint8_t life;              /* enum proc_life */
-	uint8_t trap_exit;         /* exit signals become messages */
-	uint8_t waiting;           /* parked in receive: wake on mail */
-	uint8_t sleeping;          /* in straw_sleep */
-	uint8_t is_first;          /* the container's first process */
-	uint32_t budget;           /* sends since it last gave up the CPU */
-	straw_container *c;        /* its container */
-	struct strawi_coro *coro;  /* NULL for an attached thread */
-	struct proc_foreign *ft;   /* an attached thread's extras */
-	struct proc_fifo mbox;     /* the mailbox */
-	struct proc_link *links;   /* its links */
-	struct proc_mon *mons;     /* monitors it holds */
-	struct proc_mon *watchers; /* monitors on it */
-	uint32_t nlinks;           /* links */
-	uint32_t nmons;            /* monitors held and on it */
-	char *name;                /* registered name or NULL */
-	straw_msg *reason;         /* exit reason once not alive */
-	straw_msg *hold;           /* released if it ends inside a call */
-	straw_msg *held_hot;       /* the message it took last (msg.c) */
-	straw_msg *held;           /* the others it holds: all released
+	uint32_t id;                 /* process id */
+	uint8_t life;                /* enum proc_life */
+	uint8_t trap_exit;           /* exit signals become messages */
+	uint8_t waiting;             /* parked in receive: wake on mail */
+	uint8_t sleeping;            /* in straw_sleep */
+	uint8_t is_first;            /* the container's first process */
+	uint32_t budget;             /* sends since it last gave up the CPU */
+	straw_container *c;          /* its container */
+	struct strawi_coro *coro;    /* NULL for an attached thread */
+	struct proc_foreign *ft;     /* an attached thread's extras */
+	struct proc_fifo mbox;       /* the mailbox */
+	struct proc_link *links;     /* its links */
+	struct proc_mon *mons;       /* monitors it holds */
+	struct proc_mon *watchers;   /* monitors on it */
+	struct strawi_waiter *waits; /* its waits (waiter.c) */
+	uint32_t nlinks;             /* links */
+	uint32_t nmons;              /* monitors held and on it */
+	char *name;                  /* registered name or NULL */
+	straw_msg *reason;           /* exit reason once not alive */
+	straw_msg *hold;             /* released if it ends inside a call */
+	straw_msg *held_hot;         /* the message it took last (msg.c) */
+	straw_msg *held;             /* the others it holds: all released
 	                              when it ends */
-	struct proc_tmr *timers;   /* send_after timers aimed at it */
-	uint64_t received;         /* messages taken from the mailbox */
-	size_t stack_size;         /* usable stack bytes */
-	straw_proc_fn fn;          /* body */
-	void *arg;                 /* its argument */
+	struct proc_tmr *timers;     /* send_after timers aimed at it */
+	uint64_t received;           /* messages taken from the mailbox */
+	size_t stack_size;           /* usable stack bytes */
+	straw_proc_fn fn;            /* body */
+	void *arg;                   /* its argument */
 };
 
 /* A registered name. */
@@ -169,6 +171,10 @@ struct straw_container {
 	int ps_interval_ms;                     /* publish period, 0: none */
 	struct strawi_timer ps_timer;           /* publishes the process list */
 	struct proc_reg *rg;                    /* reg.c's state, NULL: local */
+	const struct strawi_container_ext *ext; /* the layers above, or NULL */
+	void *ext_arg;                          /* their pointer */
+	size_t max_message;                     /* largest message to or from
+	                                           another container */
 };
 
 /* The container of the scheduler thread running now, or NULL. */
@@ -306,6 +312,9 @@ void proc_names_fini(straw_container *c);
  * thread. */
 int proc_send_remote(straw_container *c, straw_pid from, straw_pid pid,
                      straw_msg *m);
+
+/* p ends: the waits it was in are abandoned (waiter.c). */
+void proc_waits_abandon(struct proc *p);
 
 /* ---- msg.c: the messages a process holds -------------------------------- */
 

@@ -1025,7 +1025,7 @@ spawner_main(void *arg)
 
 CASE(container_exit_status)
 {
-	straw_container_opts o = {STRAW_CONTAINER_LOCAL, 0, 0};
+	straw_container_opts o = {STRAW_CONTAINER_LOCAL, 0, 0, 0};
 	straw_container *c;
 
 	CHECK_EQ(pt_run(abnormal_main, NULL), 1);

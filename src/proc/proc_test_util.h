@@ -22,7 +22,7 @@ static inline int
 pt_run(straw_proc_fn body, void *arg)
 {
 	straw_container_opts o = {
-	        STRAW_CONTAINER_LOCAL | STRAW_CONTAINER_NO_SIGNALS, 0, 0};
+	        STRAW_CONTAINER_LOCAL | STRAW_CONTAINER_NO_SIGNALS, 0, 0, 0};
 	return straw_container_run("proc-test", body, arg, &o);
 }
 

@@ -50,6 +50,19 @@ strawi_proc_remote_deliver(straw_container *c, uint32_t process, straw_msg *m)
 		straw_msg_unref(m);
 }
 
+void
+strawi_proc_remote_deliver_name(straw_container *c, const char *name,
+                                straw_msg *m)
+{
+	straw_pid pid;
+
+	if (proc_name_whereis(c, name, &pid) < 0) {
+		straw_msg_unref(m);
+		return;
+	}
+	strawi_proc_remote_deliver(c, pid.process, m);
+}
+
 straw_container *
 strawi_proc_container_here(void)
 {

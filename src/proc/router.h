@@ -130,6 +130,12 @@ int strawi_proc_router_set(straw_container *c,
 void strawi_proc_remote_deliver(straw_container *c, uint32_t process,
                                 straw_msg *m);
 
+/* Delivers m (one reference, consumed) to the process registered as name;
+ * dropped when no process has that name (Erlang's rule for {Name, Node}
+ * sends). */
+void strawi_proc_remote_deliver_name(straw_container *c, const char *name,
+                                     straw_msg *m);
+
 /* `remote` linked itself to `local` (it called link): the link is kept on
  * this side, so that local's end reaches remote.  A local process that is
  * not alive answers with an exit signal noproc through ops->exit.

@@ -153,6 +153,11 @@ typedef void (*reg_async_fn)(void *arg, struct reg_async_result *res);
 int reg_async_new_write(struct reg_async **out, const char *path,
                         const void *val, size_t len);
 int reg_async_new_rm(struct reg_async **out, const char *path);
+/* As straw_reg_read: the value (a binary term) comes as the result's
+ * value; reply_max bounds its encoded bytes (room reserved now; a longer
+ * value completes with -EMSGSIZE). */
+int reg_async_new_read(struct reg_async **out, const char *path,
+                       size_t reply_max);
 int reg_async_new_register(struct reg_async **out, const char *name,
                            uint32_t process);
 int reg_async_new_unregister(struct reg_async **out, const char *name);

@@ -94,6 +94,24 @@ reg_async_new_write(struct reg_async **out, const char *path, const void *val,
 }
 
 int
+reg_async_new_read(struct reg_async **out, const char *path, size_t reply_max)
+{
+	straw_buf pkt = STRAW_BUF_INIT;
+	straw_builder b;
+	uint64_t id = new_id();
+	int rc = reg_client_path_ok(path);
+
+	if (rc < 0)
+		return rc;
+	if (reply_max > REG_MAX_PACKET)
+		return -EINVAL;
+	straw_builder_init(&b);
+	rc = reg_enc_path_req(&pkt, &b, "read", id, path, strlen(path));
+	return finish(out, REG_ASYNC_PLAIN, rc, &b, &pkt, id,
+	              reply_max > REPLY_SMALL ? reply_max : REPLY_SMALL);
+}
+
+int
 reg_async_new_rm(struct reg_async **out, const char *path)
 {
 	straw_buf pkt = STRAW_BUF_INIT;

@@ -482,11 +482,14 @@ tx_fits(struct tube_tx *tx, uint32_t rec, uint32_t *skip)
 	return 1;
 }
 
+/* Writes one packet of len bytes made of `parts` pieces v[0..parts). */
 static inline void
-tx_put(struct tube_tx *tx, const void *buf, uint32_t len, uint32_t skip)
+tx_put(struct tube_tx *tx, const struct iovec *v, int parts, uint32_t len,
+       uint32_t skip)
 {
 	uint32_t rec = TUBE_REC_BYTES(len);
 	uint8_t *p;
+	int k;
 
 	if (skip) {
 		*(uint32_t *)(tx->data + tx->off) = TUBE_REC_WRAP;
@@ -495,7 +498,13 @@ tx_put(struct tube_tx *tx, const void *buf, uint32_t len, uint32_t skip)
 	}
 	p = tx->data + tx->off;
 	*(uint64_t *)p = len; /* length, then 4 zero bytes */
-	memcpy(p + TUBE_REC_HDR, buf, len);
+	p += TUBE_REC_HDR;
+	for (k = 0; k < parts; k++) {
+		if (v[k].iov_len == 0)
+			continue; /* its base may be NULL */
+		memcpy(p, v[k].iov_base, v[k].iov_len);
+		p += v[k].iov_len;
+	}
 	tx->tail += rec;
 	tx->off += rec;
 	if (tx->off == RING)
@@ -644,9 +653,22 @@ tx_wait(straw_tube *t, uint32_t rec, uint32_t *skip, int timeout_ms)
 	}
 }
 
-int
-straw_tube_send_many(straw_tube *t, const struct iovec *pkts, int n,
-                     int timeout_ms)
+/* The length of packet i of v, made of `parts` pieces each. */
+static inline size_t
+pkt_len(const struct iovec *v, int parts, int i)
+{
+	size_t len = 0;
+	int k;
+
+	for (k = 0; k < parts; k++)
+		len += v[i * parts + k].iov_len;
+	return len;
+}
+
+/* send_many, for packets made of `parts` pieces each. */
+static int
+send_core(straw_tube *t, const struct iovec *pkts, int parts, int n,
+          int timeout_ms)
 {
 	struct tube_tx *tx = &t->tx;
 	uint32_t skip = 0;
@@ -655,14 +677,15 @@ straw_tube_send_many(straw_tube *t, const struct iovec *pkts, int n,
 	if (n <= 0)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (unlikely(pkts[i].iov_len - 1 >= STRAW_TUBE_MAX_PACKET))
+		if (unlikely(pkt_len(pkts, parts, i) - 1 >=
+		             STRAW_TUBE_MAX_PACKET))
 			return -EMSGSIZE;
 	if (tx_peer_done(t))
 		return -EPIPE;
 	if (unlikely(tx->armed))
 		tx_disarm(tx); /* a send after -ETIMEDOUT: back to no wait */
 	for (i = 0; i < n; i++) {
-		uint32_t len = (uint32_t)pkts[i].iov_len;
+		uint32_t len = (uint32_t)pkt_len(pkts, parts, i);
 
 		r = tx_fits(tx, TUBE_REC_BYTES(len), &skip);
 		if (r == 0 && i == 0) {
@@ -681,21 +704,36 @@ straw_tube_send_many(straw_tube *t, const struct iovec *pkts, int n,
 				return r;
 			break;
 		}
-		tx_put(tx, pkts[i].iov_base, len, skip);
+		tx_put(tx, pkts + (size_t)i * (size_t)parts, parts, len, skip);
 		tx->sent++;
 		tx->sent_bytes += len;
 	}
 	if (t->mode == STRAW_TUBE_DROP) {
 		int k;
 		for (k = i; k < n; k++) {
+			size_t len = pkt_len(pkts, parts, k);
 			tx->sent++;
-			tx->sent_bytes += pkts[k].iov_len;
+			tx->sent_bytes += len;
 			tx->dropped++;
-			tx->dropped_bytes += pkts[k].iov_len;
+			tx->dropped_bytes += len;
 		}
 	}
 	tx_publish(t, i > 0);
 	return i;
+}
+
+int
+straw_tube_send_many(straw_tube *t, const struct iovec *pkts, int n,
+                     int timeout_ms)
+{
+	return send_core(t, pkts, 1, n, timeout_ms);
+}
+
+int
+strawi_tube_send_pairs(straw_tube *t, const struct iovec *pieces, int n,
+                       int timeout_ms)
+{
+	return send_core(t, pieces, 2, n, timeout_ms);
 }
 
 int

@@ -112,6 +112,15 @@ int strawi_tube_open_async(straw_reg *r, const char *peer, const char *service,
 int strawi_tube_accept_async(straw_reg *r, const straw_tube_filter *filter,
                              int timeout_ms, strawi_tube_done_fn fn, void *arg);
 
+/*
+ * straw_tube_send_many for packets made of two pieces each: packet i is
+ * pieces[2i] followed by pieces[2i+1] (either may be empty), copied once
+ * into the ring - a header and a body without assembling them first (the
+ * router's frames).  Returns and waits as straw_tube_send_many.
+ */
+int strawi_tube_send_pairs(straw_tube *t, const struct iovec *pieces, int n,
+                           int timeout_ms);
+
 /* ---- waiting inside a coroutine ------------------------------------------ */
 
 /*
