@@ -3,7 +3,7 @@
  * with real OS processes against a strawd that the test starts:
  *
  *   - a ping-pong by {Container, Name} and by pid, the first message
- *     opening the straw;
+ *     opening the straw, from a process and from an attached thread;
  *   - order and content of many messages of mixed sizes, the largest many
  *     times a tube packet (split into frames and put back together);
  *   - the errors: an unknown container, an unknown name, a message over
@@ -391,4 +391,58 @@ CASE(kill_gives_noconnection)
 	tu_cleanup();
 }
 
-CHECK_MAIN(ping_pong, stream_in_order, errors, kill_gives_noconnection)
+/* The first process of A for attached_thread: waits for the end. */
+static void
+idle_a(void *arg)
+{
+	straw_msg *m;
+
+	(void)arg;
+	CHECK_OK(straw_register("idle", straw_self()));
+	CHECK_OK(straw_receive(&m, 60000));
+	straw_msg_unref(m);
+}
+
+CASE(attached_thread)
+{
+	straw_container *c;
+	pid_t strawd, b;
+	straw_pid self, echo, from;
+	straw_msg *m;
+	int64_t i, n;
+
+	tu_setup();
+	strawd = tu_start_strawd();
+	CHECK(strawd > 0);
+	b = start_child("B", echo_main);
+	CHECK_OK(straw_container_start("A", idle_a, NULL, NULL, &c));
+	/* A thread that is not a process sends across as a process does:
+	 * the first send by {Container, Name} opens the straw. */
+	CHECK_OK(straw_attach(c, &self));
+	CHECK_OK(straw_sendf_to("B", "echo", "{ping, ~P, ~i}", self,
+	                        (int64_t)0));
+	CHECK_OK(straw_receive(&m, 10000));
+	CHECK_EQ(straw_term_match(straw_msg_data(m), straw_msg_len(m),
+	                          "{pong, 0, ~P}", &echo),
+	         1);
+	straw_msg_unref(m);
+	for (i = 1; i <= 2000; i++) {
+		CHECK_OK(straw_sendf(echo, "{ping, ~P, ~i}", self, i));
+		CHECK_OK(straw_receive(&m, 10000));
+		CHECK_EQ(straw_term_match(straw_msg_data(m), straw_msg_len(m),
+		                          "{pong, ~i, ~P}", &n, &from),
+		         1);
+		CHECK_EQ(n, i);
+		straw_msg_unref(m);
+	}
+	CHECK_OK(straw_sendf(echo, "{stop}"));
+	CHECK_OK(straw_sendf_name("idle", "done"));
+	CHECK_OK(straw_detach());
+	CHECK_EQ(straw_container_wait(c), 0);
+	CHECK_EQ(child_status(b, 20000), 0);
+	CHECK_EQ(tu_stop_strawd(strawd), 0);
+	tu_cleanup();
+}
+
+CHECK_MAIN(ping_pong, stream_in_order, errors, kill_gives_noconnection,
+           attached_thread)

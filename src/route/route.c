@@ -345,6 +345,7 @@ static int
 send_item(struct route *r, uint32_t peer, struct route_out *o, int64_t deadline,
           int may_wait)
 {
+	struct strawi_waiter *w;
 	struct straw *s;
 	int err = 0, rc;
 
@@ -373,15 +374,17 @@ send_item(struct route *r, uint32_t peer, struct route_out *o, int64_t deadline,
 		straw_queue(s, o);
 		return 0;
 	}
-	rc = strawi_waiter_new(&o->w);
+	rc = strawi_waiter_new(&w);
 	if (rc < 0) {
 		route_out_done(o, rc);
 		return rc;
 	}
+	o->w = w;
 	s->waits++;
 	route_dirty(s);
+	/* The queue may write o at once and free it: wait on w alone. */
 	straw_queue(s, o);
-	return strawi_waiter_wait(o->w, deadline, NULL);
+	return strawi_waiter_wait(w, deadline, NULL);
 }
 
 /* An attached thread's send, done by the scheduler thread. */
